@@ -1,0 +1,54 @@
+# Peerview: `make run` serves, `make test` checks everything. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test lint typecheck test-sqlite test-postgresql migrate clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(BIN)/activate pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/peerview serve
+
+migrate: $(VENV)/.installed
+	$(BIN)/peerview migrate
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+test-sqlite: $(VENV)/.installed-dev
+	@mkdir -p .test-results
+	$(BIN)/python -m pytest -q -p no:cacheprovider --junitxml=.test-results/sqlite.xml
+
+# Runs when PostgreSQL answers; REQUIRE_POSTGRES=1 (set by .ci/run) makes its absence a failure.
+test-postgresql: $(VENV)/.installed-dev
+	@mkdir -p .test-results
+	@if $(BIN)/python -m tests.support.probe "$(PG_TEST_URL)"; then \
+		PEERVIEW_TEST_DATABASE_URL="$(PG_TEST_URL)" PEERVIEW_TEST_REDIS_URL="$(REDIS_TEST_URL)" \
+		$(BIN)/python -m pytest -q -p no:cacheprovider --junitxml=.test-results/postgresql.xml; \
+	elif [ "$(REQUIRE_POSTGRES)" = "1" ]; then \
+		echo "PostgreSQL at $(PG_TEST_URL) is required but does not answer"; exit 1; \
+	else \
+		echo "PostgreSQL at $(PG_TEST_URL) does not answer: its run is skipped"; \
+	fi
+
+test: lint typecheck test-sqlite test-postgresql
+
+clean:
+	rm -rf $(VENV) .test-results .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,50 @@
+"""Alembic environment: runs migrations over Peerview's async engine on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic import context
+from sqlalchemy.engine import Connection
+
+from peerview.config import Settings
+from peerview.db import create_engine
+from peerview.models import Base
+
+target_metadata = Base.metadata
+
+
+def _url() -> str:
+    url = context.config.attributes.get("database_url") or context.config.get_main_option(
+        "sqlalchemy.url"
+    )
+    return str(url) if url else Settings().database_url
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_online() -> None:
+    engine = create_engine(Settings(database_url=_url(), peerview_env="development"))
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    asyncio.run(_run_online())

@@ -1,0 +1,44 @@
+"""Administrative actions run from the command line."""
+
+from __future__ import annotations
+
+from pydantic import TypeAdapter, ValidationError
+
+from peerview.auth.passwords import PasswordService
+from peerview.auth.schemas import RegisterIn
+from peerview.clock import SystemClock
+from peerview.config import Settings
+from peerview.db import create_engine, transaction
+from peerview.models.enums import Role
+from peerview.users import service as users_service
+from peerview.users.errors import EmailTaken
+
+
+async def create_admin(*, settings: Settings, email: str, name: str, password: str) -> str:
+    try:
+        # The same rules as registration: a valid e-mail, a name, a password of 8 to 128 characters.
+        TypeAdapter(RegisterIn).validate_python(
+            {"email": email, "name": name, "password": password, "role": Role.INTERVIEWER}
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ValueError(problems) from exc
+    passwords = PasswordService(settings)
+    engine = create_engine(settings)
+    try:
+        password_hash = await passwords.hash(password)
+        async with transaction(engine) as db:
+            row = await users_service.create(
+                db=db,
+                now=SystemClock().now(),
+                name=name,
+                email=email,
+                password_hash=password_hash,
+                role=Role.ADMIN,
+            )
+        return str(row["id"])
+    except EmailTaken as exc:
+        raise ValueError(f"an account with the e-mail {email} already exists") from exc
+    finally:
+        passwords.close()
+        await engine.dispose()

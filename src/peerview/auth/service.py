@@ -1,0 +1,87 @@
+"""Registration, login and logout."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from peerview.auth import tokens
+from peerview.auth.errors import InvalidCredentials, LoginThrottled, RoleNotAllowed
+from peerview.auth.passwords import PasswordService
+from peerview.auth.schemas import RegisterIn, TokenOut
+from peerview.auth.throttle import LoginThrottle
+from peerview.config import Settings
+from peerview.deps import Actor
+from peerview.models.enums import Role
+from peerview.users import service as users_service
+from peerview.users.schemas import UserRead
+
+SELF_SERVICE_ROLES = frozenset({Role.INTERVIEWER, Role.INTERVIEWEE})
+
+
+def issue_token(*, settings: Settings, user_id: str, now: datetime) -> str:
+    token, _ = tokens.issue(
+        secret=settings.signing_secret(),
+        subject=user_id,
+        now=now,
+        lifetime=timedelta(minutes=settings.access_token_minutes),
+    )
+    return token
+
+
+async def register(
+    *,
+    db: AsyncConnection,
+    now: datetime,
+    settings: Settings,
+    passwords: PasswordService,
+    body: RegisterIn,
+) -> TokenOut:
+    if body.role not in SELF_SERVICE_ROLES:
+        raise RoleNotAllowed()
+    password_hash = await passwords.hash(body.password)
+    row = await users_service.create(
+        db=db,
+        now=now,
+        name=body.name,
+        email=str(body.email),
+        password_hash=password_hash,
+        role=body.role,
+    )
+    user = UserRead.model_validate(row)
+    return TokenOut(
+        user=user, access_token=issue_token(settings=settings, user_id=user.id, now=now)
+    )
+
+
+async def login(
+    *,
+    db: AsyncConnection,
+    now: datetime,
+    settings: Settings,
+    passwords: PasswordService,
+    throttle: LoginThrottle,
+    email: str,
+    password: str,
+    address: str,
+) -> TokenOut:
+    email = users_service.normalise_email(email)
+    wait = await throttle.retry_after(email=email, address=address)
+    if wait is not None:
+        raise LoginThrottled(retry_after=wait)
+    row = await users_service.find_credentials(db=db, email=email)
+    # Unknown e-mail, wrong password and a deactivated account answer alike.
+    ok = await passwords.verify(row["password_hash"] if row else None, password)
+    if row is None or not ok or not row["is_active"]:
+        await throttle.record_failure(email=email, address=address)
+        raise InvalidCredentials()
+    await throttle.record_success(email=email)
+    user = UserRead.model_validate(row)
+    return TokenOut(
+        user=user, access_token=issue_token(settings=settings, user_id=user.id, now=now)
+    )
+
+
+async def logout(*, db: AsyncConnection, actor: Actor) -> None:
+    await users_service.revoke_token(db=db, actor=actor)

@@ -1,0 +1,97 @@
+"""Settings read from the environment and `.env` (SPEC §2), with one cached instance."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+DEV_SECRET_FILE = Path(".jwt_secret")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    peerview_env: Literal["development", "production", "test"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(default=5000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    database_url: str = "sqlite+aiosqlite:///./peerview.db"
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=20, ge=0)
+    jwt_secret: str | None = None
+    access_token_minutes: float = Field(default=60, gt=0)
+    request_expiry_buffer_hours: float = Field(default=5, ge=0)
+    session_hard_buffer_minutes: float = Field(default=30, ge=0)
+    session_early_start_minutes: float = Field(default=15, ge=0)
+    no_show_minutes: float = Field(default=30, gt=0)
+    cron_interval_minutes: float = Field(default=5, gt=0)
+    redis_url: str | None = None
+    cors_origins: str | None = None
+    # Login throttling (SPEC §3): failures counted over a sliding window.
+    login_window_minutes: float = Field(default=15, gt=0)
+    login_max_failures_per_account: int = Field(default=10, ge=1)
+    login_max_failures_per_address: int = Field(default=100, ge=1)
+    # Argon2id cost; defaults are OWASP's minimum for argon2id.
+    argon2_memory_kib: int = Field(default=19456, ge=19456)
+    argon2_time_cost: int = Field(default=2, ge=2)
+    argon2_parallelism: int = Field(default=1, ge=1)
+    password_hash_workers: int = Field(default=0, ge=0)
+    docs_enabled: bool = True
+    metrics_token: str | None = None
+    sweeper_enabled: bool = True
+    sweeper_batch_size: int = Field(default=500, ge=1)
+    log_level: str = "INFO"
+
+    @field_validator("jwt_secret", "redis_url", "cors_origins", "metrics_token", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_a_real_secret(self) -> Settings:
+        if self.peerview_env == "production":
+            if self.jwt_secret is None:
+                raise ValueError("JWT_SECRET must be set when PEERVIEW_ENV=production")
+            if len(self.jwt_secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters in production"
+                )
+        return self
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        if not self.cors_origins:
+            return []
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip() and o.strip() != "*"]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def signing_secret(self) -> str:
+        """The JWT key; in development an unset secret is generated once and kept on disk."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret
+        if DEV_SECRET_FILE.exists():
+            stored = DEV_SECRET_FILE.read_text().strip()
+            if len(stored) >= MIN_SECRET_LENGTH:
+                self.jwt_secret = stored
+                return stored
+        generated = secrets.token_urlsafe(48)
+        DEV_SECRET_FILE.write_text(generated + "\n")
+        DEV_SECRET_FILE.chmod(0o600)
+        self.jwt_secret = generated
+        return generated
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,111 @@
+"""Engine, connection pragmas, and the one-transaction-per-request dependency."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from peerview.config import Settings
+
+logger = logging.getLogger(__name__)
+
+AfterCommit = Callable[[], Awaitable[None]]
+_AFTER_COMMIT_KEY = "peerview.after_commit"
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    if settings.is_sqlite:
+        engine = create_async_engine(settings.database_url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(
+        settings.database_url,
+        pool_pre_ping=True,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=30,
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Leave transaction control to us: pysqlite's implicit BEGIN would start
+        # transactions only at the first write, so reads before it saw no snapshot.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the write lock up front (BEGIN IMMEDIATE): a deferred
+        # transaction that reads and then writes can fail to upgrade its lock
+        # under contention, which busy_timeout cannot wait out.
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+@asynccontextmanager
+async def transaction(engine: AsyncEngine, *, write: bool = True) -> AsyncIterator[AsyncConnection]:
+    """One transaction: committed on success, rolled back on error; after-commit hooks run last.
+
+    The transaction begins with the first statement (SQLAlchemy's autobegin), so work done
+    before it, such as hashing a password, holds no lock.
+    """
+    async with engine.connect() as conn:
+        if write and engine.dialect.name == "sqlite":
+            conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+        conn.info[_AFTER_COMMIT_KEY] = []
+        try:
+            yield conn
+            if conn.in_transaction():
+                await conn.commit()
+        finally:
+            # conn.info outlives the checkout: never leave hooks behind on rollback.
+            hooks: list[AfterCommit] = conn.info.pop(_AFTER_COMMIT_KEY, [])
+    for hook in hooks:
+        try:
+            await hook()
+        except Exception:
+            logger.exception("after-commit hook failed")
+
+
+def after_commit(db: AsyncConnection, hook: AfterCommit) -> None:
+    """Run `hook` once the current transaction has committed (never on rollback)."""
+    db.info.setdefault(_AFTER_COMMIT_KEY, []).append(hook)
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+async def ping(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+        return True
+    except Exception:
+        logger.warning("database ping failed", exc_info=True)
+        return False
+
+
+def insert_ignoring_conflicts(db: AsyncConnection, table: Any) -> Any:
+    """`INSERT … ON CONFLICT DO NOTHING` in the dialect of `db`."""
+    if db.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()

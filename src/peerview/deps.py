@@ -1,0 +1,124 @@
+"""FastAPI dependencies shared by every feature: database, clock, settings, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from peerview.auth import tokens
+from peerview.clock import Clock
+from peerview.config import Settings
+from peerview.db import transaction
+from peerview.errors import Forbidden, InvalidToken, NotAuthenticated
+from peerview.models.enums import Role
+from peerview.users import repository as users_repository
+
+
+async def get_db(request: Request) -> AsyncIterator[AsyncConnection]:
+    """The request's one transaction, committed before the response is sent."""
+    write = request.method not in ("GET", "HEAD", "OPTIONS")
+    async with transaction(request.app.state.engine, write=write) as db:
+        yield db
+
+
+async def get_read_db(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A transaction for a route that only reads, whatever its method (login, say)."""
+    async with transaction(request.app.state.engine, write=False) as db:
+        yield db
+
+
+def get_clock(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+DB = Annotated[AsyncConnection, Depends(get_db, scope="function")]
+ReadDB = Annotated[AsyncConnection, Depends(get_read_db, scope="function")]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The authenticated caller, as the database says right now."""
+
+    id: str
+    name: str
+    email: str
+    role: Role
+    is_active: bool
+    email_notifications: bool
+    created_at: datetime
+    token: tokens.TokenClaims
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+async def current_actor(
+    db: DB,
+    clock: ClockDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(_bearer)],
+) -> Actor:
+    if not token:
+        raise NotAuthenticated()
+    now = clock.now()
+    try:
+        claims = tokens.decode(token, secret=settings.signing_secret(), now=now)
+    except tokens.TokenError as exc:
+        raise InvalidToken() from exc
+    row = await users_repository.get_token_holder(db, claims.subject, claims.jti)
+    if row is None or row["token_revoked"] or not row["is_active"]:
+        raise InvalidToken()
+    cutoff = row["tokens_valid_after"]
+    if cutoff is not None and claims.issued_at < cutoff:
+        raise InvalidToken()
+    return Actor(
+        id=row["id"],
+        name=row["name"],
+        email=row["email"],
+        role=Role(row["role"]),
+        is_active=row["is_active"],
+        email_notifications=row["email_notifications"],
+        created_at=row["created_at"],
+        token=claims,
+    )
+
+
+CurrentUser = Annotated[Actor, Depends(current_actor)]
+
+
+def require_role(*roles: Role) -> Callable[[Actor], Coroutine[Any, Any, Actor]]:
+    allowed = frozenset(roles)
+
+    async def check(actor: CurrentUser) -> Actor:
+        if actor.role not in allowed:
+            raise Forbidden(f"This action is for {', '.join(sorted(allowed))} only")
+        return actor
+
+    return check
+
+
+AdminUser = Annotated[Actor, Depends(require_role(Role.ADMIN))]
+InterviewerUser = Annotated[Actor, Depends(require_role(Role.INTERVIEWER))]
+IntervieweeUser = Annotated[Actor, Depends(require_role(Role.INTERVIEWEE))]
+InterviewerOrAdmin = Annotated[Actor, Depends(require_role(Role.INTERVIEWER, Role.ADMIN))]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,215 @@
+"""Application errors carrying their HTTP status and stable code, rendered as RFC 9457."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, with Peerview's stable `code`."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
+class ValidationProblem(ProblemDetails):
+    errors: list[dict[str, str]]
+
+
+class AppError(Exception):
+    """Base of every expected failure: subclasses set `status`, `code` and `title`."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "BAD_REQUEST"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None):
+        self.detail = detail or self.title
+        self.headers = headers
+        super().__init__(self.detail)
+
+
+class NotAuthenticated(AppError):
+    status = 401
+    code = "NOT_AUTHENTICATED"
+    title = "Authentication required"
+
+
+class InvalidToken(AppError):
+    status = 401
+    code = "INVALID_TOKEN"
+    title = "The access token is invalid, expired or revoked"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "FORBIDDEN"
+    title = "Your role does not allow this action"
+
+
+class NotFound(AppError):
+    status = 404
+    code = "NOT_FOUND"
+    title = "Not found"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "CONFLICT"
+    title = "Conflict with the current state"
+
+
+class InvalidInput(AppError):
+    status = 422
+    code = "VALIDATION_ERROR"
+    title = "The request is invalid"
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+    title = "The request body is larger than 1 MiB"
+
+
+class TooManyRequests(AppError):
+    status = 429
+    code = "TOO_MANY_REQUESTS"
+    title = "Too many requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    code = "SERVICE_UNAVAILABLE"
+    title = "The service is temporarily unavailable"
+
+
+_STATUS_CODES = {
+    400: ("BAD_REQUEST", "Bad request"),
+    401: ("NOT_AUTHENTICATED", "Authentication required"),
+    403: ("FORBIDDEN", "Forbidden"),
+    404: ("NOT_FOUND", "Not found"),
+    405: ("METHOD_NOT_ALLOWED", "Method not allowed"),
+    413: ("PAYLOAD_TOO_LARGE", "The request body is larger than 1 MiB"),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
+    429: ("TOO_MANY_REQUESTS", "Too many requests"),
+    500: ("INTERNAL_ERROR", "Internal server error"),
+    503: ("SERVICE_UNAVAILABLE", "The service is temporarily unavailable"),
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://peerview.dev/problems/{code.lower().replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def problem_schema(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries for a route, so OpenAPI lists each error it may answer."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for err in errors:
+        entry = out.setdefault(
+            err.status, {"model": ProblemDetails, "description": "", "content": {PROBLEM_JSON: {}}}
+        )
+        entry["description"] = ", ".join(filter(None, [entry["description"], f"`{err.code}`"]))
+    return out
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for err in exc.errors():
+        loc = list(err.get("loc", ()))
+        errors.append(
+            {
+                "field": _location(loc[1:] if len(loc) > 1 else loc),
+                "location": str(loc[0]) if loc else "body",
+                "message": str(err.get("msg", "invalid")),
+                "type": str(err.get("type", "value_error")),
+            }
+        )
+    fields = ", ".join(sorted({e["field"] for e in errors})) or "body"
+    return problem(
+        422,
+        "VALIDATION_ERROR",
+        "The request is invalid",
+        f"Invalid input: {fields}",
+        errors=errors,
+    )
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, title = _STATUS_CODES.get(exc.status_code, ("HTTP_ERROR", "HTTP error"))
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    headers = dict(exc.headers) if exc.headers else None
+    return problem(exc.status_code, code, title, detail, headers=headers)
+
+
+async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    lost_connection = isinstance(exc, OSError | OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+    if not lost_connection:
+        return await _unexpected(_, exc)
+    logger.warning("database unavailable: %s", type(exc).__name__)
+    return problem(
+        503,
+        "SERVICE_UNAVAILABLE",
+        "The service is temporarily unavailable",
+        "The database could not be reached; try again shortly.",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    logger.error("unhandled error", exc_info=exc)
+    return problem(500, "INTERNAL_ERROR", "Internal server error", "An unexpected error occurred.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OSError, _database_unavailable)
+    app.add_exception_handler(DBAPIError, _database_unavailable)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,98 @@
+"""The application factory: routers, error handlers, middleware and background work."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from peerview import __version__
+from peerview.auth.passwords import PasswordService
+from peerview.auth.routes import router as auth_router
+from peerview.auth.throttle import FailureStore, LoginThrottle, RedisFailureStore
+from peerview.clock import Clock, SystemClock
+from peerview.config import Settings, get_settings
+from peerview.db import create_engine
+from peerview.errors import install_error_handlers
+from peerview.health import router as health_router
+from peerview.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from peerview.questions.routes import router as questions_router
+from peerview.users.routes import router as users_router
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Peerview is the backend of a peer-to-peer mock interview platform: interviewees post
+interview requests, interviewers accept them, and the two meet in a live session.
+
+Every error is an RFC 9457 problem document with a stable `code`. Authenticate with
+`Authorization: Bearer <access_token>` (the **Authorize** button logs in through
+`/api/auth/token`, with your e-mail as the username).
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.passwords.close()
+    if app.state.redis is not None:
+        await app.state.redis.aclose()
+    await app.state.engine.dispose()
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+    settings.signing_secret()  # fail (or create the development key) at start, not on first login
+
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title="Peerview",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.engine = create_engine(settings)
+    app.state.passwords = PasswordService(settings)
+    app.state.redis = None
+    store: FailureStore | None = None
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        app.state.redis = Redis.from_url(
+            settings.redis_url, socket_timeout=1, socket_connect_timeout=1
+        )
+        store = RedisFailureStore(app.state.redis)
+    app.state.login_throttle = LoginThrottle(
+        clock=clock,
+        window=timedelta(minutes=settings.login_window_minutes),
+        max_per_account=settings.login_max_failures_per_account,
+        max_per_address=settings.login_max_failures_per_address,
+        store=store,
+    )
+
+    install_error_handlers(app)
+    for router in (health_router, auth_router, users_router, questions_router):
+        app.include_router(router)
+
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["Retry-After", "X-Request-ID"],
+            max_age=600,
+        )
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app

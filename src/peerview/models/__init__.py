@@ -1,0 +1,23 @@
+"""Every table of Peerview; importing this module registers them all on `Base.metadata`."""
+
+from peerview.models.base import Base
+from peerview.models.feedback import Feedback
+from peerview.models.interview_request import InterviewRequest
+from peerview.models.interview_session import InterviewSession
+from peerview.models.notification import Notification
+from peerview.models.question import Question
+from peerview.models.revoked_token import RevokedToken
+from peerview.models.session_question import SessionQuestion
+from peerview.models.user import User
+
+__all__ = [
+    "Base",
+    "Feedback",
+    "InterviewRequest",
+    "InterviewSession",
+    "Notification",
+    "Question",
+    "RevokedToken",
+    "SessionQuestion",
+    "User",
+]

@@ -1,0 +1,63 @@
+"""Enumerations stored as strings; their values are the API's values."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "ADMIN"
+    INTERVIEWER = "INTERVIEWER"
+    INTERVIEWEE = "INTERVIEWEE"
+
+
+class Difficulty(StrEnum):
+    EASY = "EASY"
+    MEDIUM = "MEDIUM"
+    HARD = "HARD"
+
+
+class QuestionType(StrEnum):
+    CODING = "CODING"
+    SYSTEM_DESIGN = "SYSTEM_DESIGN"
+    BEHAVIORAL = "BEHAVIORAL"
+    CONCEPTUAL = "CONCEPTUAL"
+
+
+class RequestStatus(StrEnum):
+    OPEN = "OPEN"
+    ACCEPTED = "ACCEPTED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
+class SessionStatus(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    LIVE = "LIVE"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class EndReason(StrEnum):
+    ENDED_BY_INTERVIEWER = "ENDED_BY_INTERVIEWER"
+    AUTO_TIMEOUT = "AUTO_TIMEOUT"
+    CANCELLED_BY_INTERVIEWER = "CANCELLED_BY_INTERVIEWER"
+    CANCELLED_BY_INTERVIEWEE = "CANCELLED_BY_INTERVIEWEE"
+    NO_SHOW = "NO_SHOW"
+
+
+class NotificationKind(StrEnum):
+    REQUEST_ACCEPTED = "REQUEST_ACCEPTED"
+    REQUEST_EXPIRED = "REQUEST_EXPIRED"
+    SESSION_REMINDER = "SESSION_REMINDER"
+    SESSION_STARTED = "SESSION_STARTED"
+    SESSION_CANCELLED = "SESSION_CANCELLED"
+    SESSION_ENDED = "SESSION_ENDED"
+    FEEDBACK_RECEIVED = "FEEDBACK_RECEIVED"
+
+
+class EmailStatus(StrEnum):
+    NONE = "NONE"
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"

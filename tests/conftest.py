@@ -1,0 +1,142 @@
+"""Fixtures: a fresh migrated database per test (SQLite or PostgreSQL), a fake clock, a client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from peerview.clock import FakeClock
+from peerview.config import Settings
+from peerview.main import create_app
+from peerview.migrate import upgrade
+from peerview.models import Base
+from tests.factories import Factory
+
+POSTGRES_URL = os.environ.get("PEERVIEW_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("PEERVIEW_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REQUIRE_SERVICES = os.environ.get("PEERVIEW_REQUIRE_SERVICES") == "1"
+TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+
+
+def pytest_report_header() -> str:
+    return f"peerview database: {'postgresql' if POSTGRES_URL else 'sqlite'}"
+
+
+def _in_thread(fn: object, *args: object) -> None:
+    """Alembic's env runs its own event loop; keep it off the test loop's thread."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            fn(*args)  # type: ignore[operator]
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+async def _reset_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrate once per run: a template SQLite file, or the PostgreSQL test database."""
+    if POSTGRES_URL:
+        _in_thread(lambda: asyncio.run(_reset_postgres(POSTGRES_URL)))
+        _in_thread(upgrade, POSTGRES_URL)
+        return POSTGRES_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _in_thread(upgrade, f"sqlite+aiosqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture
+async def database_url(migrated_template: str, tmp_path: Path) -> AsyncIterator[str]:
+    if POSTGRES_URL:
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        engine = create_async_engine(POSTGRES_URL)
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        await engine.dispose()
+        yield POSTGRES_URL
+        return
+    path = tmp_path / "peerview.db"
+    shutil.copyfile(migrated_template, path)
+    yield f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        peerview_env="test",
+        database_url=database_url,
+        jwt_secret=TEST_SECRET,
+        sweeper_enabled=False,
+        redis_url=None,
+        cors_origins="https://app.peerview.test",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FakeClock) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, clock)
+    yield application
+    application.state.passwords.close()
+    if application.state.redis is not None:
+        await application.state.redis.aclose()
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+@pytest.fixture
+def factory(app: FastAPI, client: httpx.AsyncClient, clock: FakeClock) -> Factory:
+    return Factory(app=app, client=client, clock=clock)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    if not _redis_answers():
+        if REQUIRE_SERVICES:
+            pytest.fail(f"Redis at {REDIS_URL} is required but does not answer")
+        pytest.skip(f"Redis at {REDIS_URL} does not answer")
+    return REDIS_URL
+
+
+def _redis_answers() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
