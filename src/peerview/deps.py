@@ -16,6 +16,7 @@ from peerview.clock import Clock
 from peerview.config import Settings
 from peerview.db import transaction
 from peerview.errors import Forbidden, InvalidToken, NotAuthenticated
+from peerview.events import EventBus
 from peerview.models.enums import Role
 from peerview.users import repository as users_repository
 
@@ -38,6 +39,11 @@ def get_clock(request: Request) -> Clock:
     return clock
 
 
+def get_events(request: Request) -> EventBus:
+    events: EventBus = request.app.state.events
+    return events
+
+
 def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -47,6 +53,7 @@ DB = Annotated[AsyncConnection, Depends(get_db, scope="function")]
 ReadDB = Annotated[AsyncConnection, Depends(get_read_db, scope="function")]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+EventsDep = Annotated[EventBus, Depends(get_events)]
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 

@@ -18,6 +18,7 @@ from peerview.clock import Clock, SystemClock
 from peerview.config import Settings, get_settings
 from peerview.db import create_engine
 from peerview.errors import install_error_handlers
+from peerview.events import EventBus
 from peerview.health import router as health_router
 from peerview.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from peerview.questions.routes import router as questions_router
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.settings = settings
     app.state.clock = clock
     app.state.engine = create_engine(settings)
+    app.state.events = EventBus()
     app.state.passwords = PasswordService(settings)
     app.state.redis = None
     store: FailureStore | None = None

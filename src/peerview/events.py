@@ -1,0 +1,94 @@
+"""Domain events: what changed, announced to the features that react to it.
+
+A service calls `events.publish(db, event)` inside its transaction. Each subscriber's
+`in_transaction` part runs at once, on the same connection (stored notifications, so
+they commit or roll back with the change); its `after_commit` part runs once the
+transaction has committed (realtime pushes, e-mail), and never after a rollback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from peerview.db import after_commit
+
+SessionEventName = Literal["started", "extended", "ended", "cancelled"]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChanged:
+    """A session's lifecycle moved (REST call or sweeper)."""
+
+    event: SessionEventName
+    session_id: str
+    interviewer_id: str
+    interviewee_id: str
+    end_reason: str | None
+    actor_id: str | None  # None when the sweeper made the change
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RequestAccepted:
+    request_id: str
+    session_id: str
+    interviewee_id: str
+    interviewer_id: str
+    scheduled_at: datetime
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RequestExpired:
+    request_id: str
+    interviewee_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackSubmitted:
+    feedback_id: str
+    session_id: str
+    author_id: str
+    subject_id: str
+    at: datetime
+
+
+Event = SessionChanged | RequestAccepted | RequestExpired | FeedbackSubmitted
+InTransaction = Callable[[AsyncConnection, Any], Awaitable[None]]
+AfterCommit = Callable[[Any], Awaitable[None]]
+
+
+@dataclass
+class EventBus:
+    _in_transaction: list[InTransaction] = field(default_factory=list)
+    _after_commit: list[AfterCommit] = field(default_factory=list)
+
+    def subscribe(
+        self,
+        *,
+        in_transaction: InTransaction | None = None,
+        after_commit: AfterCommit | None = None,
+    ) -> None:
+        if in_transaction is not None:
+            self._in_transaction.append(in_transaction)
+        if after_commit is not None:
+            self._after_commit.append(after_commit)
+
+    async def publish(self, db: AsyncConnection, event: Event) -> None:
+        for handler in self._in_transaction:
+            await handler(db, event)
+        for late in self._after_commit:
+            after_commit(db, _bind(late, event))
+
+
+def _bind(handler: AfterCommit, event: Event) -> Callable[[], Awaitable[None]]:
+    async def run() -> None:
+        await handler(event)
+
+    return run
