@@ -159,6 +159,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("scheduled_at", UTCDateTime(), nullable=False),
         sa.Column("duration_minutes", sa.Integer(), nullable=False),
+        sa.Column("scheduled_end_at", UTCDateTime(), nullable=False),
         sa.Column("started_at", UTCDateTime(), nullable=True),
         sa.Column("planned_end_at", UTCDateTime(), nullable=True),
         sa.Column("hard_end_at", UTCDateTime(), nullable=True),

@@ -34,6 +34,8 @@ class InterviewSession(Base):
     status: Mapped[str] = mapped_column(String(16))
     scheduled_at: Mapped[datetime]
     duration_minutes: Mapped[int]
+    # scheduled_at + duration: the slot it holds in the interviewer's calendar.
+    scheduled_end_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
     planned_end_at: Mapped[datetime | None]
     hard_end_at: Mapped[datetime | None]
