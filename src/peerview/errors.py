@@ -37,10 +37,12 @@ class AppError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "BAD_REQUEST"
     title: ClassVar[str] = "Bad request"
+    # Headers every instance sends (401 needs its challenge, RFC 9110 §15.5.2).
+    default_headers: ClassVar[dict[str, str]] = {}
 
     def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None):
         self.detail = detail or self.title
-        self.headers = headers
+        self.headers = {**self.default_headers, **(headers or {})} or None
         super().__init__(self.detail)
 
 
@@ -48,12 +50,14 @@ class NotAuthenticated(AppError):
     status = 401
     code = "NOT_AUTHENTICATED"
     title = "Authentication required"
+    default_headers = {"WWW-Authenticate": "Bearer"}
 
 
 class InvalidToken(AppError):
     status = 401
     code = "INVALID_TOKEN"
     title = "The access token is invalid, expired or revoked"
+    default_headers = {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(AppError):

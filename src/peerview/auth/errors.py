@@ -7,6 +7,7 @@ class InvalidCredentials(AppError):
     status = 401
     code = "INVALID_CREDENTIALS"
     title = "The e-mail or password is not correct"
+    default_headers = {"WWW-Authenticate": "Bearer"}
 
 
 class RoleNotAllowed(Forbidden):

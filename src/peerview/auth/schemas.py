@@ -8,19 +8,19 @@ from pydantic import EmailStr, Field
 
 from peerview.models.enums import Role
 from peerview.schemas import InputModel, OutputModel
-from peerview.users.schemas import UserRead
+from peerview.users.schemas import GivenPassword, NewPassword, UserRead
 
 
 class RegisterIn(InputModel):
     name: str = Field(min_length=1, max_length=100)
     email: EmailStr = Field(max_length=320)
-    password: str = Field(min_length=8, max_length=128)
+    password: NewPassword
     role: Role
 
 
 class LoginIn(InputModel):
     email: str = Field(min_length=1, max_length=320)
-    password: str = Field(min_length=1, max_length=128)
+    password: GivenPassword
 
 
 class TokenOut(OutputModel):

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, StringConstraints, ValidationInfo, field_validator
 
 from peerview.models.enums import Role
 from peerview.schemas import InputModel, OutputModel
 
-Name = Field(min_length=1, max_length=100)
-Password = Field(min_length=8, max_length=128)
+# Passwords are taken exactly as typed: InputModel strips other strings, never these, or a
+# password ending in a space would be hashed one way by one client and checked another.
+NewPassword = Annotated[
+    str, StringConstraints(strip_whitespace=False, min_length=8, max_length=128)
+]
+GivenPassword = Annotated[
+    str, StringConstraints(strip_whitespace=False, min_length=1, max_length=128)
+]
 
 
 class UserRead(OutputModel):
@@ -30,16 +37,19 @@ class PublicProfile(OutputModel):
 
 
 class ProfileUpdate(InputModel):
-    name: str | None = Name
-    password: str | None = Password
-    current_password: str | None = Field(default=None, max_length=128)
+    # Every field optional: a PATCH sends only what changes.
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    password: NewPassword | None = None
+    current_password: GivenPassword | None = Field(default=None, validate_default=True)
     email_notifications: bool | None = None
 
-    @model_validator(mode="after")
-    def _password_change_needs_current(self) -> ProfileUpdate:
-        if self.password is not None and not self.current_password:
+    @field_validator("current_password")
+    @classmethod
+    def _password_change_needs_current(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A field validator rather than a model one, so the 422 names `current_password`.
+        if info.data.get("password") is not None and not value:
             raise ValueError("current_password is required to change the password")
-        return self
+        return value
 
 
 class AdminUserUpdate(InputModel):
