@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -11,13 +12,14 @@ import httpx
 from argon2 import PasswordHasher, Type
 from fastapi import FastAPI
 
-from peerview.auth.service import issue_token
+from peerview.auth import tokens
 from peerview.clock import FakeClock
 from peerview.db import transaction
 from peerview.models.enums import Role
 from peerview.users import service as users_service
 
 DEFAULT_PASSWORD = "correct horse battery"
+LONG_LIVED = timedelta(days=365)
 _counter = itertools.count(1)
 
 
@@ -68,8 +70,19 @@ class Factory:
         token = self.token_for(row["id"])
         return TestUser(id=row["id"], name=name, email=email.lower(), role=role, token=token)
 
-    def token_for(self, user_id: str) -> str:
-        return issue_token(settings=self.app.state.settings, user_id=user_id, now=self.clock.now())
+    def token_for(self, user_id: str, *, lifetime: timedelta = LONG_LIVED) -> str:
+        """A token valid for `lifetime` from the clock's now.
+
+        Long-lived by default, so tests can move the clock across days of a lifecycle;
+        tests of expiry ask for the configured lifetime (or log in through the API).
+        """
+        token, _ = tokens.issue(
+            secret=self.app.state.settings.signing_secret(),
+            subject=user_id,
+            now=self.clock.now(),
+            lifetime=lifetime,
+        )
+        return token
 
     async def admin(self) -> TestUser:
         return await self.user(Role.ADMIN)

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     cron_interval_minutes: float = Field(default=5, gt=0)
     redis_url: str | None = None
     cors_origins: str | None = None
+    # Comma-separated STUN URLs handed to browsers in the join payload.
+    stun_urls: str | None = "stun:stun.l.google.com:19302"
     # Login throttling (SPEC §3): failures counted over a sliding window.
     login_window_minutes: float = Field(default=15, gt=0)
     login_max_failures_per_account: int = Field(default=10, ge=1)

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import String, event, func
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -109,3 +109,12 @@ def insert_ignoring_conflicts(db: AsyncConnection, table: Any) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table).on_conflict_do_nothing()
+
+
+def plus_seconds(db: AsyncConnection, column: Any, seconds: float) -> Any:
+    """`column + seconds` as SQL, in the storage format of `UTCDateTime` on each dialect."""
+    if db.dialect.name == "postgresql":
+        return column + func.make_interval(0, 0, 0, 0, 0, 0, float(seconds))
+    # SQLite keeps datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff'; strftime's %f gives milliseconds.
+    shifted = func.strftime("%Y-%m-%d %H:%M:%f", column, f"{seconds:+.3f} seconds", type_=String)
+    return shifted + "000"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +22,9 @@ from peerview.db import create_engine
 from peerview.errors import install_error_handlers
 from peerview.events import EventBus
 from peerview.health import router as health_router
+from peerview.interview_requests.routes import router as requests_router
+from peerview.interview_sessions.routes import router as sessions_router
+from peerview.interview_sessions.sweeper import run_forever
 from peerview.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from peerview.questions.routes import router as questions_router
 from peerview.users.routes import router as users_router
@@ -38,7 +43,23 @@ Every error is an RFC 9457 problem document with a stable `code`. Authenticate w
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    sweeper: asyncio.Task[None] | None = None
+    if settings.sweeper_enabled:
+        sweeper = asyncio.create_task(
+            run_forever(
+                engine=app.state.engine,
+                clock=app.state.clock,
+                settings=settings,
+                events=app.state.events,
+            ),
+            name="peerview-sweeper",
+        )
     yield
+    if sweeper is not None:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
     app.state.passwords.close()
     if app.state.redis is not None:
         await app.state.redis.aclose()
@@ -83,7 +104,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
 
     install_error_handlers(app)
-    for router in (health_router, auth_router, users_router, questions_router):
+    for router in (
+        health_router,
+        auth_router,
+        users_router,
+        questions_router,
+        requests_router,
+        sessions_router,
+    ):
         app.include_router(router)
 
     if settings.cors_origin_list:

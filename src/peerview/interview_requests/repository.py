@@ -1,0 +1,161 @@
+"""SQL for interview requests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, RowMapping, and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
+
+from peerview.models import InterviewRequest, InterviewSession, User
+from peerview.models.base import table_of
+from peerview.models.enums import RequestStatus
+from peerview.pagination import after
+
+requests = table_of(InterviewRequest)
+_sessions = table_of(InterviewSession)
+_users = table_of(User)
+
+REQUEST_COLUMNS = (
+    *requests.c,
+    _users.c.name.label("interviewee_name"),
+    _sessions.c.id.label("session_id"),
+    _sessions.c.interviewer_id.label("interviewer_id"),
+)
+
+
+def _with_refs() -> Select[Any]:
+    return select(*REQUEST_COLUMNS).select_from(
+        requests.join(_users, _users.c.id == requests.c.interviewee_id).outerjoin(
+            _sessions, _sessions.c.request_id == requests.c.id
+        )
+    )
+
+
+def effective_status_is(status: RequestStatus, now: datetime) -> ColumnElement[bool]:
+    """SQL for "is `status` at `now`", by the rule of lifecycle.request_status_at."""
+    if status is RequestStatus.OPEN:
+        return and_(requests.c.status == RequestStatus.OPEN, requests.c.expires_at > now)
+    if status is RequestStatus.EXPIRED:
+        return or_(
+            requests.c.status == RequestStatus.EXPIRED,
+            and_(requests.c.status == RequestStatus.OPEN, requests.c.expires_at <= now),
+        )
+    return requests.c.status == status
+
+
+async def insert_request(db: AsyncConnection, values: dict[str, Any]) -> None:
+    await db.execute(insert(requests).values(**values))
+
+
+async def get(db: AsyncConnection, request_id: str) -> RowMapping | None:
+    result = await db.execute(_with_refs().where(requests.c.id == request_id))
+    row: RowMapping | None = result.mappings().first()
+    return row
+
+
+async def count_open(db: AsyncConnection, *, interviewee_id: str, now: datetime) -> int:
+    result = await db.execute(
+        select(func.count())
+        .select_from(requests)
+        .where(
+            requests.c.interviewee_id == interviewee_id,
+            effective_status_is(RequestStatus.OPEN, now),
+        )
+    )
+    return int(result.scalar_one())
+
+
+async def list_open(
+    db: AsyncConnection,
+    *,
+    now: datetime,
+    category: str | None,
+    difficulty: str | None,
+    type_: str | None,
+    scheduled_from: datetime | None,
+    scheduled_to: datetime | None,
+    cursor: list[Any] | None,
+    limit: int,
+) -> list[RowMapping]:
+    # Open requests have no session yet: join only the interviewee's name.
+    query = (
+        select(*requests.c, _users.c.name.label("interviewee_name"))
+        .select_from(requests.join(_users, _users.c.id == requests.c.interviewee_id))
+        .where(effective_status_is(RequestStatus.OPEN, now))
+        .order_by(requests.c.scheduled_at, requests.c.id)
+        .limit(limit + 1)
+    )
+    if category is not None:
+        query = query.where(requests.c.category == category)
+    if difficulty is not None:
+        query = query.where(requests.c.difficulty == difficulty)
+    if type_ is not None:
+        query = query.where(requests.c.type == type_)
+    if scheduled_from is not None:
+        query = query.where(requests.c.scheduled_at >= scheduled_from)
+    if scheduled_to is not None:
+        query = query.where(requests.c.scheduled_at <= scheduled_to)
+    if cursor is not None:
+        query = query.where(after((requests.c.scheduled_at, requests.c.id), cursor))
+    result = await db.execute(query)
+    return list(result.mappings().all())
+
+
+async def list_mine(
+    db: AsyncConnection,
+    *,
+    user_id: str,
+    as_interviewer: bool,
+    status: RequestStatus | None,
+    now: datetime,
+    cursor: list[Any] | None,
+    limit: int,
+) -> list[RowMapping]:
+    owner = _sessions.c.interviewer_id if as_interviewer else requests.c.interviewee_id
+    query = (
+        _with_refs()
+        .where(owner == user_id)
+        .order_by(requests.c.created_at.desc(), requests.c.id.desc())
+        .limit(limit + 1)
+    )
+    if status is not None:
+        query = query.where(effective_status_is(status, now))
+    if cursor is not None:
+        query = query.where(after((requests.c.created_at, requests.c.id), cursor, descending=True))
+    result = await db.execute(query)
+    return list(result.mappings().all())
+
+
+async def lock_user(db: AsyncConnection, user_id: str) -> None:
+    """Serialise one user's competing writes (a row lock on PostgreSQL; SQLite has one writer)."""
+    await db.execute(select(_users.c.id).where(_users.c.id == user_id).with_for_update())
+
+
+async def move_if_open(
+    db: AsyncConnection, *, request_id: str, now: datetime, values: dict[str, Any]
+) -> bool:
+    """OPEN → another status, only if still OPEN and unexpired: the row count says who won."""
+    result = await db.execute(
+        update(requests)
+        .where(requests.c.id == request_id, effective_status_is(RequestStatus.OPEN, now))
+        .values(**values, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def expire_due(db: AsyncConnection, *, now: datetime, batch: int) -> list[RowMapping]:
+    """Persist one bounded batch of expirations that time has already made."""
+    due = and_(requests.c.status == RequestStatus.OPEN, requests.c.expires_at <= now)
+    candidates = select(requests.c.id).where(due).limit(batch)
+    if db.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    result = await db.execute(
+        update(requests)
+        .where(requests.c.id.in_(candidates.scalar_subquery()), due)
+        .values(status=RequestStatus.EXPIRED, updated_at=now)
+        .returning(requests.c.id, requests.c.interviewee_id)
+    )
+    return list(result.mappings().all())

@@ -1,0 +1,80 @@
+"""An RFC 5545 iCalendar event for a session."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from peerview.interview_sessions.schemas import SessionRead
+from peerview.models.enums import SessionStatus
+
+_PRODID = "-//Peerview//Mock interviews//EN"
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _text(value: str) -> str:
+    """Escape a TEXT value (RFC 5545 §3.3.11)."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+    )
+
+
+def _fold(line: str) -> str:
+    """Fold a content line to at most 75 octets per physical line (RFC 5545 §3.1)."""
+    encoded = line.encode()
+    if len(encoded) <= 75:
+        return line
+    parts: list[str] = []
+    current = b""
+    limit = 75
+    for char in line:
+        piece = char.encode()
+        if len(current) + len(piece) > limit:
+            parts.append(current.decode())
+            current = b""
+            limit = 74  # continuation lines start with a space
+        current += piece
+    parts.append(current.decode())
+    return "\r\n ".join(parts)
+
+
+def session_event(session: SessionRead, *, sequence: int, now: datetime, host: str) -> str:
+    start = session.started_at or session.scheduled_at
+    end = (
+        session.ended_at
+        or session.planned_end_at
+        or session.scheduled_at + timedelta(minutes=session.duration_minutes)
+    )
+    status = "CANCELLED" if session.status is SessionStatus.CANCELLED else "CONFIRMED"
+    kind = session.type.value.replace("_", " ").lower()
+    summary = f"Mock interview: {session.category} ({session.difficulty.value.lower()} {kind})"
+    description = (
+        f"Interviewer: {session.interviewer.name}\n"
+        f"Interviewee: {session.interviewee.name}\n"
+        f"Status: {session.status.value}"
+    )
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{_PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:{session.id}@{host}",
+        f"DTSTAMP:{_utc(now)}",
+        f"DTSTART:{_utc(start)}",
+        f"DTEND:{_utc(max(end, start))}",
+        f"SUMMARY:{_text(summary)}",
+        f"DESCRIPTION:{_text(description)}",
+        f"STATUS:{status}",
+        f"SEQUENCE:{sequence}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "".join(_fold(line) + "\r\n" for line in lines)
