@@ -121,11 +121,16 @@ async def test_expired_token_is_401(
     client: httpx.AsyncClient, factory: Factory, clock: FakeClock
 ) -> None:
     user = await factory.user()
+    # A token as login issues it, with the configured lifetime.
+    login = await client.post(
+        "/api/auth/login", json={"email": user.email, "password": user.password}
+    )
+    token = login.json()["access_token"]
     minutes = factory.app.state.settings.access_token_minutes
     clock.advance(minutes=minutes - 1)
-    assert await me_status(client, user.token) == 200
+    assert await me_status(client, token) == 200
     clock.advance(minutes=1)
-    await assert_refused(client, user.token)
+    await assert_refused(client, token)
 
 
 async def test_token_not_valid_before_a_future_nbf_is_401(

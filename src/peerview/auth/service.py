@@ -67,16 +67,21 @@ async def login(
     address: str,
 ) -> TokenOut:
     email = users_service.normalise_email(email)
-    wait = await throttle.retry_after(email=email, address=address)
-    if wait is not None:
-        raise LoginThrottled(retry_after=wait)
-    row = await users_service.find_credentials(db=db, email=email)
-    # Unknown e-mail, wrong password and a deactivated account answer alike.
-    ok = await passwords.verify(row["password_hash"] if row else None, password)
+    attempt = await throttle.begin(email=email, address=address)
+    if attempt.retry_after is not None:
+        raise LoginThrottled(retry_after=attempt.retry_after)
+    try:
+        row = await users_service.find_credentials(db=db, email=email)
+        ok = await passwords.verify(row["password_hash"] if row else None, password)
+    except BaseException:
+        # Not judged (the database failed, say): it must not count against anyone.
+        await throttle.abandon(attempt)
+        raise
+    # Unknown e-mail, wrong password and a deactivated account answer alike; the attempt
+    # stays counted as a failure.
     if row is None or not ok or not row["is_active"]:
-        await throttle.record_failure(email=email, address=address)
         raise InvalidCredentials()
-    await throttle.record_success(email=email)
+    await throttle.succeeded(attempt)
     user = UserRead.model_validate(row)
     return TokenOut(
         user=user, access_token=issue_token(settings=settings, user_id=user.id, now=now)

@@ -1,5 +1,10 @@
 """Failed-login throttling over a sliding window, per account and per client address.
 
+Each attempt is counted as a failure *before* its password is checked, and the count is
+taken in the same step: a burst of concurrent attempts therefore sees itself, and cannot
+slip past the limit the way "check, verify, then record" lets it. A successful attempt
+takes its mark back; a refused one (429) was never counted.
+
 Counters live in Redis when it is configured, so every server process shares them; if
 Redis stops answering, counting falls back to this process's memory, never to nothing.
 """
@@ -9,8 +14,8 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from collections import deque
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
@@ -19,44 +24,62 @@ from peerview.clock import Clock
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Limit:
-    key: str
-    max_failures: int
-
-
 class FailureStore(Protocol):
-    async def count(self, key: str, *, now: float, window: float) -> tuple[int, float | None]:
-        """Failures of `key` within the window, and the time of the oldest of them."""
+    async def reserve(
+        self, key: str, member: str, *, now: float, window: float
+    ) -> tuple[int, float]:
+        """Count `member` as a failure of `key` at `now`, atomically with counting.
+
+        Returns the failures within the window, this one included, and the oldest's time.
+        """
         ...
 
-    async def add(self, key: str, *, now: float, window: float) -> None: ...
+    async def release(self, key: str, member: str) -> None:
+        """Take back one failure counted by `reserve`."""
+        ...
 
     async def clear(self, key: str) -> None: ...
 
 
 class MemoryFailureStore:
+    """One process's counters; a sweep now and then drops keys nobody touches any more."""
+
     def __init__(self) -> None:
-        self._events: dict[str, deque[float]] = {}
+        self._events: dict[str, OrderedDict[str, float]] = {}
+        self._last_sweep = -math.inf
 
-    def _trim(self, key: str, now: float, window: float) -> deque[float] | None:
+    def _trim(self, events: OrderedDict[str, float], now: float, window: float) -> None:
+        # Members are added in time order, so the stale ones are at the front.
+        while events:
+            member, at = next(iter(events.items()))
+            if at > now - window:
+                break
+            del events[member]
+
+    def _sweep(self, now: float, window: float) -> None:
+        if now - self._last_sweep < window:
+            return
+        self._last_sweep = now
+        for key in list(self._events):
+            self._trim(self._events[key], now, window)
+            if not self._events[key]:
+                del self._events[key]
+
+    async def reserve(
+        self, key: str, member: str, *, now: float, window: float
+    ) -> tuple[int, float]:
+        self._sweep(now, window)
+        events = self._events.setdefault(key, OrderedDict())
+        self._trim(events, now, window)
+        events[member] = now
+        return len(events), next(iter(events.values()))
+
+    async def release(self, key: str, member: str) -> None:
         events = self._events.get(key)
-        if events is None:
-            return None
-        while events and events[0] <= now - window:
-            events.popleft()
-        if not events:
-            del self._events[key]
-            return None
-        return events
-
-    async def count(self, key: str, *, now: float, window: float) -> tuple[int, float | None]:
-        events = self._trim(key, now, window)
-        return (len(events), events[0]) if events else (0, None)
-
-    async def add(self, key: str, *, now: float, window: float) -> None:
-        self._trim(key, now, window)
-        self._events.setdefault(key, deque()).append(now)
+        if events is not None:
+            events.pop(member, None)
+            if not events:
+                del self._events[key]
 
     async def clear(self, key: str) -> None:
         self._events.pop(key, None)
@@ -72,24 +95,35 @@ class RedisFailureStore:
         self._redis: Redis = redis
         self._prefix = prefix
 
-    async def count(self, key: str, *, now: float, window: float) -> tuple[int, float | None]:
+    async def reserve(
+        self, key: str, member: str, *, now: float, window: float
+    ) -> tuple[int, float]:
         name = self._prefix + key
+        # MULTI/EXEC: no other client's command runs between the add and the count.
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.zremrangebyscore(name, "-inf", now - window)
+            pipe.zadd(name, {member: now})
             pipe.zcard(name)
             pipe.zrange(name, 0, 0, withscores=True)
-            _, count, oldest = await pipe.execute()
-        return int(count), (float(oldest[0][1]) if oldest else None)
-
-    async def add(self, key: str, *, now: float, window: float) -> None:
-        name = self._prefix + key
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(name, {uuid.uuid4().hex: now})
             pipe.expire(name, math.ceil(window) + 1)
-            await pipe.execute()
+            _, _, count, oldest, _ = await pipe.execute()
+        return int(count), (float(oldest[0][1]) if oldest else now)
+
+    async def release(self, key: str, member: str) -> None:
+        await self._redis.zrem(self._prefix + key, member)
 
     async def clear(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One login attempt, counted as a failure until it is known to have succeeded."""
+
+    account_key: str
+    address_key: str
+    member: str = field(default_factory=lambda: uuid.uuid4().hex)
+    retry_after: int | None = None
 
 
 class LoginThrottle:
@@ -106,46 +140,61 @@ class LoginThrottle:
         self._window = window.total_seconds()
         self._max_per_account = max_per_account
         self._max_per_address = max_per_address
-        self._fallback = MemoryFailureStore()
-        self._store: FailureStore = store or self._fallback
+        self._memory = MemoryFailureStore()
+        self._store: FailureStore = store or self._memory
 
-    def _limits(self, email: str, address: str) -> list[Limit]:
-        return [
-            Limit(f"account:{email}", self._max_per_account),
-            Limit(f"address:{address}", self._max_per_address),
-        ]
+    @property
+    def _shared(self) -> bool:
+        return self._store is not self._memory
 
-    async def retry_after(self, *, email: str, address: str) -> int | None:
-        """Seconds until another attempt is allowed, or None if it is allowed now."""
+    async def begin(self, *, email: str, address: str) -> Attempt:
+        """Count an attempt; its `retry_after` is set (and nothing counted) when it is refused."""
+        attempt = Attempt(account_key=f"account:{email}", address_key=f"address:{address}")
         now = self._clock.now().timestamp()
         wait: float | None = None
-        for limit in self._limits(email, address):
-            try:
-                count, oldest = await self._store.count(limit.key, now=now, window=self._window)
-            except Exception:
-                logger.warning("throttle store unavailable; counting in memory", exc_info=True)
-                count, oldest = await self._fallback.count(limit.key, now=now, window=self._window)
-            if count >= limit.max_failures and oldest is not None:
+        for key, limit in (
+            (attempt.account_key, self._max_per_account),
+            (attempt.address_key, self._max_per_address),
+        ):
+            count, oldest = await self._reserve(key, attempt.member, now)
+            if count > limit:
                 remaining = oldest + self._window - now
                 wait = remaining if wait is None else max(wait, remaining)
-        return None if wait is None else max(1, math.ceil(wait))
+        if wait is not None:
+            await self.abandon(attempt)
+            attempt.retry_after = max(1, math.ceil(wait))
+        return attempt
 
-    async def record_failure(self, *, email: str, address: str) -> None:
-        now = self._clock.now().timestamp()
-        for limit in self._limits(email, address):
+    async def abandon(self, attempt: Attempt) -> None:
+        """Forget an attempt that was refused or never judged (an error, say)."""
+        for key in (attempt.account_key, attempt.address_key):
+            await self._release(key, attempt.member)
+
+    async def succeeded(self, attempt: Attempt) -> None:
+        """The password was right: the account's failures are forgiven, the address's kept."""
+        await self._release(attempt.address_key, attempt.member)
+        await self._memory.clear(attempt.account_key)
+        if self._shared:
             try:
-                await self._store.add(limit.key, now=now, window=self._window)
+                await self._store.clear(attempt.account_key)
             except Exception:
-                logger.warning("throttle store unavailable; counting in memory", exc_info=True)
-            # Counted in memory as well: if the shared store goes away, the limit still holds.
-            if self._store is not self._fallback:
-                await self._fallback.add(limit.key, now=now, window=self._window)
+                logger.warning("throttle store unavailable", exc_info=True)
 
-    async def record_success(self, *, email: str) -> None:
-        key = f"account:{email}"
-        await self._fallback.clear(key)
-        if self._store is not self._fallback:
+    async def _reserve(self, key: str, member: str, now: float) -> tuple[int, float]:
+        # Counted in memory as well: if the shared store goes away, the limit still holds.
+        local = await self._memory.reserve(key, member, now=now, window=self._window)
+        if not self._shared:
+            return local
+        try:
+            return await self._store.reserve(key, member, now=now, window=self._window)
+        except Exception:
+            logger.warning("throttle store unavailable; counting in memory", exc_info=True)
+            return local
+
+    async def _release(self, key: str, member: str) -> None:
+        await self._memory.release(key, member)
+        if self._shared:
             try:
-                await self._store.clear(key)
+                await self._store.release(key, member)
             except Exception:
                 logger.warning("throttle store unavailable", exc_info=True)

@@ -1,0 +1,246 @@
+"""Login throttling (SPEC §3): per account whatever the address, and per client address."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from redis.asyncio import Redis
+
+from peerview.clock import FakeClock
+from peerview.config import Settings
+from tests.factories import Factory
+from tests.platform.apps import assert_problem, client_for, extra_app
+
+LOGIN = "/api/auth/login"
+WINDOW_MINUTES = 15
+REDIS_PREFIX = "peerview:login-failures:"
+WRONG_PASSWORD = "wrong password!"
+
+
+def unique_addresses(count: int) -> list[str]:
+    """Addresses no other test uses, so counters shared through Redis never collide."""
+    base = f"10.{random.randrange(256)}.{random.randrange(256)}"
+    return [f"{base}.{i}" for i in range(count)]
+
+
+async def login_from(
+    app: FastAPI, address: str, email: str, password: str | None = None
+) -> httpx.Response:
+    async with client_for(app, address) as c:
+        return await c.post(LOGIN, json={"email": email, "password": password or WRONG_PASSWORD})
+
+
+def assert_throttled(response: httpx.Response) -> int:
+    assert_problem(response, 429, "TOO_MANY_LOGIN_ATTEMPTS")
+    retry_after = int(response.headers["retry-after"])
+    assert 1 <= retry_after <= WINDOW_MINUTES * 60
+    return retry_after
+
+
+async def test_eleventh_failure_for_one_account_is_429_whatever_the_address(
+    app: FastAPI, factory: Factory
+) -> None:
+    user = await factory.user()
+    addresses = unique_addresses(12)
+    for address in addresses[:10]:
+        assert (await login_from(app, address, user.email)).status_code == 401
+    assert_throttled(await login_from(app, addresses[10], user.email))
+
+
+async def test_right_password_of_a_throttled_account_is_refused_until_the_window_passes(
+    app: FastAPI, factory: Factory, clock: FakeClock
+) -> None:
+    user = await factory.user()
+    for address in unique_addresses(10):
+        await login_from(app, address, user.email)
+    fresh_address = unique_addresses(1)[0]
+    assert_throttled(await login_from(app, fresh_address, user.email, user.password))
+    clock.advance(minutes=WINDOW_MINUTES - 1)
+    assert_throttled(await login_from(app, fresh_address, user.email, user.password))
+    clock.advance(minutes=1)
+    assert (await login_from(app, fresh_address, user.email, user.password)).status_code == 200
+
+
+async def test_retry_after_counts_down_to_the_oldest_failure_leaving_the_window(
+    app: FastAPI, factory: Factory, clock: FakeClock
+) -> None:
+    user = await factory.user()
+    for address in unique_addresses(10):
+        await login_from(app, address, user.email)
+    clock.advance(minutes=5)
+    retry_after = assert_throttled(await login_from(app, "10.9.9.9", user.email))
+    assert retry_after == (WINDOW_MINUTES - 5) * 60
+
+
+async def test_throttling_one_account_leaves_other_accounts_alone(
+    app: FastAPI, factory: Factory
+) -> None:
+    victim = await factory.user()
+    bystander = await factory.user()
+    address = unique_addresses(1)[0]
+    for _ in range(11):
+        await login_from(app, address, victim.email)
+    assert_throttled(await login_from(app, address, victim.email))
+    ok = await login_from(app, address, bystander.email, bystander.password)
+    assert ok.status_code == 200
+
+
+async def test_email_case_does_not_escape_the_account_counter(
+    app: FastAPI, factory: Factory
+) -> None:
+    user = await factory.user()
+    for i, address in enumerate(unique_addresses(10)):
+        variant = user.email.upper() if i % 2 else user.email
+        await login_from(app, address, variant)
+    assert_throttled(await login_from(app, "10.9.9.9", user.email.title()))
+
+
+async def fail_from(app: FastAPI, address: str, count: int) -> list[int]:
+    """`count` failures from `address`, each for a different unknown account."""
+    async with client_for(app, address) as c:
+
+        async def attempt() -> int:
+            email = f"nobody-{uuid.uuid4().hex}@example.com"
+            response = await c.post(LOGIN, json={"email": email, "password": WRONG_PASSWORD})
+            return response.status_code
+
+        # Concurrent, so argon2's threads share the work and the test stays quick.
+        return list(await asyncio.gather(*(attempt() for _ in range(count))))
+
+
+async def test_more_than_100_failures_from_one_address_is_429_for_any_account(
+    app: FastAPI, factory: Factory, clock: FakeClock
+) -> None:
+    user = await factory.user()
+    noisy, quiet = unique_addresses(2)
+    assert await fail_from(app, noisy, 100) == [401] * 100
+    assert_throttled(await login_from(app, noisy, user.email, user.password))
+    assert_throttled(await login_from(app, noisy, f"new-{uuid.uuid4().hex}@example.com"))
+    assert (await login_from(app, quiet, user.email, user.password)).status_code == 200
+    clock.advance(minutes=WINDOW_MINUTES)
+    assert (await login_from(app, noisy, user.email, user.password)).status_code == 200
+
+
+async def test_oauth2_token_form_shares_the_login_counters(app: FastAPI, factory: Factory) -> None:
+    user = await factory.user()
+    address = unique_addresses(1)[0]
+    async with client_for(app, address) as c:
+        for _ in range(10):
+            form = {"username": user.email, "password": WRONG_PASSWORD}
+            assert (await c.post("/api/auth/token", data=form)).status_code == 401
+        assert_throttled(await c.post(LOGIN, json={"email": user.email, "password": user.password}))
+
+
+# --- Redis-backed counters ---------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_settings(settings: Settings, redis_url: str) -> Settings:
+    return settings.model_copy(update={"redis_url": redis_url})
+
+
+async def forget(redis_url: str, *keys: str) -> None:
+    redis = Redis.from_url(redis_url)
+    try:
+        await redis.delete(*(REDIS_PREFIX + key for key in keys))
+    finally:
+        await redis.aclose()
+
+
+async def test_redis_counters_are_shared_between_app_instances(
+    redis_settings: Settings, redis_url: str, factory: Factory, clock: FakeClock
+) -> None:
+    user = await factory.user()
+    addresses = unique_addresses(12)
+    keys = [f"account:{user.email}", *(f"address:{a}" for a in addresses)]
+    await forget(redis_url, *keys)
+    try:
+        async with (
+            extra_app(redis_settings, clock) as first,
+            extra_app(redis_settings, clock) as second,
+        ):
+            for i, address in enumerate(addresses[:10]):
+                instance = first if i % 2 else second
+                assert (await login_from(instance, address, user.email)).status_code == 401
+            assert_throttled(await login_from(first, addresses[10], user.email, user.password))
+            assert_throttled(await login_from(second, addresses[11], user.email, user.password))
+            clock.advance(minutes=WINDOW_MINUTES)
+            ok = await login_from(second, addresses[11], user.email, user.password)
+            assert ok.status_code == 200
+    finally:
+        await forget(redis_url, *keys)
+
+
+async def test_redis_address_counter_is_shared_between_app_instances(
+    redis_settings: Settings, redis_url: str, factory: Factory
+) -> None:
+    user = await factory.user()
+    (address,) = unique_addresses(1)
+    await forget(redis_url, f"address:{address}")
+    try:
+        async with (
+            extra_app(redis_settings, factory.clock) as first,
+            extra_app(redis_settings, factory.clock) as second,
+        ):
+            assert await fail_from(first, address, 50) == [401] * 50
+            assert await fail_from(second, address, 50) == [401] * 50
+            assert_throttled(await login_from(first, address, user.email, user.password))
+            assert_throttled(await login_from(second, address, user.email, user.password))
+    finally:
+        await forget(redis_url, f"address:{address}")
+
+
+async def test_unreachable_redis_still_throttles_in_memory(
+    settings: Settings, factory: Factory, clock: FakeClock
+) -> None:
+    user = await factory.user()
+    broken = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+    async with extra_app(broken, clock) as instance:
+        for address in unique_addresses(10):
+            assert (await login_from(instance, address, user.email)).status_code == 401
+        assert_throttled(await login_from(instance, "10.9.9.9", user.email, user.password))
+
+
+async def test_concurrent_wrong_passwords_cannot_exceed_the_account_limit(
+    app: FastAPI, factory: Factory
+) -> None:
+    # A burst sent at once must not slip past the check that each attempt makes first.
+    user = await factory.user()
+    addresses = unique_addresses(30)
+    responses = await asyncio.gather(*(login_from(app, a, user.email) for a in addresses))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [401] * 10 + [429] * 20
+
+
+async def test_concurrent_failures_cannot_exceed_the_address_limit(app: FastAPI) -> None:
+    (address,) = unique_addresses(1)
+    statuses = await fail_from(app, address, 130)
+    assert sorted(statuses) == [401] * 100 + [429] * 30
+
+
+async def test_concurrent_attempts_through_redis_cannot_exceed_the_account_limit(
+    redis_settings: Settings, redis_url: str, factory: Factory, clock: FakeClock
+) -> None:
+    user = await factory.user()
+    addresses = unique_addresses(30)
+    keys = [f"account:{user.email}", *(f"address:{a}" for a in addresses)]
+    await forget(redis_url, *keys)
+    try:
+        async with (
+            extra_app(redis_settings, clock) as first,
+            extra_app(redis_settings, clock) as second,
+        ):
+            responses = await asyncio.gather(
+                *(
+                    login_from(first if i % 2 else second, a, user.email)
+                    for i, a in enumerate(addresses)
+                )
+            )
+        assert sorted(r.status_code for r in responses) == [401] * 10 + [429] * 20
+    finally:
+        await forget(redis_url, *keys)
