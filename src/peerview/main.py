@@ -21,8 +21,10 @@ from peerview.config import Settings, get_settings
 from peerview.db import create_engine
 from peerview.errors import install_error_handlers
 from peerview.events import EventBus
+from peerview.feedback.routes import router as feedback_router
 from peerview.health import router as health_router
 from peerview.interview_requests.routes import router as requests_router
+from peerview.interview_sessions.question_routes import router as session_questions_router
 from peerview.interview_sessions.routes import router as sessions_router
 from peerview.interview_sessions.sweeper import run_forever
 from peerview.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -111,6 +113,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         questions_router,
         requests_router,
         sessions_router,
+        session_questions_router,
+        feedback_router,
     ):
         app.include_router(router)
 

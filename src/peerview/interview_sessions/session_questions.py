@@ -1,0 +1,163 @@
+"""Session questions: snapshots of bank questions that a session's interviewer adds or removes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from peerview.deps import Actor
+from peerview.errors import Conflict
+from peerview.interview_sessions import question_repository
+from peerview.interview_sessions import service as sessions_service
+from peerview.interview_sessions.errors import InvalidSessionState, NotSessionInterviewer
+from peerview.interview_sessions.lifecycle import SessionTimes, TimeRules, session_at
+from peerview.interview_sessions.schemas import SessionQuestionRead
+from peerview.models.base import new_id
+from peerview.models.enums import SessionStatus
+from peerview.questions import service as questions_service
+from peerview.questions.errors import QuestionNotFound
+
+# Questions change only while the session is still ahead or running. A CANCELLED session
+# is as finished as a COMPLETED one: its question list is history too.
+EDITABLE = frozenset({SessionStatus.SCHEDULED, SessionStatus.LIVE})
+
+
+class QuestionAlreadyAdded(Conflict):
+    code = "QUESTION_ALREADY_ADDED"
+    title = "This question is already part of the session"
+
+
+async def _load_for_interviewer(
+    *, db: AsyncConnection, actor: Actor, session_id: str, now: datetime, rules: TimeRules
+) -> tuple[RowMapping, SessionTimes]:
+    """The session and its state at `now`, for its interviewer only (SPEC §1 order)."""
+    await question_repository.lock_session(db, session_id)
+    # Admins may view a session but not act in it, as for every other session action:
+    # to them, as to anyone outside the session, it does not exist here.
+    row = await sessions_service.load_visible(
+        db=db, actor=actor, session_id=session_id, admin_may_see=False
+    )
+    if actor.id != row["interviewer_id"]:
+        raise NotSessionInterviewer()
+    return row, session_at(sessions_service.times_of(row), now, rules)
+
+
+def _refuse_if_finished(state: SessionTimes) -> None:
+    if state.status not in EDITABLE:
+        raise InvalidSessionState(
+            f"The session is {state.status.value}; its questions can no longer change"
+        )
+
+
+async def _insert_snapshot(
+    db: AsyncConnection, *, session_id: str, question: RowMapping, now: datetime
+) -> RowMapping | None:
+    """Copy the bank question into the session; None if the database refused the row."""
+    values = {
+        "id": new_id(),
+        "session_id": session_id,
+        "question_id": question["id"],
+        "position": await question_repository.next_position(db, session_id),
+        "title": question["title"],
+        "prompt": question["prompt"],
+        "hints": list(question["hints"]),
+        "solution": question["solution"],
+        "added_at": now,
+    }
+    try:
+        # Unique (session_id, question_id) is the backstop against a concurrent add of the
+        # same question; the savepoint keeps the rest of the transaction usable.
+        async with db.begin_nested():
+            return await question_repository.insert_snapshot(db, values)
+    except IntegrityError:
+        return None
+
+
+async def add(
+    *,
+    db: AsyncConnection,
+    actor: Actor,
+    session_id: str,
+    question_id: str,
+    now: datetime,
+    rules: TimeRules,
+) -> SessionQuestionRead:
+    _, state = await _load_for_interviewer(
+        db=db, actor=actor, session_id=session_id, now=now, rules=rules
+    )
+    question = await questions_service.get_active(db, question_id)
+    if question is None:
+        raise QuestionNotFound()
+    _refuse_if_finished(state)
+    if await question_repository.contains(db, session_id=session_id, question_id=question_id):
+        raise QuestionAlreadyAdded()
+    snapshot = await _insert_snapshot(db, session_id=session_id, question=question, now=now)
+    if snapshot is None:
+        if await question_repository.contains(db, session_id=session_id, question_id=question_id):
+            raise QuestionAlreadyAdded()
+        # The only other refusal is the foreign key: the question was purged meanwhile.
+        raise QuestionNotFound()
+    return SessionQuestionRead.model_validate(snapshot)
+
+
+async def suggest(
+    *,
+    db: AsyncConnection,
+    actor: Actor,
+    session_id: str,
+    count: int,
+    now: datetime,
+    rules: TimeRules,
+) -> list[SessionQuestionRead]:
+    """Add up to `count` matching questions the interviewee has never had; the whole list.
+
+    "Had" means present in any session of theirs, this one included and whatever that
+    session's state: an interviewee sees a session's titles and prompts as soon as they
+    are added, so even a cancelled session's questions are no longer fresh to them.
+    Candidates come oldest first, the bank's own order, so suggestions are predictable.
+    """
+    row, state = await _load_for_interviewer(
+        db=db, actor=actor, session_id=session_id, now=now, rules=rules
+    )
+    _refuse_if_finished(state)
+    had = await question_repository.question_ids_had_by(db, interviewee_id=row["interviewee_id"])
+    candidates = await questions_service.list_candidates(
+        db,
+        category=row["category"],
+        difficulty=row["difficulty"],
+        type=row["type"],
+        exclude_ids=had,
+        limit=count,
+    )
+    for question in candidates:
+        # A refusal here can only be a concurrent add of the same question: it is in the
+        # list either way, so the suggestion simply moves on.
+        await _insert_snapshot(db, session_id=session_id, question=question, now=now)
+    rows = await question_repository.list_for_session(db, session_id)
+    return [SessionQuestionRead.model_validate(r) for r in rows]
+
+
+async def remove(
+    *,
+    db: AsyncConnection,
+    actor: Actor,
+    session_id: str,
+    question_id: str,
+    now: datetime,
+    rules: TimeRules,
+) -> None:
+    """Remove a question before the session is over; later positions keep their numbers."""
+    _, state = await _load_for_interviewer(
+        db=db, actor=actor, session_id=session_id, now=now, rules=rules
+    )
+    if not await question_repository.contains(db, session_id=session_id, question_id=question_id):
+        raise QuestionNotFound("The question is not part of this session")
+    _refuse_if_finished(state)
+    removed = await question_repository.delete_from_session(
+        db, session_id=session_id, question_id=question_id
+    )
+    if not removed:
+        raise QuestionNotFound("The question is not part of this session")
