@@ -1,0 +1,77 @@
+"""Question shapes: the full `question` for interviewers and admins, a public one without."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field, StringConstraints, field_validator
+
+from peerview.models.enums import Difficulty, QuestionType
+from peerview.schemas import InputModel, OutputModel
+
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40)
+]
+Hint = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+SeedKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+
+
+class QuestionCreate(InputModel):
+    title: str = Field(min_length=1, max_length=200)
+    prompt: str = Field(min_length=1, max_length=10_000)
+    category: str = Field(
+        min_length=1, max_length=64, description="Free text, stored lower-case (e.g. `graphs`)."
+    )
+    difficulty: Difficulty
+    type: QuestionType
+    tags: list[Tag] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Up to 20 tags of 1 to 40 characters, stored lower-case without duplicates.",
+    )
+    hints: list[Hint] = Field(default_factory=list, max_length=20)
+    solution: str = Field(default="", max_length=20_000)
+
+    @field_validator("category")
+    @classmethod
+    def _lower_category(cls, value: str) -> str:
+        return value.lower()
+
+    @field_validator("tags")
+    @classmethod
+    def _unique_tags(cls, value: list[str]) -> list[str]:
+        # A tag given twice would only make the tag filter match the same row twice over.
+        return list(dict.fromkeys(value))
+
+
+class QuestionUpdate(QuestionCreate):
+    """PUT replaces every editable field: an omitted optional field goes back to its default."""
+
+
+class StarterQuestion(QuestionCreate):
+    """An entry of the starter bank shipped with Peerview; `seed_key` makes seeding idempotent."""
+
+    seed_key: SeedKey
+
+
+class QuestionPublicRead(OutputModel):
+    """A question as an interviewee sees it: without hints and solution."""
+
+    id: str
+    title: str
+    prompt: str
+    category: str
+    difficulty: Difficulty
+    type: QuestionType
+    tags: list[str]
+    created_at: AwareDatetime | datetime
+    updated_at: AwareDatetime | datetime
+    deleted_at: AwareDatetime | datetime | None
+
+
+class QuestionRead(QuestionPublicRead):
+    """A question as interviewers and admins see it."""
+
+    hints: list[str]
+    solution: str
