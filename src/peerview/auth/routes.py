@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from peerview.auth import service
 from peerview.auth.errors import InvalidCredentials, LoginThrottled, RoleNotAllowed
 from peerview.auth.schemas import LoginIn, LogoutOut, OAuth2TokenOut, RegisterIn, TokenOut
-from peerview.deps import DB, ClockDep, CurrentUser, ReadDB, SettingsDep, client_address
+from peerview.deps import DB, ClockDep, CurrentUser, SettingsDep, client_address
 from peerview.errors import InvalidToken, NotAuthenticated, problem_schema
 from peerview.users.errors import EmailTaken
 from peerview.users.schemas import UserRead
@@ -26,10 +26,11 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
     summary="Create an account (interviewer or interviewee)",
 )
 async def register(
-    body: RegisterIn, db: DB, clock: ClockDep, settings: SettingsDep, request: Request
+    body: RegisterIn, clock: ClockDep, settings: SettingsDep, request: Request
 ) -> TokenOut:
+    # No `DB` dependency: the service opens its transaction after hashing the password.
     return await service.register(
-        db=db,
+        engine=request.app.state.engine,
         now=clock.now(),
         settings=settings,
         passwords=request.app.state.passwords,
@@ -38,10 +39,10 @@ async def register(
 
 
 async def _login(
-    request: Request, db: ReadDB, clock: ClockDep, settings: SettingsDep, email: str, password: str
+    request: Request, clock: ClockDep, settings: SettingsDep, email: str, password: str
 ) -> TokenOut:
     return await service.login(
-        db=db,
+        engine=request.app.state.engine,
         now=clock.now(),
         settings=settings,
         passwords=request.app.state.passwords,
@@ -59,9 +60,9 @@ async def _login(
     summary="Log in with e-mail and password",
 )
 async def login(
-    body: LoginIn, db: ReadDB, clock: ClockDep, settings: SettingsDep, request: Request
+    body: LoginIn, clock: ClockDep, settings: SettingsDep, request: Request
 ) -> TokenOut:
-    return await _login(request, db, clock, settings, body.email, body.password)
+    return await _login(request, clock, settings, body.email, body.password)
 
 
 @router.post(
@@ -72,12 +73,11 @@ async def login(
 )
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    db: ReadDB,
     clock: ClockDep,
     settings: SettingsDep,
     request: Request,
 ) -> OAuth2TokenOut:
-    result = await _login(request, db, clock, settings, form.username, form.password)
+    result = await _login(request, clock, settings, form.username, form.password)
     return OAuth2TokenOut(access_token=result.access_token)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from peerview.auth import tokens
 from peerview.auth.errors import InvalidCredentials, LoginThrottled, RoleNotAllowed
@@ -12,6 +12,7 @@ from peerview.auth.passwords import PasswordService
 from peerview.auth.schemas import RegisterIn, TokenOut
 from peerview.auth.throttle import LoginThrottle
 from peerview.config import Settings
+from peerview.db import transaction
 from peerview.deps import Actor
 from peerview.models.enums import Role
 from peerview.users import service as users_service
@@ -32,23 +33,26 @@ def issue_token(*, settings: Settings, user_id: str, now: datetime) -> str:
 
 async def register(
     *,
-    db: AsyncConnection,
+    engine: AsyncEngine,
     now: datetime,
     settings: Settings,
     passwords: PasswordService,
     body: RegisterIn,
 ) -> TokenOut:
+    """Hash first, then take a connection: argon2's tens of milliseconds must not hold one
+    of the pool's few, or a burst of registrations starves every other request."""
     if body.role not in SELF_SERVICE_ROLES:
         raise RoleNotAllowed()
     password_hash = await passwords.hash(body.password)
-    row = await users_service.create(
-        db=db,
-        now=now,
-        name=body.name,
-        email=str(body.email),
-        password_hash=password_hash,
-        role=body.role,
-    )
+    async with transaction(engine) as db:
+        row = await users_service.create(
+            db=db,
+            now=now,
+            name=body.name,
+            email=str(body.email),
+            password_hash=password_hash,
+            role=body.role,
+        )
     user = UserRead.model_validate(row)
     return TokenOut(
         user=user, access_token=issue_token(settings=settings, user_id=user.id, now=now)
@@ -57,7 +61,7 @@ async def register(
 
 async def login(
     *,
-    db: AsyncConnection,
+    engine: AsyncEngine,
     now: datetime,
     settings: Settings,
     passwords: PasswordService,
@@ -71,7 +75,9 @@ async def login(
     if attempt.retry_after is not None:
         raise LoginThrottled(retry_after=attempt.retry_after)
     try:
-        row = await users_service.find_credentials(db=db, email=email)
+        # The connection goes back to the pool before the slow hash check (see `register`).
+        async with transaction(engine, write=False) as db:
+            row = await users_service.find_credentials(db=db, email=email)
         ok = await passwords.verify(row["password_hash"] if row else None, password)
     except BaseException:
         # Not judged (the database failed, say): it must not count against anyone.

@@ -1,0 +1,132 @@
+"""Login (SPEC §3): one answer for every wrong credential, and no stall under load."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from peerview.models.enums import Role
+from tests.factories import Factory
+from tests.platform.apps import assert_problem, bearer
+
+LOGIN = "/api/auth/login"
+
+
+async def test_login_returns_user_and_a_working_token(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    user = await factory.user(Role.INTERVIEWER)
+    response = await client.post(LOGIN, json={"email": user.email, "password": user.password})
+    assert response.status_code == 200
+    payload = response.json()
+    assert payload["token_type"] == "bearer"
+    assert payload["user"]["id"] == user.id
+    assert payload["user"]["role"] == "INTERVIEWER"
+    me = await client.get("/api/auth/me", headers=bearer(payload["access_token"]))
+    assert me.json()["id"] == user.id
+
+
+async def test_login_email_is_case_insensitive(client: httpx.AsyncClient, factory: Factory) -> None:
+    user = await factory.user()
+    response = await client.post(
+        LOGIN, json={"email": user.email.upper(), "password": user.password}
+    )
+    assert response.status_code == 200
+
+
+async def test_unknown_email_and_wrong_password_answer_identically(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    user = await factory.user()
+    wrong_password = await client.post(
+        LOGIN, json={"email": user.email, "password": "not the password"}
+    )
+    unknown_email = await client.post(
+        LOGIN, json={"email": "nobody@example.com", "password": "not the password"}
+    )
+    assert_problem(wrong_password, 401, "INVALID_CREDENTIALS")
+    assert unknown_email.status_code == wrong_password.status_code
+    assert unknown_email.content == wrong_password.content
+    assert dict(unknown_email.headers) == dict(wrong_password.headers)
+
+
+async def test_deactivated_account_login_answers_like_a_wrong_password(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    admin = await factory.admin()
+    user = await factory.user()
+    await client.patch(f"/api/users/{user.id}", headers=admin.headers, json={"is_active": False})
+    right_password = await client.post(LOGIN, json={"email": user.email, "password": user.password})
+    unknown_email = await client.post(
+        LOGIN, json={"email": "nobody@example.com", "password": user.password}
+    )
+    assert_problem(right_password, 401, "INVALID_CREDENTIALS")
+    assert right_password.content == unknown_email.content
+
+
+async def test_login_with_an_unknown_field_is_422(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    user = await factory.user()
+    response = await client.post(
+        LOGIN, json={"email": user.email, "password": user.password, "role": "ADMIN"}
+    )
+    problem = assert_problem(response, 422, "VALIDATION_ERROR")
+    assert [e["field"] for e in problem["errors"]] == ["role"]
+
+
+async def test_oauth2_password_form_issues_a_bearer_token(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    user = await factory.user()
+    response = await client.post(
+        "/api/auth/token", data={"username": user.email, "password": user.password}
+    )
+    assert response.status_code == 200
+    payload = response.json()
+    assert payload["token_type"] == "bearer"
+    me = await client.get("/api/auth/me", headers=bearer(payload["access_token"]))
+    assert me.status_code == 200
+
+
+async def test_me_returns_the_bare_user(client: httpx.AsyncClient, factory: Factory) -> None:
+    user = await factory.user()
+    response = await client.get("/api/auth/me", headers=user.headers)
+    assert response.json() == {
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "role": "INTERVIEWEE",
+        "is_active": True,
+        "email_notifications": True,
+        "created_at": response.json()["created_at"],
+    }
+
+
+async def test_concurrent_logins_do_not_stall_the_event_loop(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    users = [await factory.user() for _ in range(5)]
+
+    async def login(i: int) -> int:
+        user = users[i % len(users)]
+        response = await client.post(LOGIN, json={"email": user.email, "password": user.password})
+        return response.status_code
+
+    async def probe() -> float:
+        started = time.perf_counter()
+        response = await client.get("/api/health")
+        assert response.status_code == 200
+        return time.perf_counter() - started
+
+    storm = asyncio.gather(*(login(i) for i in range(50)))
+    await asyncio.sleep(0.01)  # let the storm begin: every login is now hashing or queued
+    latencies = []
+    for _ in range(5):
+        latencies.append(await probe())
+        await asyncio.sleep(0.02)
+    assert not storm.done(), "the storm ended before the probes: it proves nothing"
+    assert await storm == [200] * 50
+    assert max(latencies) < 0.2, latencies
