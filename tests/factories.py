@@ -33,6 +33,8 @@ def default_password_hash() -> str:
 
 @dataclass
 class TestUser:
+    __test__ = False  # a data holder, not a test class
+
     id: str
     name: str
     email: str
