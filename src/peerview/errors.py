@@ -205,9 +205,14 @@ async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def internal_error() -> JSONResponse:
+    """The 500 answer: nothing about what went wrong leaves the server."""
+    return problem(500, "INTERNAL_ERROR", "Internal server error", "An unexpected error occurred.")
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     logger.error("unhandled error", exc_info=exc)
-    return problem(500, "INTERNAL_ERROR", "Internal server error", "An unexpected error occurred.")
+    return internal_error()
 
 
 def install_error_handlers(app: FastAPI) -> None:

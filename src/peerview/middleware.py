@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from peerview.errors import PayloadTooLarge, problem
+from peerview.errors import PayloadTooLarge, internal_error, problem
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -44,7 +45,9 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise PayloadTooLarge()
+                    # An HTTPException, because FastAPI turns anything else raised while
+                    # it reads the body into "400 There was an error parsing the body".
+                    raise HTTPException(413, PayloadTooLarge.title)
             return message
 
         await self.app(scope, limited_receive, send)
@@ -70,9 +73,12 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         is_api = scope["path"].startswith("/api")
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
                 headers.extend(h for h in _SECURITY_HEADERS if h[0] not in present)
@@ -81,4 +87,12 @@ class SecurityHeadersMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Starlette renders an unhandled error's 500 in its outermost middleware, past
+            # this one; answer here instead, so that 500 has the headers too. The error
+            # still propagates, to be logged by the registered handler.
+            if not started:
+                await internal_error()(scope, receive, send_with_headers)
+            raise
