@@ -1,0 +1,156 @@
+"""`peerview migrate` and `peerview create-admin` (SPEC §11)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, inspect, select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from peerview import cli
+from peerview.clock import FakeClock
+from peerview.config import Settings, get_settings
+from peerview.models import Base, User
+from tests.conftest import TEST_SECRET
+from tests.platform.apps import client_for, extra_app
+
+ADMIN_PASSWORD = "admin password 1"
+
+
+@pytest.fixture
+def cli_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
+    """A fresh SQLite file named by DATABASE_URL, as an operator would set it."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+async def run_cli(*argv: str) -> int:
+    # The CLI runs its own event loops (asyncio.run), so it runs off the test's.
+    return await asyncio.to_thread(cli.main, list(argv))
+
+
+async def table_names(url: str) -> set[str]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+async def count_users(url: str) -> int:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(select(func.count()).select_from(User))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+async def test_migrate_creates_every_table_in_a_fresh_database(
+    cli_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await run_cli("migrate") == 0
+    tables = await table_names(cli_database)
+    assert {t.name for t in Base.metadata.sorted_tables} | {"alembic_version"} <= tables
+    assert "up to date" in capsys.readouterr().out
+
+
+async def test_create_admin_makes_an_admin_who_can_log_in(
+    cli_database: str, clock: FakeClock
+) -> None:
+    assert await run_cli("migrate") == 0
+    code = await run_cli(
+        "create-admin",
+        "--email",
+        "Root@Example.com",
+        "--name",
+        "Root",
+        "--password",
+        ADMIN_PASSWORD,
+    )
+    assert code == 0
+    settings = Settings(
+        database_url=cli_database,
+        jwt_secret=TEST_SECRET,
+        sweeper_enabled=False,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    async with extra_app(settings, clock) as app, client_for(app) as c:
+        response = await c.post(
+            "/api/auth/login", json={"email": "root@example.com", "password": ADMIN_PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["user"]["role"] == "ADMIN"
+        token = response.json()["access_token"]
+        listed = await c.get("/api/users", headers={"Authorization": f"Bearer {token}"})
+        assert listed.status_code == 200
+
+
+async def test_create_admin_with_a_taken_email_exits_2(
+    cli_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await run_cli("migrate") == 0
+    args = ("create-admin", "--name", "Root", "--password", ADMIN_PASSWORD)
+    assert await run_cli(*args, "--email", "root@example.com") == 0
+    capsys.readouterr()
+    assert await run_cli(*args, "--email", "ROOT@example.com") == 2
+    assert "already exists" in capsys.readouterr().err
+    assert await count_users(cli_database) == 1
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("root@example.com", "short"),
+        ("root@example.com", "p" * 129),
+        ("not-an-email", "long enough"),
+    ],
+    ids=["short-password", "long-password", "bad-email"],
+)
+async def test_create_admin_with_invalid_input_exits_2_and_creates_nobody(
+    cli_database: str, capsys: pytest.CaptureFixture[str], email: str, password: str
+) -> None:
+    assert await run_cli("migrate") == 0
+    code = await run_cli("create-admin", "--email", email, "--name", "Root", "--password", password)
+    assert code == 2
+    assert "error" in capsys.readouterr().err
+    assert await count_users(cli_database) == 0
+
+
+async def test_create_admin_reads_the_password_from_stdin_when_not_a_terminal(
+    cli_database: str, monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+) -> None:
+    assert await run_cli("migrate") == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(ADMIN_PASSWORD + "\n"))
+    assert await run_cli("create-admin", "--email", "root@example.com", "--name", "Root") == 0
+    settings = Settings(
+        database_url=cli_database,
+        jwt_secret=TEST_SECRET,
+        sweeper_enabled=False,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    async with extra_app(settings, clock) as app, client_for(app) as c:
+        response = await c.post(
+            "/api/auth/login", json={"email": "root@example.com", "password": ADMIN_PASSWORD}
+        )
+    assert response.status_code == 200
+
+
+async def test_configuration_error_exits_2(
+    cli_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PEERVIEW_ENV", "production")
+    get_settings.cache_clear()
+    assert await run_cli("migrate") == 2
+    assert "JWT_SECRET" in capsys.readouterr().err

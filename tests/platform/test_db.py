@@ -1,0 +1,148 @@
+"""The database layer: SQLite's connection settings, one transaction per request, commit first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.types import Message, Receive, Scope, Send
+
+from peerview.deps import DB
+from peerview.errors import Conflict
+from peerview.models import User
+from tests.factories import Factory
+
+
+@pytest.fixture
+def on_sqlite(app: FastAPI) -> None:
+    if app.state.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite connection settings")
+
+
+@pytest.fixture
+def statements(app: FastAPI) -> Iterator[list[tuple[str, bool]]]:
+    """Every statement the app runs, with whether SQLite was inside a transaction."""
+    seen: list[tuple[str, bool]] = []
+
+    def record(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        driver = conn.connection.driver_connection
+        in_transaction = bool(driver.in_transaction)
+        seen.append((" ".join(statement.split()), in_transaction))
+
+    target = app.state.engine.sync_engine
+    event.listen(target, "after_cursor_execute", record)
+    yield seen
+    event.remove(target, "after_cursor_execute", record)
+
+
+async def pragma(app: FastAPI, name: str) -> Any:
+    async with app.state.engine.connect() as conn:
+        return (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar_one()
+
+
+@pytest.mark.usefixtures("on_sqlite")
+async def test_sqlite_uses_write_ahead_logging(app: FastAPI) -> None:
+    assert str(await pragma(app, "journal_mode")).lower() == "wal"
+
+
+@pytest.mark.usefixtures("on_sqlite")
+async def test_sqlite_enforces_foreign_keys(app: FastAPI) -> None:
+    assert await pragma(app, "foreign_keys") == 1
+
+
+@pytest.mark.usefixtures("on_sqlite")
+async def test_sqlite_waits_for_locks_instead_of_failing(app: FastAPI) -> None:
+    assert await pragma(app, "busy_timeout") > 0
+
+
+@pytest.mark.usefixtures("on_sqlite")
+async def test_post_request_takes_the_write_lock_up_front(
+    client: httpx.AsyncClient, factory: Factory, statements: list[tuple[str, bool]]
+) -> None:
+    user = await factory.user()
+    statements.clear()
+    response = await client.post("/api/auth/logout", headers=user.headers)
+    assert response.status_code == 200
+    begins = [s for s, _ in statements if s.startswith("BEGIN")]
+    assert begins == ["BEGIN IMMEDIATE"]
+
+
+@pytest.mark.usefixtures("on_sqlite")
+async def test_get_request_reads_inside_one_transaction(
+    client: httpx.AsyncClient, factory: Factory, statements: list[tuple[str, bool]]
+) -> None:
+    admin = await factory.admin()
+    statements.clear()
+    response = await client.get("/api/users", headers=admin.headers)
+    assert response.status_code == 200
+    begins = [s for s, _ in statements if s.startswith("BEGIN")]
+    assert begins == ["BEGIN DEFERRED"]
+    selects = [(s, inside) for s, inside in statements if s.startswith("SELECT")]
+    assert len(selects) >= 2  # the caller, then the page
+    assert all(inside for _, inside in selects), selects
+
+
+@pytest.mark.usefixtures("on_sqlite")
+async def test_login_reads_inside_a_transaction_that_takes_no_write_lock(
+    client: httpx.AsyncClient, factory: Factory, statements: list[tuple[str, bool]]
+) -> None:
+    user = await factory.user()
+    statements.clear()
+    response = await client.post(
+        "/api/auth/login", json={"email": user.email, "password": user.password}
+    )
+    assert response.status_code == 200
+    assert [s for s, _ in statements if s.startswith("BEGIN")] == ["BEGIN DEFERRED"]
+    assert all(inside for s, inside in statements if s.startswith("SELECT"))
+
+
+async def test_write_is_committed_before_the_response_starts(
+    app: FastAPI, factory: Factory, database_url: str
+) -> None:
+    """Seen from another connection at the moment the first response byte leaves."""
+    user = await factory.user()
+    observer = create_async_engine(database_url)
+    seen_at_response: list[str] = []
+
+    async def watching(scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_and_look(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                async with observer.connect() as conn:
+                    query = select(User.name).where(User.id == user.id)
+                    seen_at_response.append((await conn.execute(query)).scalar_one())
+            await send(message)
+
+        await app(scope, receive, send_and_look)
+
+    transport = httpx.ASGITransport(app=watching)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            response = await c.patch(
+                "/api/users/me", headers=user.headers, json={"name": "Committed"}
+            )
+    finally:
+        await observer.dispose()
+    assert response.status_code == 200
+    assert seen_at_response == ["Committed"]
+
+
+async def test_request_that_fails_after_writing_leaves_no_trace(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    user = await factory.user()
+
+    async def write_then_fail(db: DB) -> None:
+        await db.execute(update(User).where(User.id == user.id).values(name="Half done"))
+        raise Conflict("changed my mind")
+
+    app.add_api_route("/api/test-write-then-fail", write_then_fail, methods=["POST"])
+    response = await client.post("/api/test-write-then-fail")
+    assert response.status_code == 409
+    me = await client.get("/api/auth/me", headers=user.headers)
+    assert me.json()["name"] == user.name
