@@ -189,7 +189,7 @@ async def list_received(
         revealed = is_revealed(
             viewer_is_admin=actor.is_admin,
             viewer_is_author=False,
-            viewer_has_authored=r["subject_has_authored"],
+            viewer_has_authored=bool(r["subject_has_authored"]),
             ended_at=ended_at,
             now=now,
         )
