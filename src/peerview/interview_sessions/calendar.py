@@ -45,12 +45,18 @@ def _fold(line: str) -> str:
 
 
 def session_event(session: SessionRead, *, sequence: int, now: datetime, host: str) -> str:
-    start = session.started_at or session.scheduled_at
-    end = (
-        session.ended_at
-        or session.planned_end_at
-        or session.scheduled_at + timedelta(minutes=session.duration_minutes)
-    )
+    booked_end = session.scheduled_at + timedelta(minutes=session.duration_minutes)
+    if session.started_at is None:
+        # Not started (or cancelled before it was): the event keeps the slot it was booked
+        # for, never the cancellation time, which would end it before it began.
+        start, end = session.scheduled_at, booked_end
+    else:
+        start = session.started_at
+        end = session.ended_at or session.planned_end_at or booked_end
+    # DTEND must be later than DTSTART (RFC 5545 §3.8.2.2) at the format's one-second
+    # resolution, even for a session ended the moment it started.
+    start = start.replace(microsecond=0)
+    end = max(end.replace(microsecond=0), start + timedelta(seconds=1))
     status = "CANCELLED" if session.status is SessionStatus.CANCELLED else "CONFIRMED"
     kind = session.type.value.replace("_", " ").lower()
     summary = f"Mock interview: {session.category} ({session.difficulty.value.lower()} {kind})"
@@ -69,7 +75,7 @@ def session_event(session: SessionRead, *, sequence: int, now: datetime, host: s
         f"UID:{session.id}@{host}",
         f"DTSTAMP:{_utc(now)}",
         f"DTSTART:{_utc(start)}",
-        f"DTEND:{_utc(max(end, start))}",
+        f"DTEND:{_utc(end)}",
         f"SUMMARY:{_text(summary)}",
         f"DESCRIPTION:{_text(description)}",
         f"STATUS:{status}",

@@ -215,8 +215,15 @@ async def calendar_ics(
     session = await service.read(
         db=db, actor=actor, row=row, now=now, rules=service.time_rules(settings)
     )
+    # A transition that time has made but the sweeper has not yet written is a change too:
+    # count it now, as the sweeper's version bump will, so SEQUENCE never repeats for
+    # different content (a calendar ignores an update that does not raise it).
+    unswept = 1 if session.status != row["status"] else 0
     body = calendar.session_event(
-        session, sequence=row["version"], now=now, host=request.url.hostname or "peerview"
+        session,
+        sequence=row["version"] + unswept,
+        now=now,
+        host=request.url.hostname or "peerview",
     )
     return Response(
         body,
