@@ -35,6 +35,21 @@ class Settings(BaseSettings):
     cors_origins: str | None = None
     # Comma-separated STUN URLs handed to browsers in the join payload.
     stun_urls: str | None = "stun:stun.l.google.com:19302"
+    # TURN relay (coturn `use-auth-secret`): short-lived credentials handed out on join.
+    turn_secret: str | None = None
+    turn_urls: str | None = None
+    turn_ttl_seconds: int = Field(default=3600, ge=1)
+    # E-mail notifications: `smtp://[user:password@]host[:port][?starttls=false]` or `smtps://…`.
+    smtp_url: str | None = None
+    smtp_from: str = "Peerview <no-reply@peerview.invalid>"
+    smtp_timeout_seconds: float = Field(default=10, gt=0)
+    mailer_interval_seconds: float = Field(default=30, gt=0)
+    # Socket.IO: a per-socket token bucket, the largest message accepted, and the Redis
+    # pub/sub channel (channels are shared by every Redis database, so it must be distinct).
+    socket_rate_per_second: float = Field(default=50, gt=0)
+    socket_burst: int = Field(default=100, ge=1)
+    socket_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
+    socketio_channel: str = "peerview-socketio"
     # Login throttling (SPEC §3): failures counted over a sliding window.
     login_window_minutes: float = Field(default=15, gt=0)
     login_max_failures_per_account: int = Field(default=10, ge=1)
@@ -50,7 +65,16 @@ class Settings(BaseSettings):
     sweeper_batch_size: int = Field(default=500, ge=1)
     log_level: str = "INFO"
 
-    @field_validator("jwt_secret", "redis_url", "cors_origins", "metrics_token", mode="before")
+    @field_validator(
+        "jwt_secret",
+        "redis_url",
+        "cors_origins",
+        "metrics_token",
+        "turn_secret",
+        "turn_urls",
+        "smtp_url",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():

@@ -28,7 +28,10 @@ from peerview.interview_sessions.question_routes import router as session_questi
 from peerview.interview_sessions.routes import router as sessions_router
 from peerview.interview_sessions.sweeper import run_forever
 from peerview.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from peerview.notifications import service as notifications_service
+from peerview.notifications.routes import router as notifications_router
 from peerview.questions.routes import router as questions_router
+from peerview.realtime import server as realtime_server
 from peerview.users.routes import router as users_router
 
 logger = logging.getLogger(__name__)
@@ -57,7 +60,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             ),
             name="peerview-sweeper",
         )
+    app.state.mailer.start()
     yield
+    await app.state.mailer.stop()
     if sweeper is not None:
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -105,6 +110,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         store=store,
     )
 
+    # Socket.IO (served in front of this app by peerview.asgi) and the notifications that
+    # react to domain events: both subscribe to app.state.events.
+    realtime_server.install(app)
+    notifications_service.install(app)
+
     install_error_handlers(app)
     for router in (
         health_router,
@@ -115,6 +125,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         sessions_router,
         session_questions_router,
         feedback_router,
+        notifications_router,
     ):
         app.include_router(router)
 

@@ -25,6 +25,7 @@ from peerview.interview_requests import service as requests_service
 from peerview.interview_sessions import repository
 from peerview.interview_sessions.lifecycle import TRANSITIONS, Action, TimeRules
 from peerview.interview_sessions.service import time_rules
+from peerview.notifications import reminders
 from peerview.users import service as users_service
 
 logger = logging.getLogger(__name__)
@@ -39,10 +40,17 @@ class SweepResult:
     expired_requests: list[RowMapping] = field(default_factory=list)
     auto_timed_out: list[RowMapping] = field(default_factory=list)
     no_shows: list[RowMapping] = field(default_factory=list)
+    # SESSION_REMINDER notification rows this sweep created
+    reminders: list[RowMapping] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return len(self.expired_requests) + len(self.auto_timed_out) + len(self.no_shows)
+        return (
+            len(self.expired_requests)
+            + len(self.auto_timed_out)
+            + len(self.no_shows)
+            + len(self.reminders)
+        )
 
 
 async def _drain(engine: AsyncEngine, batch: Batch, size: int) -> list[RowMapping]:
@@ -116,6 +124,9 @@ async def sweep_once(
     result.expired_requests = await _drain(engine, expire, size)
     result.auto_timed_out = await _drain(engine, timeouts, size)
     result.no_shows = await _drain(engine, no_shows, size)
+    result.reminders = await reminders.sweep(
+        engine=engine, events=events, settings=settings, now=now, batch=size
+    )
     async with transaction(engine) as db:
         await users_service.purge_revoked_tokens(db=db, now=now)
     return result

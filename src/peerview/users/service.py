@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from peerview.auth.passwords import PasswordService
+from peerview.auth.tokens import TokenClaims
 from peerview.deps import Actor
 from peerview.models.base import new_id
 from peerview.models.enums import Role
@@ -131,3 +132,42 @@ async def revoke_token(*, db: AsyncConnection, actor: Actor) -> None:
 
 async def purge_revoked_tokens(*, db: AsyncConnection, now: datetime) -> int:
     return await repository.purge_revoked_tokens(db, now=now)
+
+
+def _actor_of(row: RowMapping, claims: TokenClaims) -> Actor:
+    return Actor(
+        id=row["id"],
+        name=row["name"],
+        email=row["email"],
+        role=Role(row["role"]),
+        is_active=row["is_active"],
+        email_notifications=row["email_notifications"],
+        created_at=row["created_at"],
+        token=claims,
+    )
+
+
+async def token_holder(*, db: AsyncConnection, claims: TokenClaims) -> Actor | None:
+    """The active user a verified token speaks for, or None: the rules of every REST request.
+
+    Revoked tokens, deactivated users and tokens issued before a password change are refused.
+    """
+    row = await repository.get_token_holder(db, claims.subject, claims.jti)
+    if row is None or row["token_revoked"] or not row["is_active"]:
+        return None
+    cutoff = row["tokens_valid_after"]
+    if cutoff is not None and claims.issued_at < cutoff:
+        return None
+    return _actor_of(row, claims)
+
+
+async def viewer(*, db: AsyncConnection, user_id: str, now: datetime) -> Actor | None:
+    """A user as the reader of something Peerview sends them unasked (a push, an e-mail).
+
+    It carries no token and must only be used to shape what that user may see.
+    """
+    row = await repository.get(db, user_id)
+    if row is None:
+        return None
+    claims = TokenClaims(subject=user_id, jti="", issued_at=now, expires_at=now)
+    return _actor_of(row, claims)

@@ -1,0 +1,23 @@
+"""Shapes of notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from peerview.models.enums import NotificationKind
+from peerview.schemas import OutputModel
+
+
+class NotificationRead(OutputModel):
+    id: str
+    kind: NotificationKind
+    session_id: str | None
+    request_id: str | None
+    title: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+class ReadAllResult(OutputModel):
+    updated: int

@@ -1,0 +1,322 @@
+"""The Socket.IO server (SPEC §8): handshake auth, session rooms, signaling, presence, live pushes.
+
+Rooms: every socket is in "user:<id>" (its user's pushes: `session`, `notification`);
+a socket that joined a session is in "session:<id>" (presence) and in
+"session:<id>:user:<user id>" (the signals addressed to that participant). With Redis the
+rooms span every server process, so an emit reaches each socket once wherever it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import socketio
+from fastapi import FastAPI
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from peerview.auth import tokens
+from peerview.clock import Clock
+from peerview.config import Settings
+from peerview.db import transaction
+from peerview.deps import Actor
+from peerview.errors import AppError
+from peerview.events import EventBus, SessionChanged
+from peerview.interview_sessions import realtime_info
+from peerview.interview_sessions import service as sessions_service
+from peerview.interview_sessions.lifecycle import JOINABLE
+from peerview.interview_sessions.schemas import SessionEvent
+from peerview.metrics import CONNECTED_SOCKETS
+from peerview.notifications.schemas import NotificationRead
+from peerview.realtime.presence import MemoryPresence, Presence, RedisPresence
+from peerview.realtime.ratelimit import TokenBucket
+from peerview.realtime.schemas import JoinIn, SignalIn
+from peerview.users import service as users_service
+
+logger = logging.getLogger(__name__)
+
+Ack = dict[str, Any]
+M = TypeVar("M", bound=BaseModel)
+
+
+def user_room(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def peer_room(session_id: str, user_id: str) -> str:
+    return f"{realtime_info.room_of(session_id)}:user:{user_id}"
+
+
+def refused(code: str) -> Ack:
+    return {"ok": False, "code": code}
+
+
+@dataclass
+class SocketState:
+    """What this process knows about one of its sockets."""
+
+    actor: Actor  # as of the handshake; rechecked against the database on join
+    bucket: TokenBucket
+    # session id → the other participant's user id, for each session this socket joined
+    joined: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def user_id(self) -> str:
+        return self.actor.id
+
+
+class Realtime:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        clock: Clock,
+        engine: AsyncEngine,
+        presence: Presence,
+        client_manager: socketio.AsyncManager | None = None,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.engine = engine
+        self.presence = presence
+        self.timer = timer
+        self.rules = sessions_service.time_rules(settings)
+        self.sockets: dict[str, SocketState] = {}
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi",
+            client_manager=client_manager,
+            # Browsers' origins are checked at the handshake; never a wildcard.
+            cors_allowed_origins=settings.cors_origin_list,
+            max_http_buffer_size=settings.socket_max_message_bytes,
+            # One socket's messages are handled in the order they came: an answer never
+            # overtakes its offer, and a flooding socket only slows itself down.
+            async_handlers=False,
+            logger=False,
+            engineio_logger=False,
+        )
+        self.sio.on("connect", self.connect)
+        self.sio.on("disconnect", self.disconnect)
+        self.sio.on("join", self.join)
+        self.sio.on("leave", self.leave)
+        self.sio.on("signal", self.signal)
+
+    # -- handshake -------------------------------------------------------------------------
+
+    async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if not isinstance(token, str) or not token:
+            raise socketio.exceptions.ConnectionRefusedError(
+                "Authentication required", {"code": "NOT_AUTHENTICATED"}
+            )
+        try:
+            actor = await self._authenticate(token)
+        except Exception as exc:
+            logger.exception("socket authentication failed")
+            raise socketio.exceptions.ConnectionRefusedError(
+                "The service is temporarily unavailable", {"code": "SERVICE_UNAVAILABLE"}
+            ) from exc
+        if actor is None:
+            raise socketio.exceptions.ConnectionRefusedError(
+                "The access token is invalid, expired or revoked", {"code": "INVALID_TOKEN"}
+            )
+        self.sockets[sid] = SocketState(
+            actor=actor,
+            bucket=TokenBucket(
+                rate=self.settings.socket_rate_per_second,
+                burst=self.settings.socket_burst,
+                timer=self.timer,
+            ),
+        )
+        await self.sio.enter_room(sid, user_room(actor.id))
+        CONNECTED_SOCKETS.inc()
+
+    async def _authenticate(self, token: str) -> Actor | None:
+        """The same rules as REST: a valid signature and claims, then the database's word."""
+        try:
+            claims = tokens.decode(
+                token, secret=self.settings.signing_secret(), now=self.clock.now()
+            )
+        except tokens.TokenError:
+            return None
+        async with transaction(self.engine, write=False) as db:
+            return await users_service.token_holder(db=db, claims=claims)
+
+    async def disconnect(self, sid: str, reason: Any = None) -> None:
+        """Presence only: a dropped connection never changes a session (SPEC §5)."""
+        state = self.sockets.pop(sid, None)
+        if state is None:
+            return
+        CONNECTED_SOCKETS.dec()
+        for session_id in list(state.joined):
+            await self._leave(sid, state, session_id)
+
+    # -- client events ---------------------------------------------------------------------
+
+    def _admit(self, sid: str) -> SocketState | Ack:
+        state = self.sockets.get(sid)
+        if state is None:
+            return refused("NOT_AUTHENTICATED")
+        if not state.bucket.take():
+            return refused("TOO_MANY_REQUESTS")
+        return state
+
+    async def join(self, sid: str, data: Any = None, *_: Any) -> Ack:
+        state = self._admit(sid)
+        if not isinstance(state, SocketState):
+            return state
+        body = _parse(JoinIn, data)
+        if body is None:
+            return refused("VALIDATION_ERROR")
+        now = self.clock.now()
+        try:
+            async with transaction(self.engine) as db:
+                # Re-checked here: a token revoked since the handshake joins nothing.
+                actor = await users_service.token_holder(db=db, claims=state.actor.token)
+                if actor is None:
+                    return refused("INVALID_TOKEN")
+                session = await sessions_service.join(
+                    db=db, actor=actor, session_id=body.session_id, now=now, rules=self.rules
+                )
+        except AppError as exc:
+            return refused(exc.code)
+        other = (
+            session.interviewer.id if actor.id == session.interviewee.id else session.interviewee.id
+        )
+        state.joined[session.id] = other
+        room = realtime_info.room_of(session.id)
+        await self.sio.enter_room(sid, room)
+        await self.sio.enter_room(sid, peer_room(session.id, actor.id))
+        await self.presence.add(session.id, sid, actor.id)
+        peers = sorted(await self.presence.users(session.id) - {actor.id})
+        await self.sio.emit(
+            "presence",
+            {"session_id": session.id, "user_id": actor.id, "state": "joined"},
+            room=room,
+            skip_sid=sid,
+        )
+        servers = realtime_info.ice_servers(settings=self.settings, user_id=actor.id, now=now)
+        return {
+            "ok": True,
+            "peers": peers,
+            "session": session.model_dump(mode="json"),
+            "ice_servers": [s.model_dump(mode="json", exclude_none=True) for s in servers],
+        }
+
+    async def leave(self, sid: str, data: Any = None, *_: Any) -> Ack:
+        state = self._admit(sid)
+        if not isinstance(state, SocketState):
+            return state
+        body = _parse(JoinIn, data)
+        if body is None:
+            return refused("VALIDATION_ERROR")
+        if body.session_id in state.joined:
+            await self._leave(sid, state, body.session_id)
+        return {"ok": True}
+
+    async def _leave(self, sid: str, state: SocketState, session_id: str) -> None:
+        state.joined.pop(session_id, None)
+        room = realtime_info.room_of(session_id)
+        await self.sio.leave_room(sid, room)
+        await self.sio.leave_room(sid, peer_room(session_id, state.user_id))
+        await self.presence.remove(session_id, sid)
+        # Another tab of the same user still in the room: to the peer, they have not left.
+        if state.user_id not in await self.presence.users(session_id):
+            await self.sio.emit(
+                "presence",
+                {"session_id": session_id, "user_id": state.user_id, "state": "left"},
+                room=room,
+            )
+
+    async def signal(self, sid: str, data: Any = None, *_: Any) -> Ack:
+        state = self._admit(sid)
+        if not isinstance(state, SocketState):
+            return state
+        body = _parse(SignalIn, data)
+        if body is None:
+            return refused("VALIDATION_ERROR")
+        other = state.joined.get(body.session_id)
+        if other is None:
+            return refused("NOT_JOINED")
+        # The database decides, at every message: a session that ended (by a REST call in
+        # another process, or by time) relays nothing more.
+        now = self.clock.now()
+        async with transaction(self.engine, write=False) as db:
+            try:
+                _row, session_state = await sessions_service.state_at(
+                    db=db,
+                    actor=state.actor,
+                    session_id=body.session_id,
+                    now=now,
+                    rules=self.rules,
+                )
+            except AppError as exc:
+                return refused(exc.code)
+        if session_state.status not in JOINABLE:
+            return refused("INVALID_SESSION_STATE")
+        await self.sio.emit(
+            "signal",
+            {"from": state.user_id, "type": body.type, "data": body.data},
+            room=peer_room(body.session_id, other),
+        )
+        return {"ok": True}
+
+    # -- pushes (after commit) -------------------------------------------------------------
+
+    async def push_session(self, event: Any) -> None:
+        """`session` {event, session} to each participant, as that participant sees it."""
+        if not isinstance(event, SessionChanged):
+            return
+        now = self.clock.now()
+        views: list[tuple[str, SessionEvent]] = []
+        async with transaction(self.engine, write=False) as db:
+            for user_id in (event.interviewer_id, event.interviewee_id):
+                viewer = await users_service.viewer(db=db, user_id=user_id, now=now)
+                if viewer is None:
+                    continue
+                session = await sessions_service.get(
+                    db=db, actor=viewer, session_id=event.session_id, now=now, rules=self.rules
+                )
+                views.append((user_id, SessionEvent(event=event.event, session=session)))
+        for user_id, payload in views:
+            await self.sio.emit("session", payload.model_dump(mode="json"), room=user_room(user_id))
+
+    async def push_notification(self, user_id: str, notification: NotificationRead) -> None:
+        await self.sio.emit(
+            "notification", notification.model_dump(mode="json"), room=user_room(user_id)
+        )
+
+
+def _parse(model: type[M], data: Any) -> M | None:
+    if not isinstance(data, dict):
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        return None
+
+
+def install(app: FastAPI) -> Realtime:
+    """Create the Socket.IO server of `app` and subscribe its pushes to the event bus."""
+    settings: Settings = app.state.settings
+    manager: socketio.AsyncManager | None = None
+    presence: Presence = MemoryPresence()
+    if settings.redis_url:
+        manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.socketio_channel)
+        presence = RedisPresence(app.state.redis)
+    realtime = Realtime(
+        settings=settings,
+        clock=app.state.clock,
+        engine=app.state.engine,
+        presence=presence,
+        client_manager=manager,
+    )
+    events: EventBus = app.state.events
+    events.subscribe(after_commit=realtime.push_session)
+    app.state.realtime = realtime
+    app.state.sio = realtime.sio
+    return realtime
