@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from peerview.config import Settings, get_settings
 
@@ -25,8 +27,14 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _exit_normally(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
+
+    from peerview.observability import logging_config
 
     if not args.no_migrate:
         _migrate(settings)
@@ -34,6 +42,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port or settings.port
     workers = args.workers or settings.workers
     print(f"Peerview listening on http://{host}:{port} (API docs at /docs)", flush=True)
+    # Uvicorn re-raises the SIGTERM/SIGINT it stopped for once it has drained the requests
+    # in flight and run the shutdown; with the default handlers that would end the process
+    # as killed by a signal. A stop that went as planned is a normal exit.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _exit_normally)
     uvicorn.run(
         "peerview.asgi:app",
         factory=True,
@@ -41,6 +54,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        # JSON lines; peerview.access replaces uvicorn's access log (which logs query strings).
+        log_config=logging_config(settings.log_level),
+        access_log=False,
+        # On SIGTERM: stop accepting, let in-flight requests finish for up to this many
+        # seconds, then run the lifespan shutdown (sweeper stopped, engine disposed).
         timeout_graceful_shutdown=20,
         proxy_headers=False,
     )

@@ -127,6 +127,9 @@ def problem(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
+    # Imported here: observability imports this module (its errors) at import time.
+    from peerview.observability import REQUEST_ID_HEADER, current_request_id
+
     body: dict[str, Any] = {
         "type": f"https://peerview.dev/problems/{code.lower().replace('_', '-')}",
         "title": title,
@@ -135,6 +138,11 @@ def problem(
         "code": code,
         **extra,
     }
+    request_id = current_request_id()
+    if request_id is not None:
+        # In the body and the header alike, even for the 500 rendered outside the middleware.
+        body["request_id"] = request_id
+        headers = {**(headers or {}), REQUEST_ID_HEADER: request_id}
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from peerview import __version__
+from peerview.analytics.routes import router as analytics_router
 from peerview.auth.passwords import PasswordService
 from peerview.auth.routes import router as auth_router
 from peerview.auth.throttle import FailureStore, LoginThrottle, RedisFailureStore
@@ -30,6 +31,12 @@ from peerview.interview_sessions.sweeper import run_forever
 from peerview.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from peerview.notifications import service as notifications_service
 from peerview.notifications.routes import router as notifications_router
+from peerview.observability import (
+    ObservabilityMiddleware,
+    metrics_router,
+    record_sweep,
+    record_sweep_error,
+)
 from peerview.questions.routes import router as questions_router
 from peerview.realtime import server as realtime_server
 from peerview.users.routes import router as users_router
@@ -57,6 +64,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 clock=app.state.clock,
                 settings=settings,
                 events=app.state.events,
+                on_result=record_sweep,
+                on_error=record_sweep_error,
             ),
             name="peerview-sweeper",
         )
@@ -126,6 +135,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         session_questions_router,
         feedback_router,
         notifications_router,
+        analytics_router,
+        metrics_router,
     ):
         app.include_router(router)
 
@@ -140,4 +151,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         )
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost of ours: it times the whole request and gives every response its request id.
+    app.add_middleware(ObservabilityMiddleware)
     return app

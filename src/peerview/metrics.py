@@ -25,3 +25,8 @@ SWEEPER_TRANSITIONS = Counter(
 CONNECTED_SOCKETS = Gauge(
     "peerview_connected_sockets", "Socket.IO connections open on this process."
 )
+SESSIONS_BY_STATE = Gauge(
+    "peerview_sessions",
+    "Sessions by state as they are at scrape time (read-time truth); a database-wide figure.",
+    ["state"],
+)

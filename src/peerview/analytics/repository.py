@@ -1,0 +1,400 @@
+"""Aggregate SQL behind the analytics: every figure is counted, summed and averaged in the database.
+
+Statuses follow the read-time truth of the lifecycle: the WHERE-clause rules of the requests
+and sessions repositories are reused here as CASE conditions, so a row the sweeper has not
+reached yet is counted as what it already is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import Label
+
+# The status rules live in one place each; analytics borrows their SQL instead of restating it.
+from peerview.interview_requests.repository import effective_status_is as request_status_is
+from peerview.interview_sessions.lifecycle import TimeRules
+from peerview.interview_sessions.repository import effective_status_is as session_status_is
+from peerview.models import Feedback, InterviewRequest, InterviewSession
+from peerview.models.base import table_of
+from peerview.models.enums import EndReason, RequestStatus, SessionStatus
+
+sessions = table_of(InterviewSession)
+requests = table_of(InterviewRequest)
+feedback = table_of(Feedback)
+# The caller's own feedback on the same session: it unseals what the other wrote (SPEC §7).
+given = feedback.alias("given")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Optional bounds on `created_at`: `start` inclusive, `end` exclusive."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def on(self, column: Any) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if self.start is not None:
+            out.append(column >= self.start)
+        if self.end is not None:
+            out.append(column < self.end)
+        return out
+
+
+# --- dialect-specific pieces -------------------------------------------------------------
+
+
+def week_start(db: AsyncConnection, column: Any) -> ColumnElement[date]:
+    """The Monday (UTC) of the ISO week of `column`."""
+    if db.dialect.name == "postgresql":
+        # date_trunc on a timestamptz truncates in the connection's time zone: pin UTC first.
+        return cast(func.date_trunc("week", func.timezone("UTC", column)), Date)
+    # SQLite keeps naive UTC text. 'weekday 0' moves forward to the week's Sunday (staying on
+    # a Sunday), and the ISO week that Sunday ends began six days earlier.
+    return func.date(column, "weekday 0", "-6 days", type_=Date)
+
+
+def minutes_between(db: AsyncConnection, later: Any, earlier: Any) -> ColumnElement[Any]:
+    if db.dialect.name == "postgresql":
+        return cast(extract("epoch", later - earlier), Float) / 60
+    return cast((func.julianday(later) - func.julianday(earlier)) * 1440, Float)
+
+
+# --- sessions as they are at `now` ----------------------------------------------------------
+
+
+def _session_state(now: datetime, rules: TimeRules) -> ColumnElement[str]:
+    return case(
+        (session_status_is(SessionStatus.COMPLETED, now, rules), SessionStatus.COMPLETED.value),
+        (session_status_is(SessionStatus.CANCELLED, now, rules), SessionStatus.CANCELLED.value),
+        (session_status_is(SessionStatus.LIVE, now, rules), SessionStatus.LIVE.value),
+        else_=SessionStatus.SCHEDULED.value,
+    )
+
+
+def _timed_out(now: datetime, rules: TimeRules) -> ColumnElement[bool]:
+    """Still stored LIVE but already COMPLETED by time: the AUTO_TIMEOUT of lifecycle.session_at."""
+    return and_(
+        sessions.c.status == SessionStatus.LIVE,
+        session_status_is(SessionStatus.COMPLETED, now, rules),
+    )
+
+
+def _session_end_reason(now: datetime, rules: TimeRules) -> ColumnElement[str | None]:
+    missed = and_(
+        sessions.c.status == SessionStatus.SCHEDULED,
+        session_status_is(SessionStatus.CANCELLED, now, rules),
+    )
+    return case(
+        (_timed_out(now, rules), EndReason.AUTO_TIMEOUT.value),
+        (missed, EndReason.NO_SHOW.value),
+        else_=sessions.c.end_reason,
+    )
+
+
+def _session_ended_at(now: datetime, rules: TimeRules) -> ColumnElement[datetime | None]:
+    """`ended_at` at read time (completed sessions only): a timed-out one ended at hard_end_at."""
+    return case((_timed_out(now, rules), sessions.c.hard_end_at), else_=sessions.c.ended_at)
+
+
+def _feedback_visible(
+    *, now: datetime, rules: TimeRules, reveal_after: timedelta
+) -> ColumnElement[bool]:
+    """Received feedback is unsealed once the caller gave theirs, or `reveal_after` past the end."""
+    return or_(given.c.id.is_not(None), _session_ended_at(now, rules) <= now - reveal_after)
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _of_user(user_id: str) -> ColumnElement[bool]:
+    return or_(sessions.c.interviewer_id == user_id, sessions.c.interviewee_id == user_id)
+
+
+# --- one user -------------------------------------------------------------------------------
+
+
+async def my_session_totals(
+    db: AsyncConnection, *, user_id: str, now: datetime, rules: TimeRules, period: Period
+) -> dict[str, Any]:
+    state = _session_state(now, rules).label("state")
+    inner = (
+        select(
+            sessions.c.interviewer_id,
+            sessions.c.interviewee_id,
+            state,
+            minutes_between(db, _session_ended_at(now, rules), sessions.c.started_at).label(
+                "minutes"
+            ),
+        )
+        .where(_of_user(user_id), *period.on(sessions.c.created_at))
+        .subquery()
+    )
+    completed = inner.c.state == SessionStatus.COMPLETED.value
+    query = select(
+        *(
+            _count_if(inner.c.state == s.value).label(s.value.lower())
+            for s in (
+                SessionStatus.COMPLETED,
+                SessionStatus.CANCELLED,
+                SessionStatus.LIVE,
+                SessionStatus.SCHEDULED,
+            )
+        ),
+        _count_if(inner.c.interviewer_id == user_id).label("as_interviewer"),
+        _count_if(inner.c.interviewee_id == user_id).label("as_interviewee"),
+        func.coalesce(func.sum(case((completed, inner.c.minutes), else_=0.0)), 0.0).label(
+            "minutes_practised"
+        ),
+    )
+    result = await db.execute(query)
+    return dict(result.mappings().one())
+
+
+async def my_ratings(
+    db: AsyncConnection,
+    *,
+    user_id: str,
+    now: datetime,
+    rules: TimeRules,
+    reveal_after: timedelta | None,
+    period: Period,
+) -> dict[str, Any]:
+    """Averages of feedback about the caller that they may see; `reveal_after=None` sees all."""
+    query = (
+        select(
+            func.avg(feedback.c.communication).label("communication"),
+            func.avg(feedback.c.problem_solving).label("problem_solving"),
+            func.avg(feedback.c.technical).label("technical"),
+            func.avg(feedback.c.overall).label("overall"),
+            func.count(feedback.c.id).label("count"),
+        )
+        .select_from(
+            feedback.join(sessions, sessions.c.id == feedback.c.session_id).outerjoin(
+                given,
+                and_(given.c.session_id == feedback.c.session_id, given.c.author_id == user_id),
+            )
+        )
+        .where(feedback.c.subject_id == user_id, *period.on(sessions.c.created_at))
+    )
+    if reveal_after is not None:
+        query = query.where(_feedback_visible(now=now, rules=rules, reveal_after=reveal_after))
+    result = await db.execute(query)
+    return dict(result.mappings().one())
+
+
+def _my_sessions_with_feedback(
+    *,
+    key: Label[Any],
+    user_id: str,
+    now: datetime,
+    rules: TimeRules,
+    reveal_after: timedelta | None,
+    period: Period,
+) -> Select[Any]:
+    """The caller's sessions grouped by `key`: how many, and the visible received overall."""
+    received: ColumnElement[Any] = feedback.c.overall
+    if reveal_after is not None:
+        visible = _feedback_visible(now=now, rules=rules, reveal_after=reveal_after)
+        received = case((visible, feedback.c.overall), else_=None)
+    by_name: ColumnElement[Any] = literal_column(key.name)
+    return (
+        select(
+            key,
+            func.count(func.distinct(sessions.c.id)).label("sessions"),
+            func.avg(received).label("average_overall"),
+        )
+        .select_from(
+            sessions.outerjoin(
+                feedback,
+                and_(feedback.c.session_id == sessions.c.id, feedback.c.subject_id == user_id),
+            ).outerjoin(
+                given, and_(given.c.session_id == sessions.c.id, given.c.author_id == user_id)
+            )
+        )
+        .where(_of_user(user_id), *period.on(sessions.c.created_at))
+        # By the output name: the expression itself carries bound parameters, which
+        # PostgreSQL would not recognise as the same expression in GROUP BY.
+        .group_by(by_name)
+        .order_by(by_name)
+    )
+
+
+async def my_by_category(
+    db: AsyncConnection,
+    *,
+    user_id: str,
+    now: datetime,
+    rules: TimeRules,
+    reveal_after: timedelta | None,
+    period: Period,
+) -> list[dict[str, Any]]:
+    query = _my_sessions_with_feedback(
+        key=sessions.c.category.label("category"),
+        user_id=user_id,
+        now=now,
+        rules=rules,
+        reveal_after=reveal_after,
+        period=period,
+    )
+    result = await db.execute(query)
+    return [dict(row) for row in result.mappings()]
+
+
+async def my_weekly(
+    db: AsyncConnection,
+    *,
+    user_id: str,
+    now: datetime,
+    rules: TimeRules,
+    reveal_after: timedelta | None,
+    period: Period,
+) -> list[dict[str, Any]]:
+    query = _my_sessions_with_feedback(
+        key=week_start(db, sessions.c.scheduled_at).label("week_start"),
+        user_id=user_id,
+        now=now,
+        rules=rules,
+        reveal_after=reveal_after,
+        period=period,
+    )
+    result = await db.execute(query)
+    return [dict(row) for row in result.mappings()]
+
+
+# --- the whole platform ---------------------------------------------------------------------
+
+
+async def request_funnel(db: AsyncConnection, *, now: datetime, period: Period) -> dict[str, Any]:
+    counts = {
+        status.value.lower(): _count_if(request_status_is(status, now)).label(status.value.lower())
+        for status in RequestStatus
+    }
+    query = select(func.count().label("created"), *counts.values()).where(
+        *period.on(requests.c.created_at)
+    )
+    result = await db.execute(query.select_from(requests))
+    return dict(result.mappings().one())
+
+
+async def median_minutes_to_accept(db: AsyncConnection, *, period: Period) -> float | None:
+    minutes = minutes_between(db, requests.c.accepted_at, requests.c.created_at)
+    accepted = (
+        requests.c.status == RequestStatus.ACCEPTED,
+        requests.c.accepted_at.is_not(None),
+        *period.on(requests.c.created_at),
+    )
+    if db.dialect.name == "postgresql":
+        query = select(func.percentile_cont(0.5).within_group(minutes)).where(*accepted)
+    else:
+        # No percentile function in SQLite: skip to the middle one or two values in order.
+        n = select(func.count()).select_from(requests).where(*accepted).scalar_subquery()
+        middle = (
+            select(minutes.label("minutes"))
+            .where(*accepted)
+            .order_by(minutes)
+            .limit(2 - n % 2)
+            .offset(cast((n - 1) / 2, Integer))
+            .subquery()
+        )
+        query = select(func.avg(middle.c.minutes))
+    value = (await db.execute(query)).scalar_one()
+    return None if value is None else float(value)
+
+
+async def session_outcomes(
+    db: AsyncConnection, *, now: datetime, rules: TimeRules, period: Period
+) -> dict[str, Any]:
+    inner = (
+        select(
+            _session_state(now, rules).label("state"),
+            _session_end_reason(now, rules).label("end_reason"),
+        )
+        .where(*period.on(sessions.c.created_at))
+        .subquery()
+    )
+    state, reason = inner.c.state, inner.c.end_reason
+    completed = state == SessionStatus.COMPLETED.value
+    cancelled = state == SessionStatus.CANCELLED.value
+    auto = reason == EndReason.AUTO_TIMEOUT.value
+    no_show = reason == EndReason.NO_SHOW.value
+    query = select(
+        _count_if(and_(completed, ~auto)).label("completed"),
+        _count_if(and_(completed, auto)).label("auto_timeout"),
+        _count_if(and_(cancelled, no_show)).label("no_show"),
+        # end_reason may be NULL on old rows: "not NO_SHOW" must include them.
+        _count_if(and_(cancelled, or_(reason.is_(None), ~no_show))).label("cancelled"),
+        _count_if(state == SessionStatus.LIVE.value).label("live"),
+        _count_if(state == SessionStatus.SCHEDULED.value).label("scheduled"),
+    )
+    result = await db.execute(query)
+    return dict(result.mappings().one())
+
+
+async def sessions_by_state(
+    db: AsyncConnection, *, now: datetime, rules: TimeRules
+) -> dict[str, int]:
+    state = _session_state(now, rules).label("state")
+    query = select(state, func.count().label("n")).group_by(literal_column("state"))
+    result = await db.execute(query.select_from(sessions))
+    return {row.state: int(row.n) for row in result}
+
+
+async def ratings_by_category(db: AsyncConnection, *, period: Period) -> list[dict[str, Any]]:
+    query = (
+        select(
+            sessions.c.category,
+            func.count(feedback.c.id).label("count"),
+            func.avg(feedback.c.overall).label("average_overall"),
+        )
+        .select_from(feedback.join(sessions, sessions.c.id == feedback.c.session_id))
+        .where(*period.on(sessions.c.created_at))
+        .group_by(sessions.c.category)
+        .order_by(sessions.c.category)
+    )
+    result = await db.execute(query)
+    return [dict(row) for row in result.mappings()]
+
+
+async def active_users_weekly(db: AsyncConnection, *, period: Period) -> list[dict[str, Any]]:
+    def by_week(user: Any, moment: Any, created: Any) -> Select[Any]:
+        return select(user.label("user_id"), week_start(db, moment).label("week_start")).where(
+            *period.on(created)
+        )
+
+    activity = union_all(
+        by_week(requests.c.interviewee_id, requests.c.created_at, requests.c.created_at),
+        by_week(sessions.c.interviewer_id, sessions.c.scheduled_at, sessions.c.created_at),
+        by_week(sessions.c.interviewee_id, sessions.c.scheduled_at, sessions.c.created_at),
+    ).subquery()
+    query = (
+        select(
+            activity.c.week_start,
+            func.count(func.distinct(activity.c.user_id)).label("users"),
+        )
+        .group_by(activity.c.week_start)
+        .order_by(activity.c.week_start)
+    )
+    result = await db.execute(query)
+    return [dict(row) for row in result.mappings()]
