@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+# The standard socket.io-client that tests/realtime/test_js_client.py drives.
+JS_CLIENT := tests/realtime/js
 
-.PHONY: run test lint typecheck test-sqlite test-postgresql migrate clean
+.PHONY: run test lint typecheck test-sqlite test-postgresql migrate clean js-client
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +20,19 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 $(VENV)/.installed-dev: $(BIN)/activate pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
+
+# Without npm the JavaScript client test is skipped; REQUIRE_NODE=1 (set by .ci/run) makes
+# that a failure.
+$(JS_CLIENT)/node_modules/.installed: $(JS_CLIENT)/package.json $(JS_CLIENT)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(JS_CLIENT) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	elif [ "$(REQUIRE_NODE)" = "1" ]; then \
+		echo "npm is required to install $(JS_CLIENT)"; exit 1; \
+	else \
+		echo "npm not found: the JavaScript client test will be skipped"; \
+	fi
+
+js-client: $(JS_CLIENT)/node_modules/.installed
 
 run: $(VENV)/.installed
 	$(BIN)/peerview serve
@@ -32,12 +47,12 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-test-sqlite: $(VENV)/.installed-dev
+test-sqlite: $(VENV)/.installed-dev js-client
 	@mkdir -p .test-results
 	$(BIN)/python -m pytest -q -p no:cacheprovider --junitxml=.test-results/sqlite.xml
 
 # Runs when PostgreSQL answers; REQUIRE_POSTGRES=1 (set by .ci/run) makes its absence a failure.
-test-postgresql: $(VENV)/.installed-dev
+test-postgresql: $(VENV)/.installed-dev js-client
 	@mkdir -p .test-results
 	@if $(BIN)/python -m tests.support.probe "$(PG_TEST_URL)"; then \
 		PEERVIEW_TEST_DATABASE_URL="$(PG_TEST_URL)" PEERVIEW_TEST_REDIS_URL="$(REDIS_TEST_URL)" \
@@ -51,4 +66,4 @@ test-postgresql: $(VENV)/.installed-dev
 test: lint typecheck test-sqlite test-postgresql
 
 clean:
-	rm -rf $(VENV) .test-results .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .test-results .mypy_cache .ruff_cache .pytest_cache $(JS_CLIENT)/node_modules
