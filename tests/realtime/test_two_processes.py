@@ -1,0 +1,187 @@
+"""Two server processes sharing Redis: everything realtime crosses between them, once (SPEC §8).
+
+Each process is a real `peerview serve` on its own port, on the test's database (the SQLite
+file migrated for this test, or PostgreSQL); their clocks are the system's, so this test
+schedules its session minutes from now and sets the factory's clock to the present.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from peerview.clock import FakeClock
+from tests.conftest import TEST_SECRET
+from tests.factories import Factory, TestUser
+from tests.realtime.support import peers
+
+OFFER = {"type": "offer", "sdp": "v=0 offer"}
+ANSWER = {"type": "answer", "sdp": "v=0 answer"}
+SETTLE = 0.1  # seconds for a stray duplicate to show up, were there one
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server_process(env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "peerview.cli", "serve", "--no-migrate", "--port", str(port)],
+            env=env,
+            cwd=log.parent,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def output_of(log: Path) -> str:
+    return log.read_text(errors="replace")
+
+
+async def until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    async with httpx.AsyncClient(base_url=url) as http:
+        for _ in range(300):
+            if process.poll() is not None:
+                pytest.fail(f"server exited early:\n{output_of(log)}")
+            try:
+                if (await http.get("/api/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)
+    pytest.fail(f"server did not answer:\n{output_of(log)}")
+
+
+@pytest.fixture
+async def two_servers(
+    redis_url: str, database_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[str, str]]:
+    env = {
+        **os.environ,
+        "PEERVIEW_ENV": "test",
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": TEST_SECRET,
+        "REDIS_URL": redis_url,
+        # Pub/sub channels are shared by every Redis database: this run gets its own.
+        "SOCKETIO_CHANNEL": f"peerview-test-{uuid.uuid4().hex}",
+        "SWEEPER_ENABLED": "false",
+        "REQUEST_EXPIRY_BUFFER_HOURS": "0.001",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("CORS_ORIGINS", None)
+    env.pop("SMTP_URL", None)
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    with (
+        server_process(env, first_log) as (first, first_process),
+        server_process(env, second_log) as (second, second_process),
+    ):
+        await until_healthy(first, first_process, first_log)
+        await until_healthy(second, second_process, second_log)
+        yield first, second
+
+
+async def post(url: str, path: str, user: TestUser, body: Any = None) -> Any:
+    async with httpx.AsyncClient(base_url=url) as http:
+        response = await http.post(path, json=body, headers=user.headers)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+async def test_signals_presence_events_and_notifications_cross_processes_once(
+    two_servers: tuple[str, str], factory: Factory, clock: FakeClock
+) -> None:
+    first, second = two_servers
+    clock.set(datetime.now(UTC))  # tokens must be valid for the servers' real clocks
+    interviewer = await factory.interviewer()
+    interviewee = await factory.interviewee()
+
+    async with (
+        peers(first, interviewee.token) as (ee_first,),
+        peers(second, interviewer.token, interviewee.token) as (er_second, ee_second),
+    ):
+        request = await post(
+            first,
+            "/api/interview-requests",
+            interviewee,
+            {
+                "category": "graphs",
+                "difficulty": "EASY",
+                "scheduled_at": (datetime.now(UTC) + timedelta(minutes=10)).isoformat(),
+                "duration_minutes": 30,
+            },
+        )
+        # Accepted through the second process: the interviewee's sockets on both hear of it.
+        session = await post(second, f"/api/interview-requests/{request['id']}/accept", interviewer)
+        for socket_ in (ee_first, ee_second):
+            [note] = await socket_.wait_for("notification")
+            assert note["kind"] == "REQUEST_ACCEPTED"
+
+        assert (await ee_first.join(session["id"]))["peers"] == []
+        joined = await er_second.join(session["id"])
+        assert joined["peers"] == [interviewee.id]  # presence is shared through Redis
+        [presence] = await ee_first.wait_for("presence")
+        assert presence == {
+            "session_id": session["id"],
+            "user_id": interviewer.id,
+            "state": "joined",
+        }
+
+        assert await er_second.send_signal(session["id"], "offer", OFFER) == {"ok": True}
+        [offer] = await ee_first.wait_for("signal")
+        assert offer == {"from": interviewer.id, "type": "offer", "data": OFFER}
+        assert await ee_first.send_signal(session["id"], "answer", ANSWER) == {"ok": True}
+        [answer] = await er_second.wait_for("signal")
+        assert answer == {"from": interviewee.id, "type": "answer", "data": ANSWER}
+
+        # Started through the first process: one `session` event on every socket of both.
+        await post(first, f"/api/interview-sessions/{session['id']}/start", interviewer)
+        for socket_ in (ee_first, ee_second, er_second):
+            [event] = await socket_.wait_for("session")
+            assert event["event"] == "started"
+            assert event["session"]["status"] == "LIVE"
+        for socket_ in (ee_first, ee_second):
+            await socket_.wait_for("notification", 2)
+
+        await ee_first.close()
+        left = await er_second.wait_for("presence", where=lambda e: e["state"] == "left")
+        # The interviewee's other socket never joined the room, so the interviewee left it.
+        assert left == [{"session_id": session["id"], "user_id": interviewee.id, "state": "left"}]
+
+        await asyncio.sleep(SETTLE)
+        assert len(er_second.received["signal"]) == 1
+        assert len(ee_first.received["signal"]) == 1
+        assert [e["event"] for e in er_second.received["session"]] == ["started"]
+        for socket_ in (ee_first, ee_second):
+            assert [n["kind"] for n in socket_.received["notification"]] == [
+                "REQUEST_ACCEPTED",
+                "SESSION_STARTED",
+            ]
+            assert [e["event"] for e in socket_.received["session"]] == ["started"]
+        assert er_second.received["notification"] == []
