@@ -16,8 +16,9 @@ from peerview.users.errors import EmailTaken
 
 async def create_admin(*, settings: Settings, email: str, name: str, password: str) -> str:
     try:
-        # The same rules as registration: a valid e-mail, a name, a password of 8 to 128 characters.
-        TypeAdapter(RegisterIn).validate_python(
+        # The same rules as registration: a valid e-mail, a name, a password of 8 to 128
+        # characters; and the values as registration would store them (the name trimmed).
+        valid = TypeAdapter(RegisterIn).validate_python(
             {"email": email, "name": name, "password": password, "role": Role.INTERVIEWER}
         )
     except ValidationError as exc:
@@ -26,13 +27,13 @@ async def create_admin(*, settings: Settings, email: str, name: str, password: s
     passwords = PasswordService(settings)
     engine = create_engine(settings)
     try:
-        password_hash = await passwords.hash(password)
+        password_hash = await passwords.hash(valid.password)
         async with transaction(engine) as db:
             row = await users_service.create(
                 db=db,
                 now=SystemClock().now(),
-                name=name,
-                email=email,
+                name=valid.name,
+                email=str(valid.email),
                 password_hash=password_hash,
                 role=Role.ADMIN,
             )

@@ -154,3 +154,26 @@ async def test_configuration_error_exits_2(
     get_settings.cache_clear()
     assert await run_cli("migrate") == 2
     assert "JWT_SECRET" in capsys.readouterr().err
+
+
+async def test_create_admin_stores_values_as_registration_would(
+    cli_database: str, clock: FakeClock
+) -> None:
+    assert await run_cli("migrate") == 0
+    code = await run_cli(
+        "create-admin",
+        "--email",
+        "Root@Example.com",
+        "--name",
+        "  Root  ",
+        "--password",
+        ADMIN_PASSWORD,
+    )
+    assert code == 0
+    engine = create_async_engine(cli_database)
+    try:
+        async with engine.connect() as conn:
+            row = (await conn.execute(select(User.name, User.email, User.role))).one()
+    finally:
+        await engine.dispose()
+    assert tuple(row) == ("Root", "root@example.com", "ADMIN")

@@ -142,3 +142,27 @@ async def test_unexpected_exception_is_logged_with_its_traceback(
         await client.get("/api/test-explode")
     logged = [r for r in caplog.records if r.exc_info and "logged, not shown" in str(r.exc_info[1])]
     assert len(logged) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [
+        ("2030-01-08T10:00:00", 422),
+        ("2030-01-08 10:00", 422),
+        ("next tuesday", 422),
+        ("2030-01-08T10:00:00Z", 200),
+        ("2030-01-08T12:00:00+02:00", 200),
+    ],
+)
+async def test_input_datetimes_need_an_explicit_offset(
+    client: httpx.AsyncClient, factory: Factory, value: str, status: int
+) -> None:
+    # Any route with a datetime input will do; this one's `from` is a query parameter.
+    interviewer = await factory.interviewer()
+    response = await client.get(
+        "/api/interview-requests/open", params={"from": value}, headers=interviewer.headers
+    )
+    assert response.status_code == status, response.text
+    if status == 422:
+        problem = assert_problem(response, 422, "VALIDATION_ERROR")
+        assert [e["field"] for e in problem["errors"]] == ["from"]
