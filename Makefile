@@ -8,6 +8,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 JS_CLIENT := tests/realtime/js
 
 .PHONY: run test lint typecheck test-sqlite test-postgresql migrate clean js-client
+.PHONY: bench bench-quick
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +65,14 @@ test-postgresql: $(VENV)/.installed-dev js-client
 	fi
 
 test: lint typecheck test-sqlite test-postgresql
+
+# Peerview against an Express implementation of the same endpoints, plus the scale
+# benchmarks; method and figures in docs/performance.md. They print figures, they test nothing.
+bench: $(VENV)/.installed
+	$(BIN)/python bench/run.py
+
+bench-quick: $(VENV)/.installed
+	$(BIN)/python bench/run.py --quick
 
 clean:
 	rm -rf $(VENV) .test-results .mypy_cache .ruff_cache .pytest_cache $(JS_CLIENT)/node_modules

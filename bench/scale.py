@@ -1,0 +1,486 @@
+"""Scale benchmarks: the sweeper over a million sessions, signaling relay latency, memory.
+
+Prints a markdown section and machine-readable lines (`SWEEP`, `RELAY`, `MEMORY`);
+`bench/run.py` appends them to its results. Run alone: `.venv/bin/python bench/scale.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import seed
+from common import (
+    BENCH,
+    JWT_SECRET,
+    PYTHON,
+    Database,
+    Server,
+    log,
+    rss_kib,
+    start_express,
+    start_peerview,
+    token_for,
+)
+from sqlalchemy import event
+
+from peerview.clock import FakeClock
+from peerview.config import Settings
+from peerview.events import EventBus
+from peerview.interview_sessions.sweeper import sweep_once
+from peerview.main import create_app
+
+REDIS_URL = "redis://127.0.0.1:6379/14"
+RELAY_PORTS = (18111, 18112)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    sweep_plan: seed.Plan
+    sweep_dues: tuple[int, ...]
+    http_plan: seed.Plan
+    http_name: str
+    rooms: int
+    bursts: int
+
+
+FULL = Sizes(seed.SCALE_FULL, (1_000, 100_000), seed.HTTP_FULL, "bench", rooms=500, bursts=10)
+QUICK = Sizes(seed.SCALE_QUICK, (100, 2_000), seed.HTTP_QUICK, "bench_quick", rooms=20, bursts=3)
+for _sizes in (FULL, QUICK):
+    _plan = _sizes.sweep_plan
+    # The first sweep must end exactly at the plan's gap; the second takes every due session.
+    assert _sizes.sweep_dues == (2 * _plan.due_gap_after, _plan.due_live + _plan.due_no_show)
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+# --------------------------------------------------------------------------- the sweeper
+
+
+def _reset_sweep(database: Database, base: datetime, plan: seed.Plan) -> None:
+    """Put the due sessions back as they were seeded, and forget the sweep's notifications."""
+    window = seed.due_offset(plan, max(plan.due_live, plan.due_no_show))
+
+    def at(value: datetime) -> Any:
+        return seed.sqlite_time(value) if database.kind == "sqlite" else value
+
+    seed.execute(
+        database,
+        [
+            (
+                "UPDATE interview_sessions SET status = 'LIVE', ended_at = NULL, "
+                "end_reason = NULL, version = 0 WHERE status = 'COMPLETED' "
+                "AND end_reason = 'AUTO_TIMEOUT' AND hard_end_at >= :a AND hard_end_at < :b",
+                {"a": at(base), "b": at(base + window)},
+            ),
+            (
+                "UPDATE interview_sessions SET status = 'SCHEDULED', ended_at = NULL, "
+                "end_reason = NULL, version = 0 WHERE status = 'CANCELLED' "
+                "AND end_reason = 'NO_SHOW' AND scheduled_at >= :a AND scheduled_at < :b",
+                {"a": at(base - seed.NO_SHOW), "b": at(base - seed.NO_SHOW + window)},
+            ),
+            "DELETE FROM notifications",
+        ],
+    )
+
+
+async def _sweep(database: Database, when: datetime, subscribers: bool) -> tuple[float, int, Any]:
+    settings = Settings(
+        database_url=database.url,
+        jwt_secret=JWT_SECRET,
+        peerview_env="production",
+        sweeper_enabled=False,
+        redis_url=None,
+    )
+    clock = FakeClock(when)
+    app = create_app(settings, clock)
+    engine = app.state.engine
+    events = app.state.events if subscribers else EventBus()
+    statements = 0
+
+    def count(*_: Any) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        started = time.perf_counter()
+        result = await sweep_once(engine=engine, clock=clock, settings=settings, events=events)
+        elapsed = time.perf_counter() - started
+    finally:
+        app.state.passwords.close()
+        await engine.dispose()
+    return elapsed, statements, result
+
+
+def sweeper(sizes: Sizes, lines: list[str], machine: list[str]) -> None:
+    plan = sizes.sweep_plan
+    lines += [
+        "### The sweeper",
+        "",
+        f"`sweep_once` called directly over {plan.sessions:,} sessions (and as many accepted "
+        "requests); half of the due sessions are LIVE past `hard_end_at`, half SCHEDULED past "
+        "the no-show deadline. *Bare bus*: the sweep's own SQL; *with subscribers*: the app's "
+        "event bus as `create_app` wires it (notifications stored in the same transactions, "
+        "realtime pushes after commit, no socket connected). Statements counted with a "
+        "`before_cursor_execute` listener.",
+        "",
+        "| database | sessions | due | event bus | transitions | seconds | SQL statements "
+        "| ms per transition |",
+        "|---|---:|---:|---|---:|---:|---:|---:|",
+    ]
+    for kind, name in (("sqlite", "bench_scale"), ("postgresql", "bench_scale")):
+        database = Database(kind, name if plan is seed.SCALE_FULL else name + "_quick")
+        seeded_at = seed.ensure(database, plan)
+        base = seed.scale_base(seeded_at)
+        runs = [(due, False) for due in sizes.sweep_dues] + [(sizes.sweep_dues[0], True)]
+        for due, subscribers in runs:
+            _reset_sweep(database, base, plan)
+            each = due // 2
+            when = base + seed.due_offset(plan, each - 1) + timedelta(seconds=1)
+            elapsed, statements, result = asyncio.run(_sweep(database, when, subscribers))
+            moved = len(result.auto_timed_out) + len(result.no_shows)
+            bus = "with subscribers" if subscribers else "bare"
+            per = elapsed * 1000 / moved if moved else float("nan")
+            lines.append(
+                f"| {kind} | {plan.sessions:,} | {due:,} | {bus} | {moved:,} | {elapsed:.2f} "
+                f"| {statements:,} | {per:.2f} |"
+            )
+            machine.append(
+                f"SWEEP {kind} {plan.sessions} {due} {bus.replace(' ', '-')} {moved} "
+                f"{elapsed:.3f} {statements}"
+            )
+            log(f"sweep {kind} due={due} {bus}: {moved} moved in {elapsed:.2f} s, {statements} SQL")
+        _reset_sweep(database, base, plan)
+    lines.append("")
+
+
+# --------------------------------------------------------------------------- realtime
+
+
+@dataclass
+class Room:
+    session_id: str
+    interviewer: str
+    interviewee: str
+
+
+def _make_rooms(database: Database, count: int) -> list[Room]:
+    """Joinable sessions (SCHEDULED a week ahead) for the relay, marked for removal."""
+    users = seed.execute(database, ["SELECT id, role FROM users ORDER BY email"])[0]
+    interviewers = [u[0] for u in users if u[1] == "INTERVIEWER"]
+    interviewees = [u[0] for u in users if u[1] == "INTERVIEWEE"]
+    now = datetime.now(UTC).replace(microsecond=0)
+    requests, sessions, rooms = [], [], []
+    for k in range(count):
+        rid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+        scheduled = now + timedelta(days=7, minutes=k)
+        interviewer = interviewers[k % len(interviewers)]
+        interviewee = interviewees[k % len(interviewees)]
+
+        def at(value: datetime) -> Any:
+            return seed.sqlite_time(value) if database.kind == "sqlite" else value
+
+        common_values = {"scheduled": at(scheduled), "now": at(now), "ie": interviewee}
+        requests.append({"id": rid, "expires": at(scheduled - timedelta(hours=5)), **common_values})
+        sessions.append(
+            {
+                "id": sid,
+                "rid": rid,
+                "iv": interviewer,
+                "end": at(scheduled + timedelta(minutes=60)),
+                **common_values,
+            }
+        )
+        rooms.append(Room(sid, interviewer, interviewee))
+    seed.execute(
+        database,
+        [
+            (
+                "INSERT INTO interview_requests (id, interviewee_id, category, difficulty, type, "
+                "scheduled_at, duration_minutes, note, status, expires_at, accepted_at, "
+                "created_at, updated_at) VALUES (:id, :ie, 'arrays', 'MEDIUM', 'CODING', "
+                ":scheduled, 60, 'bench:realtime', 'ACCEPTED', :expires, :now, :now, :now)",
+                requests,
+            ),
+            (
+                "INSERT INTO interview_sessions (id, request_id, interviewer_id, interviewee_id, "
+                "category, difficulty, type, status, scheduled_at, duration_minutes, "
+                "scheduled_end_at, extended_minutes, version, created_at, updated_at) VALUES "
+                "(:id, :rid, :iv, :ie, 'arrays', 'MEDIUM', 'CODING', 'SCHEDULED', :scheduled, "
+                "60, :end, 0, 0, :now, :now)",
+                sessions,
+            ),
+        ],
+    )
+    return rooms
+
+
+def _drop_rooms(database: Database) -> None:
+    seed.execute(database, ["DELETE FROM interview_requests WHERE note = 'bench:realtime'"])
+
+
+class Relay:
+    """1 client per participant; interviewers signal, interviewees time the arrival."""
+
+    def __init__(self, rooms: list[Room]) -> None:
+        self.rooms = rooms
+        self.clients: list[Any] = []
+        self.latencies: list[float] = []
+        self.arrived = 0
+        self.connect_seconds = 0.0
+        self._target = 0
+        self._all_arrived = asyncio.Event()
+
+    async def connect(self, urls: tuple[str, str]) -> None:
+        import socketio
+
+        async def one(url: str, user_id: str, session_id: str, listen: bool) -> Any:
+            client = socketio.AsyncClient(reconnection=False)
+            if listen:
+                client.on("signal", self._received)
+            await client.connect(
+                url,
+                auth={"token": token_for(user_id)},
+                transports=["websocket"],
+                socketio_path="socket.io",
+                wait_timeout=60,
+            )
+            ack = await client.call("join", {"session_id": session_id}, timeout=60)
+            if not isinstance(ack, dict) or not ack.get("ok"):
+                raise RuntimeError(f"join refused: {ack}")
+            return client
+
+        started = time.perf_counter()
+        pairs = []
+        batch = 25
+        for i in range(0, len(self.rooms), batch):
+            chunk = self.rooms[i : i + batch]
+            interviewers = await asyncio.gather(
+                *(one(urls[0], r.interviewer, r.session_id, False) for r in chunk)
+            )
+            interviewees = await asyncio.gather(
+                *(one(urls[1], r.interviewee, r.session_id, True) for r in chunk)
+            )
+            pairs += list(zip(interviewers, interviewees, strict=True))
+            self.clients += [*interviewers, *interviewees]
+        self.pairs = pairs
+        self.connect_seconds = time.perf_counter() - started
+
+    async def _received(self, data: Any) -> None:
+        sent = data.get("data", {}).get("t") if isinstance(data, dict) else None
+        if isinstance(sent, float):
+            self.latencies.append(time.perf_counter() - sent)
+        self.arrived += 1
+        if self.arrived >= self._target:
+            self._all_arrived.set()
+
+    async def burst(self, rooms: int) -> float:
+        """Every room signals at once; seconds until all signals arrived."""
+        self._target = self.arrived + rooms
+        self._all_arrived = asyncio.Event()
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(
+                sender.emit(
+                    "signal",
+                    {
+                        "session_id": room.session_id,
+                        "type": "offer",
+                        "data": {"t": time.perf_counter(), "sdp": "v=0 bench"},
+                    },
+                )
+                for (sender, _), room in zip(self.pairs[:rooms], self.rooms[:rooms], strict=True)
+            )
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._all_arrived.wait(), timeout=30)
+        return time.perf_counter() - started
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.disconnect() for c in self.clients), return_exceptions=True)
+
+
+async def _relay_run(
+    rooms: list[Room], urls: tuple[str, str], bursts: int, on_connected: Callable[[], None]
+) -> dict[str, float]:
+    relay = Relay(rooms)
+    try:
+        await relay.connect(urls)
+        on_connected()
+        # One room at a time first: the relay's latency with nothing else going on.
+        for _ in range(20):
+            await relay.burst(1)
+            await asyncio.sleep(0.02)
+        single = list(relay.latencies)
+        relay.latencies.clear()
+        spans = []
+        for _ in range(bursts):
+            spans.append(await relay.burst(len(rooms)))
+            await asyncio.sleep(0.5)
+        lost = bursts * len(rooms) + 20 - relay.arrived
+        return {
+            "connect_s": relay.connect_seconds,
+            "single_p50_ms": percentile(single, 50) * 1000,
+            "burst_p50_ms": percentile(relay.latencies, 50) * 1000,
+            "burst_p99_ms": percentile(relay.latencies, 99) * 1000,
+            "burst_span_ms": statistics.median(spans) * 1000,
+            "lost": float(lost),
+        }
+    finally:
+        await relay.close()
+
+
+def _realtime_available(server: Server) -> bool:
+    import urllib.error
+    import urllib.request
+
+    url = f"{server.base}/socket.io/?EIO=4&transport=polling"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback)
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def realtime(sizes: Sizes, lines: list[str], machine: list[str]) -> None:
+    lines += ["### Signaling relay and memory", ""]
+    database = Database("postgresql", sizes.http_name)
+    seed.ensure(database, sizes.http_plan)
+    memory: list[tuple[str, str]] = []
+    for kind in ("sqlite", "postgresql"):
+        db = Database(kind, sizes.http_name)
+        seed.ensure(db, sizes.http_plan)
+        for label, starter in (("Peerview", start_peerview), ("Express", start_express)):
+            server = starter(db, RELAY_PORTS[0], 1)
+            try:
+                time.sleep(2)
+                rss = rss_kib(server.process.pid)
+            finally:
+                server.stop()
+            memory.append((f"{label}, one idle process ({kind})", f"{rss / 1024:.0f} MiB"))
+            machine.append(f"MEMORY idle {label.lower()} {kind} {rss}")
+
+    probe = start_peerview(database, RELAY_PORTS[0], 1)
+    try:
+        available = _realtime_available(probe)
+    finally:
+        probe.stop()
+    if not available:
+        lines.append("Realtime not available: Peerview answers no Socket.IO handshake yet.")
+        machine.append("RELAY not-available")
+    else:
+        if (
+            importlib.util.find_spec("socketio") is None
+            or importlib.util.find_spec("aiohttp") is None
+        ):
+            cmd = [str(PYTHON), "-m", "pip", "install", "-q", "-r", str(BENCH / "requirements.txt")]
+            subprocess.run(cmd, check=True)
+        _drop_rooms(database)
+        rooms = _make_rooms(database, sizes.rooms)
+        lines += [
+            f"{sizes.rooms} rooms (sessions), {2 * sizes.rooms} python-socketio clients "
+            "(websocket transport) in one client process on the same machine; interviewers "
+            "send `signal`, interviewees time its arrival. *Single*: one room at a time; "
+            f"*burst*: all rooms at once, {sizes.bursts} times. PostgreSQL.",
+            "",
+            "| setup | connect + join (s) | single p50 ms | burst p50 ms | burst p99 ms "
+            "| burst span ms | lost |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        try:
+            # One process: both sides on the same server.
+            server = start_peerview(database, RELAY_PORTS[0], 1)
+            try:
+                time.sleep(1)
+                idle = rss_kib(server.process.pid)
+                connected: list[int] = []
+                urls = (server.base, server.base)
+                stats = asyncio.run(
+                    _relay_run(
+                        rooms,
+                        urls,
+                        sizes.bursts,
+                        lambda: connected.append(rss_kib(server.process.pid)),
+                    )
+                )
+            finally:
+                server.stop()
+            _relay_line("one process", stats, lines, machine)
+            per_socket = (connected[0] - idle) / (2 * sizes.rooms) if connected else 0
+            memory.append(
+                (
+                    f"Peerview, per connected and joined socket ({2 * sizes.rooms} sockets)",
+                    f"{per_socket:.0f} KiB",
+                )
+            )
+            machine.append(f"MEMORY per-socket peerview postgresql {per_socket:.1f}")
+            _drop_rooms(database)
+            rooms = _make_rooms(database, sizes.rooms)
+            # Two processes through Redis: interviewers on one, interviewees on the other.
+            extra = {
+                "REDIS_URL": REDIS_URL,
+                "SOCKETIO_CHANNEL": f"peerview-bench-{uuid.uuid4().hex[:8]}",
+            }
+            servers = [start_peerview(database, port, 1, **extra) for port in RELAY_PORTS]
+            try:
+                urls = (servers[0].base, servers[1].base)
+                stats = asyncio.run(_relay_run(rooms, urls, sizes.bursts, lambda: None))
+            finally:
+                for s in servers:
+                    s.stop()
+            _relay_line("two processes, Redis", stats, lines, machine)
+        finally:
+            _drop_rooms(database)
+    lines += ["", "| memory | RSS |", "|---|---:|"]
+    lines += [f"| {what} | {value} |" for what, value in memory]
+    lines.append("")
+
+
+def _relay_line(setup: str, stats: dict[str, float], lines: list[str], machine: list[str]) -> None:
+    lines.append(
+        f"| {setup} | {stats['connect_s']:.1f} | {stats['single_p50_ms']:.1f} | "
+        f"{stats['burst_p50_ms']:.1f} | {stats['burst_p99_ms']:.1f} | "
+        f"{stats['burst_span_ms']:.0f} | {stats['lost']:.0f} |"
+    )
+    machine.append(
+        f"RELAY {setup.replace(' ', '-').replace(',', '')} {stats['single_p50_ms']:.2f} "
+        f"{stats['burst_p50_ms']:.2f} {stats['burst_p99_ms']:.2f}"
+    )
+    log(f"relay {setup}: {stats}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes")
+    parser.add_argument("--only", choices=["sweeper", "realtime"])
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    lines = ["## Scale", ""]
+    machine: list[str] = []
+    if args.only in (None, "sweeper"):
+        sweeper(sizes, lines, machine)
+    if args.only in (None, "realtime"):
+        realtime(sizes, lines, machine)
+    print("\n".join([*lines, "```", *machine, "```", ""]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
