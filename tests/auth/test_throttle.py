@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
+from datetime import timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
+from peerview.auth.throttle import LoginThrottle
 from peerview.clock import FakeClock
 from peerview.config import Settings
 from tests.factories import Factory
@@ -258,3 +260,16 @@ async def test_concurrent_attempts_through_redis_cannot_exceed_the_account_limit
         assert sorted(r.status_code for r in responses) == [401] * 10 + [429] * 20
     finally:
         await forget(redis_url, *keys)
+
+
+async def test_memory_counters_forget_accounts_nobody_tries_any_more() -> None:
+    # Spraying unknown e-mails must not grow the process's memory without bound.
+    clock = FakeClock()
+    throttle = LoginThrottle(
+        clock=clock, window=timedelta(minutes=15), max_per_account=10, max_per_address=100
+    )
+    for i in range(500):
+        await throttle.begin(email=f"sprayed-{i}@example.com", address=f"10.1.{i // 250}.{i % 250}")
+    clock.advance(minutes=WINDOW_MINUTES + 1)
+    await throttle.begin(email="later@example.com", address="10.2.0.1")
+    assert throttle._memory.keys() == {"account:later@example.com", "address:10.2.0.1"}

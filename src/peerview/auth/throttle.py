@@ -84,6 +84,10 @@ class MemoryFailureStore:
     async def clear(self, key: str) -> None:
         self._events.pop(key, None)
 
+    def keys(self) -> set[str]:
+        """The keys with failures still held (for tests and diagnostics)."""
+        return set(self._events)
+
 
 class RedisFailureStore:
     """A sorted set per key, scored by time; entries older than the window are trimmed."""
