@@ -219,6 +219,10 @@ def _my_sessions_with_feedback(
         visible = _feedback_visible(now=now, rules=rules, reveal_after=reveal_after)
         received = case((visible, feedback.c.overall), else_=None)
     by_name: ColumnElement[Any] = literal_column(key.name)
+    other = case(
+        (sessions.c.interviewer_id == user_id, sessions.c.interviewee_id),
+        else_=sessions.c.interviewer_id,
+    )
     return (
         select(
             key,
@@ -228,7 +232,10 @@ def _my_sessions_with_feedback(
         .select_from(
             sessions.outerjoin(
                 feedback,
-                and_(feedback.c.session_id == sessions.c.id, feedback.c.subject_id == user_id),
+                # Received = written by the other participant: a lookup by the unique
+                # (session_id, author_id) key. Joining on subject_id instead lets SQLite's
+                # planner scan all of the caller's feedback for every session.
+                and_(feedback.c.session_id == sessions.c.id, feedback.c.author_id == other),
             ).outerjoin(
                 given, and_(given.c.session_id == sessions.c.id, given.c.author_id == user_id)
             )
