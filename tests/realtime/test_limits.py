@@ -55,8 +55,8 @@ async def test_flood_of_signals_is_throttled_and_health_stays_fast(
     throttled = [a for a in acks if a == {"ok": False, "code": "TOO_MANY_REQUESTS"}]
     relayed = [a for a in acks if a == {"ok": True}]
     assert len(relayed) + len(throttled) == FLOOD
-    # The burst plus what the rate refilled meanwhile got through, no more.
-    assert 100 <= len(relayed) < 400, len(relayed)
+    # The burst plus what the rate refilled meanwhile (50/s) got through, far from all.
+    assert 100 <= len(relayed) < 500, len(relayed)
     assert len(other.received["signal"]) == len(relayed)
     # What was relayed kept its order.
     numbers = [s["data"]["n"] for s in other.received["signal"]]

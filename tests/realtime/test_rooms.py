@@ -248,3 +248,21 @@ async def test_rejoining_after_scheduled_time_within_no_show_window_is_allowed(
     factory.clock.set(flow.scheduled_at + timedelta(minutes=10))
     async with peers(live_url, flow.interviewee.token) as (peer,):
         assert (await peer.join(flow.id))["ok"]
+
+
+async def test_socket_whose_token_expired_joins_and_relays_nothing(
+    live_url: str, factory: Factory
+) -> None:
+    flow = await accepted(factory)
+    short = factory.token_for(flow.interviewer.id, lifetime=timedelta(minutes=5))
+    async with peers(live_url, short, flow.interviewee.token) as (expiring, other):
+        assert (await expiring.join(flow.id))["ok"]
+        assert (await other.join(flow.id))["ok"]
+        factory.clock.advance(minutes=6)
+        assert await expiring.send_signal(flow.id, "offer", OFFER) == {
+            "ok": False,
+            "code": "INVALID_TOKEN",
+        }
+        assert await expiring.join(flow.id) == {"ok": False, "code": "INVALID_TOKEN"}
+        await other.barrier()
+        assert other.received["signal"] == []

@@ -163,6 +163,10 @@ class Realtime:
             return refused("NOT_AUTHENTICATED")
         if not state.bucket.take():
             return refused("TOO_MANY_REQUESTS")
+        # A connection outlives its token: once the token has expired the socket is only
+        # told so (the client reconnects with a fresh one) and does nothing more.
+        if state.actor.token.expires_at <= self.clock.now():
+            return refused("INVALID_TOKEN")
         return state
 
     async def join(self, sid: str, data: Any = None, *_: Any) -> Ack:
