@@ -28,12 +28,6 @@ async def get_db(request: Request) -> AsyncIterator[AsyncConnection]:
         yield db
 
 
-async def get_read_db(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A transaction for a route that only reads, whatever its method (login, say)."""
-    async with transaction(request.app.state.engine, write=False) as db:
-        yield db
-
-
 def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
@@ -50,7 +44,6 @@ def get_app_settings(request: Request) -> Settings:
 
 
 DB = Annotated[AsyncConnection, Depends(get_db, scope="function")]
-ReadDB = Annotated[AsyncConnection, Depends(get_read_db, scope="function")]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 EventsDep = Annotated[EventBus, Depends(get_events)]

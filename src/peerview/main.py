@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 
 from peerview import __version__
 from peerview.analytics.routes import router as analytics_router
@@ -28,7 +27,11 @@ from peerview.interview_requests.routes import router as requests_router
 from peerview.interview_sessions.question_routes import router as session_questions_router
 from peerview.interview_sessions.routes import router as sessions_router
 from peerview.interview_sessions.sweeper import run_forever
-from peerview.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from peerview.middleware import (
+    BodyLimitMiddleware,
+    ProblemCORSMiddleware,
+    SecurityHeadersMiddleware,
+)
 from peerview.notifications import service as notifications_service
 from peerview.notifications.routes import router as notifications_router
 from peerview.observability import (
@@ -142,7 +145,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     if settings.cors_origin_list:
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORSMiddleware,
             allow_origins=settings.cors_origin_list,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],

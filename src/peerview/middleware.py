@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peerview.errors import PayloadTooLarge, internal_error, problem
@@ -96,3 +99,19 @@ class SecurityHeadersMiddleware:
             if not started:
                 await internal_error()(scope, receive, send_with_headers)
             raise
+
+
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, except that a refused preflight is a problem document like any error."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        refused = bytes(response.body).decode(errors="replace").removeprefix("Disallowed CORS ")
+        return problem(
+            400,
+            "CORS_PREFLIGHT_REFUSED",
+            "Cross-origin request refused",
+            f"This origin may not make that request ({refused}).",
+        )

@@ -116,3 +116,17 @@ async def test_cors_never_answers_with_a_wildcard(client: httpx.AsyncClient) -> 
 def test_a_wildcard_in_cors_origins_is_ignored() -> None:
     settings = Settings(cors_origins="*, https://a.example", _env_file=None)  # type: ignore[call-arg]
     assert settings.cors_origin_list == ["https://a.example"]
+
+
+async def test_refused_cors_preflight_is_a_problem_document(client: httpx.AsyncClient) -> None:
+    response = await client.options(
+        "/api/auth/me",
+        headers={
+            "Origin": "https://evil.example",
+            "Access-Control-Request-Method": "GET",
+        },
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "CORS_PREFLIGHT_REFUSED"
+    assert "access-control-allow-origin" not in response.headers
