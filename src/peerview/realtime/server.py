@@ -90,7 +90,9 @@ class Realtime:
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             client_manager=client_manager,
-            # Browsers' origins are checked at the handshake; never a wildcard.
+            # Browsers' origins are checked at the handshake against CORS_ORIGINS, never a
+            # wildcard. Unset, the list is empty and Engine.IO checks no origin: safe because
+            # a socket authenticates with the token it sends, never with a cookie.
             cors_allowed_origins=settings.cors_origin_list,
             max_http_buffer_size=settings.socket_max_message_bytes,
             # One socket's messages are handled in the order they came: an answer never
