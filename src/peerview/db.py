@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import String, event, func
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from peerview import sqlite_inline
 from peerview.config import Settings
 
 logger = logging.getLogger(__name__)
 
 AfterCommit = Callable[[], Awaitable[None]]
 _AFTER_COMMIT_KEY = "peerview.after_commit"
+# How long a SQLite writer waits for another process's write lock.
+SQLITE_BUSY_SECONDS = 10
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
-        engine = create_async_engine(settings.database_url, connect_args={"timeout": 30})
+        url = make_url(settings.database_url)
+        if settings.sqlite_driver == "inline":
+            url = url.set(drivername=f"sqlite+{sqlite_inline.DRIVER}")
+        else:
+            url = url.set(drivername="sqlite+aiosqlite")
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
@@ -42,7 +51,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -53,6 +62,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # transaction that reads and then writes can fail to upgrade its lock
         # under contention, which busy_timeout cannot wait out.
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if mode == "IMMEDIATE":
+            dbapi_connection = conn.connection.dbapi_connection
+            if isinstance(dbapi_connection, sqlite_inline.InlineConnection):
+                dbapi_connection.acquire_write_lock()
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
@@ -66,14 +79,18 @@ async def transaction(engine: AsyncEngine, *, write: bool = True) -> AsyncIterat
     async with engine.connect() as conn:
         if write and engine.dialect.name == "sqlite":
             conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-        conn.info[_AFTER_COMMIT_KEY] = []
+        hooks: list[AfterCommit] = []
+        conn.info[_AFTER_COMMIT_KEY] = hooks
         try:
             yield conn
             if conn.in_transaction():
                 await conn.commit()
         finally:
-            # conn.info outlives the checkout: never leave hooks behind on rollback.
-            hooks: list[AfterCommit] = conn.info.pop(_AFTER_COMMIT_KEY, [])
+            # conn.info outlives the checkout: never leave hooks behind on rollback. A
+            # connection invalidated mid-statement (its task cancelled) refuses even .info;
+            # that must not replace the exception on its way out.
+            with contextlib.suppress(Exception):
+                conn.info.pop(_AFTER_COMMIT_KEY, None)
     for hook in hooks:
         try:
             await hook()
