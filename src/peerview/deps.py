@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from peerview.actor import Actor
 from peerview.auth import tokens
 from peerview.clock import Clock
 from peerview.config import Settings
@@ -18,7 +17,7 @@ from peerview.db import transaction
 from peerview.errors import Forbidden, InvalidToken, NotAuthenticated
 from peerview.events import EventBus
 from peerview.models.enums import Role
-from peerview.users import repository as users_repository
+from peerview.users import service as users_service
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncConnection]:
@@ -51,24 +50,6 @@ EventsDep = Annotated[EventBus, Depends(get_events)]
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """The authenticated caller, as the database says right now."""
-
-    id: str
-    name: str
-    email: str
-    role: Role
-    is_active: bool
-    email_notifications: bool
-    created_at: datetime
-    token: tokens.TokenClaims
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
-
-
 async def current_actor(
     db: DB,
     clock: ClockDep,
@@ -82,22 +63,10 @@ async def current_actor(
         claims = tokens.decode(token, secret=settings.signing_secret(), now=now)
     except tokens.TokenError as exc:
         raise InvalidToken() from exc
-    row = await users_repository.get_token_holder(db, claims.subject, claims.jti)
-    if row is None or row["token_revoked"] or not row["is_active"]:
+    actor = await users_service.token_holder(db=db, claims=claims)
+    if actor is None:
         raise InvalidToken()
-    cutoff = row["tokens_valid_after"]
-    if cutoff is not None and claims.issued_at < cutoff:
-        raise InvalidToken()
-    return Actor(
-        id=row["id"],
-        name=row["name"],
-        email=row["email"],
-        role=Role(row["role"]),
-        is_active=row["is_active"],
-        email_notifications=row["email_notifications"],
-        created_at=row["created_at"],
-        token=claims,
-    )
+    return actor
 
 
 CurrentUser = Annotated[Actor, Depends(current_actor)]

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from peerview.actor import Actor
 from peerview.analytics import repository
 from peerview.analytics.errors import InvalidPeriod
 from peerview.analytics.repository import Period
@@ -23,7 +24,6 @@ from peerview.analytics.schemas import (
     WeeklyActiveUsers,
     WeeklyActivity,
 )
-from peerview.deps import Actor
 from peerview.feedback import service as feedback_service
 from peerview.interview_sessions.lifecycle import TimeRules
 from peerview.models.enums import SessionStatus

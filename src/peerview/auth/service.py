@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from peerview.actor import Actor
 from peerview.auth import tokens
 from peerview.auth.errors import InvalidCredentials, LoginThrottled, RoleNotAllowed
 from peerview.auth.passwords import PasswordService
@@ -13,7 +14,6 @@ from peerview.auth.schemas import RegisterIn, TokenOut
 from peerview.auth.throttle import LoginThrottle
 from peerview.config import Settings
 from peerview.db import transaction
-from peerview.deps import Actor
 from peerview.models.enums import Role
 from peerview.users import service as users_service
 from peerview.users.schemas import UserRead

@@ -10,7 +10,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from peerview.deps import Actor
+from peerview.actor import Actor
 from peerview.events import EventBus, FeedbackSubmitted
 from peerview.feedback import repository
 from peerview.feedback.errors import FeedbackExists, SessionNotCompleted

@@ -8,7 +8,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from peerview.deps import Actor
+from peerview.actor import Actor
 from peerview.events import EventBus, RequestAccepted, RequestExpired
 from peerview.interview_requests import repository
 from peerview.interview_requests.errors import (

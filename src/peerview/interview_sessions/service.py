@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from peerview.actor import Actor
 from peerview.config import Settings
-from peerview.deps import Actor
 from peerview.events import EventBus, SessionChanged
 from peerview.interview_sessions import repository
 from peerview.interview_sessions.errors import (

@@ -8,7 +8,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from peerview.deps import Actor
+from peerview.actor import Actor
 from peerview.errors import Conflict
 from peerview.interview_sessions import question_repository
 from peerview.interview_sessions import service as sessions_service

@@ -17,9 +17,9 @@ from fastapi import FastAPI
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from peerview.actor import Actor
 from peerview.config import Settings
 from peerview.db import after_commit
-from peerview.deps import Actor
 from peerview.events import (
     EventBus,
     FeedbackSubmitted,

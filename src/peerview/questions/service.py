@@ -10,7 +10,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from peerview.deps import Actor
+from peerview.actor import Actor
 from peerview.models.base import new_id
 from peerview.models.enums import Difficulty, QuestionType, Role
 from peerview.pagination import Page, decode_cursor, page_of

@@ -19,11 +19,11 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from peerview.actor import Actor
 from peerview.auth import tokens
 from peerview.clock import Clock
 from peerview.config import Settings
 from peerview.db import transaction
-from peerview.deps import Actor
 from peerview.errors import AppError
 from peerview.events import EventBus, SessionChanged
 from peerview.interview_sessions import realtime_info
@@ -91,9 +91,8 @@ class Realtime:
             async_mode="asgi",
             client_manager=client_manager,
             # Browsers' origins are checked at the handshake against CORS_ORIGINS, never a
-            # wildcard. Unset, the list is empty and Engine.IO checks no origin: safe because
-            # a socket authenticates with the token it sends, never with a cookie.
-            cors_allowed_origins=settings.cors_origin_list,
+            # wildcard; unset, only same-origin pages may connect (Engine.IO's default).
+            cors_allowed_origins=settings.cors_origin_list or None,
             max_http_buffer_size=settings.socket_max_message_bytes,
             # One socket's messages are handled in the order they came: an answer never
             # overtakes its offer, and a flooding socket only slows itself down.

@@ -9,9 +9,9 @@ from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from peerview.actor import Actor
 from peerview.auth.passwords import PasswordService
 from peerview.auth.tokens import TokenClaims
-from peerview.deps import Actor
 from peerview.models.base import new_id
 from peerview.models.enums import Role
 from peerview.pagination import Page, decode_cursor, page_of
