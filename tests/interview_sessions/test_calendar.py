@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from peerview.interview_sessions import calendar
 from peerview.models.enums import Role
 from tests import factories
 from tests.factories import Factory
@@ -63,7 +64,8 @@ async def test_calendar_is_an_rfc5545_event(factory: Factory) -> None:
     assert any(line.startswith("PRODID:") for line in lines)
     assert lines.count("BEGIN:VEVENT") == lines.count("END:VEVENT") == 1
     event = props(lines)
-    assert event["UID"].startswith(flow.id)
+    # The same UID as the .ics mailed with reminders: one event to a calendar.
+    assert event["UID"] == f"{flow.id}@{calendar.UID_DOMAIN}"
     assert utc(event["DTSTAMP"]) == factory.clock.now()
     assert utc(event["DTSTART"]) == flow.scheduled_at
     assert utc(event["DTEND"]) == flow.scheduled_at + timedelta(minutes=45)

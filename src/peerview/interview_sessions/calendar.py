@@ -8,6 +8,8 @@ from peerview.interview_sessions.schemas import SessionRead
 from peerview.models.enums import SessionStatus
 
 _PRODID = "-//Peerview//Mock interviews//EN"
+# Fixed, so the file downloaded and the one mailed are the same event to a calendar.
+UID_DOMAIN = "peerview"
 
 
 def _utc(value: datetime) -> str:
@@ -44,7 +46,14 @@ def _fold(line: str) -> str:
     return "\r\n ".join(parts)
 
 
-def session_event(session: SessionRead, *, sequence: int, now: datetime, host: str) -> str:
+def session_event(session: SessionRead, *, version: int, stored_status: str, now: datetime) -> str:
+    """The event for `session` as read at `now`; `version` and `stored_status` are its row's.
+
+    A transition that time has made but the sweeper has not yet written is a change too:
+    it counts now, as the sweeper's version bump will, so SEQUENCE never repeats for
+    different content (a calendar ignores an update that does not raise it).
+    """
+    sequence = version + (1 if session.status != stored_status else 0)
     booked_end = session.scheduled_at + timedelta(minutes=session.duration_minutes)
     if session.started_at is None:
         # Not started (or cancelled before it was): the event keeps the slot it was booked
@@ -72,7 +81,7 @@ def session_event(session: SessionRead, *, sequence: int, now: datetime, host: s
         "CALSCALE:GREGORIAN",
         "METHOD:PUBLISH",
         "BEGIN:VEVENT",
-        f"UID:{session.id}@{host}",
+        f"UID:{session.id}@{UID_DOMAIN}",
         f"DTSTAMP:{_utc(now)}",
         f"DTSTART:{_utc(start)}",
         f"DTEND:{_utc(end)}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Response
 
 from peerview.deps import DB, ClockDep, CurrentUser, EventsDep, SettingsDep
 from peerview.errors import InvalidToken, NotAuthenticated, problem_schema
@@ -208,22 +208,14 @@ async def calendar_ics(
     db: DB,
     clock: ClockDep,
     settings: SettingsDep,
-    request: Request,
 ) -> Response:
     now = clock.now()
     row = await service.load_visible(db=db, actor=actor, session_id=session_id, admin_may_see=False)
     session = await service.read(
         db=db, actor=actor, row=row, now=now, rules=service.time_rules(settings)
     )
-    # A transition that time has made but the sweeper has not yet written is a change too:
-    # count it now, as the sweeper's version bump will, so SEQUENCE never repeats for
-    # different content (a calendar ignores an update that does not raise it).
-    unswept = 1 if session.status != row["status"] else 0
     body = calendar.session_event(
-        session,
-        sequence=row["version"] + unswept,
-        now=now,
-        host=request.url.hostname or "peerview",
+        session, version=row["version"], stored_status=row["status"], now=now
     )
     return Response(
         body,

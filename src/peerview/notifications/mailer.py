@@ -38,7 +38,6 @@ LONGEST_RETRY = timedelta(hours=1)
 # How long a claimed row stays out of other mailers' reach while it is being sent.
 LEASE = timedelta(minutes=5)
 BATCH = 50
-CALENDAR_HOST = "peerview"
 
 Send = Callable[[EmailMessage], Awaitable[None]]
 
@@ -201,7 +200,10 @@ class Mailer:
                     db=db, actor=user, row=session_row, now=now, rules=rules
                 )
                 ics = calendar.session_event(
-                    session, sequence=session_row["version"], now=now, host=CALENDAR_HOST
+                    session,
+                    version=session_row["version"],
+                    stored_status=session_row["status"],
+                    now=now,
                 )
         message = EmailMessage()
         message["From"] = self.settings.smtp_from
