@@ -17,6 +17,7 @@ from peerview.models.base import UTCDateTime
 from peerview.models.enums import Role
 from tests.analytics.support import Driver, at
 from tests.factories import Factory
+from tests.flow import completed
 from tests.platform.apps import assert_problem
 
 PLATFORM = "/api/analytics/platform"
@@ -166,3 +167,36 @@ async def test_minutes_between_is_exact_to_the_second(app: FastAPI) -> None:
             )
         )
         assert rounded((await db.execute(query)).scalar_one()) == 1501.5
+
+
+async def test_admins_count_received_feedback_that_is_still_sealed_for_others(
+    factory: Factory,
+) -> None:
+    flow = await completed(factory)
+    admin = await factory.admin()
+    await Driver(factory).feedback(factory.clock.now(), flow.interviewee, flow.id, (5, 4, 3, 2))
+    me = await Driver(factory).get(flow.interviewer, ME)
+    assert me["ratings_received"]["count"] == 0
+    promoted = await factory.client.patch(
+        f"/api/users/{flow.interviewer.id}", json={"role": "ADMIN"}, headers=admin.headers
+    )
+    assert promoted.status_code == 200, promoted.text
+    me = await Driver(factory).get(flow.interviewer, ME)
+    assert me["ratings_received"] == {
+        "communication": 5.0,
+        "problem_solving": 4.0,
+        "technical": 3.0,
+        "overall": 2.0,
+        "count": 1,
+    }
+
+
+async def test_period_bounds_in_any_offset_mean_the_same_instant(factory: Factory) -> None:
+    admin, interviewee = await factory.admin(), await factory.interviewee()
+    drive = Driver(factory)
+    await drive.request(at(7, 9), interviewee, scheduled_at=at(10, 9), category="arrays")
+    utc = await drive.get(admin, PLATFORM, **{"from": "2030-01-07T09:00:00Z"})
+    shifted = await drive.get(admin, PLATFORM, **{"from": "2030-01-07T11:00:00+02:00"})
+    later = await drive.get(admin, PLATFORM, **{"from": "2030-01-07T09:00:01+00:00"})
+    assert utc["funnel"]["created"] == shifted["funnel"]["created"] == 1
+    assert later["funnel"]["created"] == 0
