@@ -17,6 +17,7 @@ from peerview.db import transaction
 from peerview.errors import Forbidden, InvalidToken, NotAuthenticated
 from peerview.events import EventBus
 from peerview.models.enums import Role
+from peerview.observability import note_user
 from peerview.users import service as users_service
 
 
@@ -66,6 +67,7 @@ async def current_actor(
     actor = await users_service.token_holder(db=db, claims=claims)
     if actor is None:
         raise InvalidToken()
+    note_user(actor.id)
     return actor
 
 

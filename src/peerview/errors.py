@@ -25,6 +25,7 @@ class ProblemDetails(BaseModel):
     status: int
     detail: str
     code: str
+    request_id: str | None = None
 
 
 class ValidationProblem(ProblemDetails):

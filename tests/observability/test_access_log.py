@@ -118,10 +118,6 @@ async def test_the_access_line_names_the_caller_noted_by_authentication(
     assert record.user_id == "user-7"  # type: ignore[attr-defined]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs deps.current_actor to call observability.note_user(actor id); see the report",
-)
 async def test_the_access_line_names_the_authenticated_user(
     factory: Factory, caplog: pytest.LogCaptureFixture
 ) -> None:
