@@ -158,6 +158,42 @@ def problem_schema(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI schema say what the API answers: errors as application/problem+json.
+
+    FastAPI documents a route's error models under application/json, and its own 422 as
+    HTTPValidationError; every error here is a problem document, a 422 a ValidationProblem.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for model in (ProblemDetails, ValidationProblem):
+            components[model.__name__] = model.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for status, response in operation.get("responses", {}).items():
+                    if not str(status).startswith(("4", "5")):
+                        continue
+                    name = "ValidationProblem" if str(status) == "422" else "ProblemDetails"
+                    if str(status) == "422" and not response.get("description", "").count("`"):
+                        response["description"] = "`VALIDATION_ERROR`"
+                    response["content"] = {
+                        PROBLEM_JSON: {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                    }
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(p) for p in loc)
 

@@ -19,7 +19,7 @@ from peerview.auth.throttle import FailureStore, LoginThrottle, RedisFailureStor
 from peerview.clock import Clock, SystemClock
 from peerview.config import Settings, get_settings
 from peerview.db import create_engine
-from peerview.errors import install_error_handlers
+from peerview.errors import document_problems, install_error_handlers
 from peerview.events import EventBus
 from peerview.feedback.routes import router as feedback_router
 from peerview.health import router as health_router
@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     notifications_service.install(app)
 
     install_error_handlers(app)
+    document_problems(app)
     for router in (
         health_router,
         auth_router,

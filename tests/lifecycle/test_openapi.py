@@ -133,14 +133,6 @@ async def test_bodies_are_documented(schema: dict[str, Any]) -> None:
     assert {"category", "difficulty", "type", "from", "to", "limit", "cursor"} <= params
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "errors.problem_schema documents its schema under application/json (and an empty "
-        "application/problem+json), and FastAPI's default 422 documents HTTPValidationError; "
-        "the API answers problem+json bodies (ValidationProblem for 422). See the report."
-    ),
-)
 async def test_error_bodies_are_documented_as_problem_json(schema: dict[str, Any]) -> None:
     responses = schema["paths"]["/api/interview-sessions/{session_id}/extend"]["post"]["responses"]
     for status in ("404", "422"):
