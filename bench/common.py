@@ -147,9 +147,7 @@ class Server:
 def start_peerview(database: Database, port: int, workers: int, **env: str) -> Server:
     argv = [str(PYTHON), "-m", "peerview.cli", "serve", "--no-migrate"]
     argv += ["--port", str(port), "--workers", str(workers)]
-    server = Server("peerview", argv, peerview_env(database, **env), port)
-    server.wait_ready()
-    return server
+    return _ready(Server("peerview", argv, peerview_env(database, **env), port))
 
 
 def start_express(database: Database, port: int, workers: int) -> Server:
@@ -163,8 +161,15 @@ def start_express(database: Database, port: int, workers: int) -> Server:
         JWT_SECRET=JWT_SECRET,
     )
     node = shutil.which("node") or "node"
-    server = Server("express", [node, str(ANCHORS / "server.js")], env, port)
-    server.wait_ready()
+    return _ready(Server("express", [node, str(ANCHORS / "server.js")], env, port))
+
+
+def _ready(server: Server) -> Server:
+    try:
+        server.wait_ready()
+    except BaseException:
+        server.stop()
+        raise
     return server
 
 
