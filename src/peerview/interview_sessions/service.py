@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -297,12 +298,35 @@ async def _act(
     return row, state
 
 
-async def _reload(
-    *, db: AsyncConnection, actor: Actor, session_id: str, now: datetime, rules: TimeRules
+async def _perform(
+    *,
+    db: AsyncConnection,
+    events: EventBus,
+    actor: Actor,
+    session_id: str,
+    action: Action,
+    now: datetime,
+    rules: TimeRules,
+    changes: Callable[[RowMapping], dict[str, Any]],
 ) -> SessionRead:
-    row = await repository.get(db, session_id)
-    assert row is not None
-    return await read(db=db, actor=actor, row=row, now=now, rules=rules)
+    """Check, apply and re-read one lifecycle action; `changes` gives its column values
+    (and may refuse with the action's own rule)."""
+    row, _ = await _act(
+        db=db, actor=actor, session_id=session_id, action=action, now=now, rules=rules
+    )
+    await _apply(
+        db=db,
+        events=events,
+        actor=actor,
+        row=row,
+        action=action,
+        now=now,
+        rules=rules,
+        values=changes(row),
+    )
+    updated = await repository.get(db, session_id)
+    assert updated is not None
+    return await read(db=db, actor=actor, row=updated, now=now, rules=rules)
 
 
 async def start(
@@ -314,28 +338,27 @@ async def start(
     now: datetime,
     rules: TimeRules,
 ) -> SessionRead:
-    row, _ = await _act(
-        db=db, actor=actor, session_id=session_id, action=Action.START, now=now, rules=rules
-    )
-    if not can_start_at(row["scheduled_at"], now, rules):
-        raise TooEarly()
-    planned, hard = end_times(
-        started_at=now,
-        duration_minutes=row["duration_minutes"],
-        extended_minutes=row["extended_minutes"],
-        rules=rules,
-    )
-    await _apply(
+    def changes(row: RowMapping) -> dict[str, Any]:
+        if not can_start_at(row["scheduled_at"], now, rules):
+            raise TooEarly()
+        planned, hard = end_times(
+            started_at=now,
+            duration_minutes=row["duration_minutes"],
+            extended_minutes=row["extended_minutes"],
+            rules=rules,
+        )
+        return {"started_at": now, "planned_end_at": planned, "hard_end_at": hard}
+
+    return await _perform(
         db=db,
         events=events,
         actor=actor,
-        row=row,
+        session_id=session_id,
         action=Action.START,
         now=now,
         rules=rules,
-        values={"started_at": now, "planned_end_at": planned, "hard_end_at": hard},
+        changes=changes,
     )
-    return await _reload(db=db, actor=actor, session_id=session_id, now=now, rules=rules)
 
 
 async def extend(
@@ -348,31 +371,30 @@ async def extend(
     now: datetime,
     rules: TimeRules,
 ) -> SessionRead:
-    row, _ = await _act(
-        db=db, actor=actor, session_id=session_id, action=Action.EXTEND, now=now, rules=rules
-    )
-    total = row["extended_minutes"] + minutes
-    if total > MAX_EXTENSION_MINUTES:
-        raise ExtensionLimit(
-            f"{row['extended_minutes']} minute(s) already added; at most "
-            f"{MAX_EXTENSION_MINUTES - row['extended_minutes']} more"
-        )
-    delta = timedelta(minutes=minutes)
-    await _apply(
-        db=db,
-        events=events,
-        actor=actor,
-        row=row,
-        action=Action.EXTEND,
-        now=now,
-        rules=rules,
-        values={
+    def changes(row: RowMapping) -> dict[str, Any]:
+        total = row["extended_minutes"] + minutes
+        if total > MAX_EXTENSION_MINUTES:
+            raise ExtensionLimit(
+                f"{row['extended_minutes']} minute(s) already added; at most "
+                f"{MAX_EXTENSION_MINUTES - row['extended_minutes']} more"
+            )
+        delta = timedelta(minutes=minutes)
+        return {
             "extended_minutes": total,
             "planned_end_at": row["planned_end_at"] + delta,
             "hard_end_at": row["hard_end_at"] + delta,
-        },
+        }
+
+    return await _perform(
+        db=db,
+        events=events,
+        actor=actor,
+        session_id=session_id,
+        action=Action.EXTEND,
+        now=now,
+        rules=rules,
+        changes=changes,
     )
-    return await _reload(db=db, actor=actor, session_id=session_id, now=now, rules=rules)
 
 
 async def end(
@@ -384,20 +406,16 @@ async def end(
     now: datetime,
     rules: TimeRules,
 ) -> SessionRead:
-    row, _ = await _act(
-        db=db, actor=actor, session_id=session_id, action=Action.END, now=now, rules=rules
-    )
-    await _apply(
+    return await _perform(
         db=db,
         events=events,
         actor=actor,
-        row=row,
+        session_id=session_id,
         action=Action.END,
         now=now,
         rules=rules,
-        values={"ended_at": now, "end_reason": EndReason.ENDED_BY_INTERVIEWER},
+        changes=lambda _: {"ended_at": now, "end_reason": EndReason.ENDED_BY_INTERVIEWER},
     )
-    return await _reload(db=db, actor=actor, session_id=session_id, now=now, rules=rules)
 
 
 async def cancel(
@@ -410,24 +428,26 @@ async def cancel(
     now: datetime,
     rules: TimeRules,
 ) -> SessionRead:
-    row, _ = await _act(
-        db=db, actor=actor, session_id=session_id, action=Action.CANCEL, now=now, rules=rules
-    )
-    by_interviewer = actor.id == row["interviewer_id"]
-    end_reason = (
-        EndReason.CANCELLED_BY_INTERVIEWER if by_interviewer else EndReason.CANCELLED_BY_INTERVIEWEE
-    )
-    await _apply(
+    def changes(row: RowMapping) -> dict[str, Any]:
+        by_interviewer = actor.id == row["interviewer_id"]
+        return {
+            "ended_at": now,
+            "end_reason": EndReason.CANCELLED_BY_INTERVIEWER
+            if by_interviewer
+            else EndReason.CANCELLED_BY_INTERVIEWEE,
+            "cancel_reason": reason,
+        }
+
+    return await _perform(
         db=db,
         events=events,
         actor=actor,
-        row=row,
+        session_id=session_id,
         action=Action.CANCEL,
         now=now,
         rules=rules,
-        values={"ended_at": now, "end_reason": end_reason, "cancel_reason": reason},
+        changes=changes,
     )
-    return await _reload(db=db, actor=actor, session_id=session_id, now=now, rules=rules)
 
 
 async def join(
@@ -445,6 +465,9 @@ async def join(
         and row["interviewee_joined_at"] is None
     )
     if first_live_join:
-        await repository.mark_interviewee_joined(db, session_id=session_id, now=now)
+        marked = await repository.mark_interviewee_joined(db, session_id=session_id, now=now)
         row = await repository.get(db, session_id) or row
+        if not marked and session_at(times_of(row), now, rules).status not in JOINABLE:
+            # The session ended (or was swept) between our read and our write: a lost race.
+            raise InvalidSessionState("The session ended meanwhile; it can no longer be joined")
     return await read(db=db, actor=actor, row=row, now=now, rules=rules)
