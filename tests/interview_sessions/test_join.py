@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-
-from peerview.models.enums import Role
 from tests import factories
 from tests.factories import Factory
 from tests.flow import Flow, accepted, completed, live
@@ -123,13 +120,3 @@ async def test_join_of_missed_session_is_409(factory: Factory) -> None:
         f"/api/interview-sessions/{flow.id}/join", headers=flow.interviewer.headers
     )
     assert_problem(response, 409, "INVALID_SESSION_STATE")
-
-
-@pytest.mark.parametrize("role", [Role.INTERVIEWER, Role.INTERVIEWEE, Role.ADMIN])
-async def test_join_by_a_non_participant_is_404(factory: Factory, role: Role) -> None:
-    flow = await live(factory)
-    user = await factory.user(role)
-    response = await factory.client.post(
-        f"/api/interview-sessions/{flow.id}/join", headers=user.headers
-    )
-    assert_problem(response, 404, "SESSION_NOT_FOUND")

@@ -232,3 +232,29 @@ async def test_concurrent_extensions_never_pass_sixty_minutes(factory: Factory) 
         started = row["started_at"]
         assert row["planned_end_at"] == started + timedelta(minutes=60 + 10 * granted)
         assert row["hard_end_at"] == row["planned_end_at"] + rules_of(factory.app).hard_buffer
+
+
+async def test_join_racing_end_never_answers_200_with_a_finished_session(
+    factory: Factory,
+) -> None:
+    interviewer = await factory.interviewer()
+    for round_ in range(4):
+        flow = await live(factory, interviewer=interviewer, scheduled_in=timedelta(days=1))
+        join = factory.client.post(
+            f"/api/interview-sessions/{flow.id}/join", headers=flow.interviewee.headers
+        )
+        end = factory.client.post(
+            f"/api/interview-sessions/{flow.id}/end", headers=interviewer.headers
+        )
+        if round_ % 2:
+            end_r, join_r = await asyncio.gather(end, join)
+        else:
+            join_r, end_r = await asyncio.gather(join, end)
+        assert end_r.status_code == 200, end_r.text
+        if join_r.status_code == 200:
+            assert join_r.json()["session"]["status"] == "LIVE", join_r.text
+        else:
+            assert join_r.status_code == 409, join_r.text
+            assert join_r.json()["code"] == "INVALID_SESSION_STATE"
+        row = await session_row(factory.app, flow.id)
+        assert row["status"] == "COMPLETED"
