@@ -190,3 +190,9 @@ async def test_open_list_bad_cursor_is_422(factory: Factory) -> None:
     viewer = await factory.interviewer()
     response = await factory.client.get(URL, params={"cursor": "nonsense"}, headers=viewer.headers)
     assert_problem(response, 422)
+
+
+async def test_open_list_wrong_role_is_403_before_input_is_checked(factory: Factory) -> None:
+    viewer = await factory.interviewee()
+    response = await factory.client.get(URL, params={"limit": 101}, headers=viewer.headers)
+    assert_problem(response, 403, "FORBIDDEN")

@@ -229,3 +229,12 @@ async def test_cancel_announces_cancelled(factory: Factory) -> None:
         "CANCELLED_BY_INTERVIEWEE",
         flow.interviewee.id,
     )
+
+
+async def test_extend_input_is_checked_before_visibility(factory: Factory) -> None:
+    flow = await live(factory)
+    stranger = await factory.interviewee()
+    response = await act(factory, flow, "extend", stranger, {"minutes": 0})
+    assert_problem(response, 422, "VALIDATION_ERROR")
+    response = await act(factory, flow, "extend", stranger, {"minutes": 5})
+    assert_problem(response, 404, "SESSION_NOT_FOUND")
