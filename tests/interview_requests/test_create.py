@@ -156,6 +156,17 @@ async def test_scheduled_at_in_another_offset_is_the_same_instant(factory: Facto
     assert datetime.fromisoformat(created["scheduled_at"]) == scheduled
 
 
+async def test_create_answers_in_utc_as_every_later_read_does(factory: Factory) -> None:
+    user = await factory.interviewee()
+    scheduled = factory.clock.now() + timedelta(days=1)
+    east = scheduled.astimezone(datetime.fromisoformat("2030-01-01T00:00:00+05:30").tzinfo)
+    created = (await post(factory, user, body(factory, scheduled_at=east.isoformat()))).json()
+    for name in ("scheduled_at", "expires_at"):
+        assert datetime.fromisoformat(created[name]).utcoffset() == timedelta(0), created[name]
+    fetched = await factory.client.get(f"{URL}/{created['id']}", headers=user.headers)
+    assert fetched.json() == created
+
+
 async def test_expiry_not_in_the_future_is_422_schedule_too_soon(factory: Factory) -> None:
     user = await factory.interviewee()
     buffer = timedelta(hours=factory.app.state.settings.request_expiry_buffer_hours)

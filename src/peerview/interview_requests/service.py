@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import RowMapping
 from sqlalchemy.exc import IntegrityError
@@ -61,7 +61,8 @@ async def create(
     *, db: AsyncConnection, actor: Actor, body: RequestCreate, now: datetime, rules: TimeRules
 ) -> RequestRead:
     # Whole seconds: schedules need no more, and stored times stay exact on every database.
-    scheduled_at = body.scheduled_at.replace(microsecond=0)
+    # In UTC, so this answer shows the same times as every later read of the request.
+    scheduled_at = body.scheduled_at.astimezone(UTC).replace(microsecond=0)
     expires_at = scheduled_at - rules.request_expiry_buffer
     if expires_at <= now:
         raise ScheduleTooSoon(
