@@ -166,7 +166,7 @@ def machine_for(env: Env) -> type[RuleBasedStateMachine]:
             return body
 
         def act(self, action: str, actor: str, minutes: int = 5) -> None:
-            before = self.read()
+            before = self.last  # read by the invariant after the previous step, at this time
             expected = expected_answer(
                 action,
                 actor,
