@@ -28,17 +28,17 @@ async def get_db(request: Request) -> AsyncIterator[AsyncConnection]:
         yield db
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_events(request: Request) -> EventBus:
+async def get_events(request: Request) -> EventBus:
     events: EventBus = request.app.state.events
     return events
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
