@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     # "inline" runs SQLite statements on the event loop (see peerview.sqlite_inline);
     # "aiosqlite" hands each to a worker thread.
     sqlite_driver: Literal["inline", "aiosqlite"] = "inline"
-    database_pool_size: int = Field(default=10, ge=1)
+    database_pool_size: int = Field(default=20, ge=1)
     database_max_overflow: int = Field(default=20, ge=0)
     jwt_secret: str | None = None
     access_token_minutes: float = Field(default=60, gt=0)

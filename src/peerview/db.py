@@ -31,7 +31,15 @@ def create_engine(settings: Settings) -> AsyncEngine:
             url = url.set(drivername=f"sqlite+{sqlite_inline.DRIVER}")
         else:
             url = url.set(drivername="sqlite+aiosqlite")
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_SECONDS},
+            # Connections are cheap to keep and costly to open (pragmas): keep enough for
+            # the requests in flight rather than opening and closing overflow ones.
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+            pool_timeout=30,
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
