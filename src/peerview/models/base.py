@@ -46,6 +46,19 @@ class UTCDateTime(TypeDecorator[datetime]):
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        # SQLite hands back the text it stored ('YYYY-MM-DD HH:MM:SS[.ffffff]');
+        # fromisoformat reads it several times faster than the generic regex parser.
+        def parse(value: str | None) -> datetime | None:
+            if value is None:
+                return None
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+        return parse
+
 
 JSONList = JSON().with_variant(JSONB(), "postgresql")
 
