@@ -226,8 +226,24 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _body_not_json() -> JSONResponse:
+    error = {
+        "field": "body",
+        "location": "body",
+        "message": "The body is not UTF-8 encoded JSON",
+        "type": "json_invalid",
+    }
+    return problem(
+        422, "VALIDATION_ERROR", "The request is invalid", "Invalid input: body", errors=[error]
+    )
+
+
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+        # FastAPI answers a body that is not JSON with 422, but one that is not even text
+        # (not UTF-8) with a bare 400; both are invalid input, so both are 422.
+        return _body_not_json()
     code, title = _STATUS_CODES.get(exc.status_code, ("HTTP_ERROR", "HTTP error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
     headers = dict(exc.headers) if exc.headers else None
