@@ -40,6 +40,9 @@ class AppError(Exception):
     title: ClassVar[str] = "Bad request"
     # Headers every instance sends (401 needs its challenge, RFC 9110 §15.5.2).
     default_headers: ClassVar[dict[str, str]] = {}
+    # What a 422 names in its `errors` list: the input at fault and where it was sent.
+    field: ClassVar[str] = "body"
+    location: ClassVar[str] = "body"
 
     def __init__(self, detail: str | None = None, *, headers: dict[str, str] | None = None):
         self.detail = detail or self.title
@@ -200,7 +203,12 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return problem(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers)
+    extra: dict[str, Any] = {}
+    if exc.status == 422:
+        # Every 422 is documented as a ValidationProblem, whose `errors` names the input.
+        error = {"field": exc.field, "location": exc.location, "message": exc.detail}
+        extra["errors"] = [{**error, "type": exc.code.lower()}]
+    return problem(exc.status, exc.code, exc.title, exc.detail, headers=exc.headers, **extra)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:

@@ -36,6 +36,8 @@ class Page(BaseModel, Generic[T]):
 class InvalidCursor(InvalidInput):
     code = "INVALID_CURSOR"
     title = "The cursor is not one this API issued"
+    field = "cursor"
+    location = "query"
 
 
 def encode_cursor(*values: Any) -> str:

@@ -11,11 +11,13 @@ class RequestNotFound(NotFound):
 class ScheduleTooSoon(InvalidInput):
     code = "SCHEDULE_TOO_SOON"
     title = "The request would expire before anyone could accept it"
+    field = "scheduled_at"
 
 
 class ScheduleTooFar(InvalidInput):
     code = "SCHEDULE_TOO_FAR"
     title = "Requests can be scheduled at most 60 days ahead"
+    field = "scheduled_at"
 
 
 class TooManyOpenRequests(Conflict):

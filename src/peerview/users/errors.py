@@ -12,6 +12,7 @@ class WrongCurrentPassword(AppError):
     status = 422
     code = "INVALID_CURRENT_PASSWORD"
     title = "The current password is not correct"
+    field = "current_password"
 
 
 class EmailTaken(Conflict):
