@@ -671,6 +671,18 @@ def _sqlite_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(sqlite_time(v) if isinstance(v, datetime) else v for v in row)
 
 
+# Secondary indexes are dropped while a table is filled and made again from their own
+# definitions afterwards: the schema ends as the migrations made it, in a fraction of the time.
+SQLITE_INDEXES = (
+    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
+)
+PG_INDEXES = (
+    "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+    "JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = $1::regclass "
+    "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
+)
+
+
 def _load(database: Database, tables: dict[str, tuple[list[str], Rows]]) -> None:
     if database.kind == "sqlite":
         engine = _sqlite_engine(database)
@@ -680,10 +692,15 @@ def _load(database: Database, tables: dict[str, tuple[list[str], Rows]]) -> None
                     f"INSERT INTO {name} ({', '.join(columns)}) "
                     f"VALUES ({', '.join('?' for _ in columns)})"
                 )
+                indexes = list(conn.exec_driver_sql(SQLITE_INDEXES, (name,)))
+                for index, _ in indexes:
+                    conn.exec_driver_sql(f'DROP INDEX "{index}"')
                 count = 0
                 for chunk in _chunks(rows()):
                     conn.exec_driver_sql(sql, [_sqlite_row(r) for r in chunk])
                     count += len(chunk)
+                for _, definition in indexes:
+                    conn.exec_driver_sql(definition)
                 log(f"  {name}: {count:,} rows")
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -694,10 +711,15 @@ def _load(database: Database, tables: dict[str, tuple[list[str], Rows]]) -> None
         conn = await asyncpg.connect(database.plain_url)
         try:
             for name, (columns, rows) in tables.items():
+                indexes = await conn.fetch(PG_INDEXES, name)
+                for index in indexes:
+                    await conn.execute(f'DROP INDEX "{index[0]}"')
                 count = 0
                 for chunk in _chunks(rows()):
                     await conn.copy_records_to_table(name, records=chunk, columns=columns)
                     count += len(chunk)
+                for index in indexes:
+                    await conn.execute(index[1])
                 log(f"  {name}: {count:,} rows")
             await conn.execute("ANALYZE")
         finally:
