@@ -232,13 +232,17 @@ async def persist_due(
     if source is SessionStatus.LIVE:
         due = and_(sessions.c.status == SessionStatus.LIVE, sessions.c.hard_end_at <= now)
         ended_at: Any = sessions.c.hard_end_at
+        deadline = sessions.c.hard_end_at
     else:
         due = and_(
             sessions.c.status == SessionStatus.SCHEDULED,
             sessions.c.scheduled_at <= now - rules.no_show,
         )
         ended_at = plus_seconds(db, sessions.c.scheduled_at, rules.no_show.total_seconds())
-    candidates = select(sessions.c.id).where(due).limit(batch)
+        deadline = sessions.c.scheduled_at
+    # Ordered by the indexed deadline, so the planner walks the (status, deadline) index
+    # even when its statistics expect many rows, and an empty last batch stays cheap.
+    candidates = select(sessions.c.id).where(due).order_by(deadline).limit(batch)
     if db.dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     result = await db.execute(
