@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+# PostgreSQL's SQLSTATE for a character the database encoding cannot hold.
+UNSTORABLE_TEXT = "22021"
 
 
 class ProblemDetails(BaseModel):
@@ -234,15 +236,10 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _body_not_json() -> JSONResponse:
-    error = {
-        "field": "body",
-        "location": "body",
-        "message": "The body is not UTF-8 encoded JSON",
-        "type": "json_invalid",
-    }
+def _invalid_input(field: str, location: str, message: str, kind: str) -> JSONResponse:
+    error = {"field": field, "location": location, "message": message, "type": kind}
     return problem(
-        422, "VALIDATION_ERROR", "The request is invalid", "Invalid input: body", errors=[error]
+        422, "VALIDATION_ERROR", "The request is invalid", f"Invalid input: {field}", errors=[error]
     )
 
 
@@ -251,7 +248,7 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
         # FastAPI answers a body that is not JSON with 422, but one that is not even text
         # (not UTF-8) with a bare 400; both are invalid input, so both are 422.
-        return _body_not_json()
+        return _invalid_input("body", "body", "The body is not UTF-8 encoded JSON", "json_invalid")
     code, title = _STATUS_CODES.get(exc.status_code, ("HTTP_ERROR", "HTTP error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
     headers = dict(exc.headers) if exc.headers else None
@@ -259,6 +256,11 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == UNSTORABLE_TEXT:
+        # A path, query or form value PostgreSQL cannot store (U+0000): invalid input, not a
+        # broken server. Bodies never get this far (InputModel refuses it, naming the field).
+        message = "Text must not contain the NUL character (U+0000)"
+        return _invalid_input("request", "request", message, "string_nul")
     lost_connection = isinstance(exc, OSError | OperationalError) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     )

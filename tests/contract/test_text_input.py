@@ -2,7 +2,7 @@
 
 PostgreSQL cannot store the NUL character, so fuzzed text holding it failed there with 500
 while SQLite stored it. A body field holding it is refused naming the field on both
-databases.
+databases; in a path or query it is invalid input (422) where the database refuses it.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from tests.factories import Factory
@@ -72,3 +73,33 @@ async def test_a_nul_character_in_a_body_field_is_422_naming_it(
         problem = assert_problem(response, 422, "VALIDATION_ERROR")
         assert [e["field"] for e in problem["errors"]] == [field], (url, problem)
         assert await snapshot(app) == before, url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/questions?q=a%00b",
+        "/api/questions?category=a%00b",
+        "/api/questions/a%00b",
+        "/api/interview-requests/a%00b",
+        "/api/interview-sessions/a%00b",
+        "/api/users/a%00b",
+        "/api/feedback/session/a%00b",
+    ],
+)
+async def test_a_nul_character_in_a_path_or_query_is_never_a_server_error(
+    client: httpx.AsyncClient, factory: Factory, url: str
+) -> None:
+    admin = await factory.admin()
+    response = await client.get(url, headers=admin.headers)
+    # SQLite can compare such text (nothing matches); PostgreSQL refuses it as invalid input.
+    assert response.status_code in (200, 404, 422), response.text
+    if response.status_code == 422:
+        assert assert_problem(response, 422, "VALIDATION_ERROR")["errors"]
+
+
+async def test_a_nul_character_in_the_oauth2_form_is_never_a_server_error(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/api/auth/token", data={"username": NUL, "password": "x"})
+    assert response.status_code in (401, 422), response.text
