@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from peerview.clock import FakeClock
 from peerview.config import Settings
@@ -69,14 +69,28 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
+@pytest.fixture(scope="session")
+async def _postgres_cleaner(migrated_template: str) -> AsyncIterator[AsyncEngine | None]:
+    if not POSTGRES_URL:
+        yield None
+        return
+    engine = create_async_engine(POSTGRES_URL, pool_size=1)
+    yield engine
+    await engine.dispose()
+
+
 @pytest.fixture
-async def database_url(migrated_template: str, tmp_path: Path) -> AsyncIterator[str]:
-    if POSTGRES_URL:
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        engine = create_async_engine(POSTGRES_URL)
-        async with engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
-        await engine.dispose()
+async def database_url(
+    migrated_template: str, tmp_path: Path, _postgres_cleaner: AsyncEngine | None
+) -> AsyncIterator[str]:
+    if POSTGRES_URL and _postgres_cleaner is not None:
+        # DELETE in dependency order, in one round trip: several times faster than
+        # TRUNCATE … CASCADE on tables this small.
+        tables = reversed(Base.metadata.sorted_tables)
+        script = "; ".join(f"DELETE FROM {t.name}" for t in tables)  # noqa: S608 (our names)
+        async with _postgres_cleaner.connect() as conn:
+            raw = await conn.get_raw_connection()
+            await raw.driver_connection.execute(script)
         yield POSTGRES_URL
         return
     path = tmp_path / "peerview.db"
