@@ -121,7 +121,9 @@ async def test_a_wrong_current_password_is_a_validation_problem_naming_it(
     assert_names(response, "INVALID_CURRENT_PASSWORD", "current_password", "body")
 
 
-async def test_a_valid_request_is_still_created(client: httpx.AsyncClient, factory: Factory) -> None:
+async def test_a_valid_request_is_still_created(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
     # The 422 changes touch every AppError: a success path stays a success.
     created = await post_request(factory, await factory.interviewee())
     assert created["status"] == "OPEN"
