@@ -219,3 +219,21 @@ async def test_a_query_string_past_its_bound_is_422_naming_it(
     interviewer = await factory.interviewer()
     response = await client.get(path, params={name: "x" * (size + 1)}, headers=interviewer.headers)
     assert fields_named(assert_problem(response, 422, "VALIDATION_ERROR"), name)
+
+
+@pytest.mark.parametrize(("field", "size"), [("username", 320), ("password", 128)])
+async def test_the_oauth2_form_is_bounded_like_the_json_login(
+    app: FastAPI, client: httpx.AsyncClient, field: str, size: int
+) -> None:
+    form = {"username": "someone@example.com", "password": "correct horse battery"}
+    before = await snapshot(app)
+    response = await client.post("/api/auth/token", data={**form, field: "x" * (size + 1)})
+    assert fields_named(assert_problem(response, 422, "VALIDATION_ERROR"), field)
+    assert await snapshot(app) == before
+    # At the bound the form is read, and the unknown account refused like any.
+    response = await client.post("/api/auth/token", data={**form, field: "x" * size})
+    assert_problem(response, 401, "INVALID_CREDENTIALS")
+    schema = await openapi(client)
+    content = schema["paths"]["/api/auth/token"]["post"]["requestBody"]["content"]
+    form_schema = resolve(schema, content["application/x-www-form-urlencoded"]["schema"])
+    assert form_schema["properties"][field]["maxLength"] == size

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from peerview.auth import service
@@ -65,6 +65,33 @@ async def login(
     return await _login(request, clock, settings, body.email, body.password)
 
 
+class PasswordForm(OAuth2PasswordRequestForm):
+    """The OAuth2 password form, bounded like the JSON login (e-mail 320, password 128)."""
+
+    def __init__(
+        self,
+        *,
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+        username: Annotated[str, Form(min_length=1, max_length=320)],
+        password: Annotated[
+            str, Form(min_length=1, max_length=128, json_schema_extra={"format": "password"})
+        ],
+        scope: Annotated[str, Form(max_length=1000)] = "",
+        client_id: Annotated[str | None, Form(max_length=320)] = None,
+        client_secret: Annotated[
+            str | None, Form(max_length=128, json_schema_extra={"format": "password"})
+        ] = None,
+    ) -> None:
+        super().__init__(
+            grant_type=grant_type,
+            username=username,
+            password=password,
+            scope=scope,
+            client_id=client_id,
+            client_secret=client_secret,
+        )
+
+
 @router.post(
     "/token",
     response_model=OAuth2TokenOut,
@@ -72,7 +99,7 @@ async def login(
     summary="OAuth2 password flow (the /docs Authorize button); username is the e-mail",
 )
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[PasswordForm, Depends()],
     clock: ClockDep,
     settings: SettingsDep,
     request: Request,
