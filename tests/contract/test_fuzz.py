@@ -9,6 +9,7 @@ security headers, and be refused without credentials if it succeeded with them.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -66,6 +67,7 @@ def test_operation_keeps_its_contract_for_every_role(
         )
     # Anonymous operations (health, register, login) take no token: one pass covers them.
     roles = st.sampled_from(ROLES) if authenticated else st.none()
+    answered: Counter[int] = Counter()
 
     @fuzz_settings()
     @given(case=strategy, role=roles, data=st.data())
@@ -78,6 +80,8 @@ def test_operation_keeps_its_contract_for_every_role(
         headers = fuzz_target.headers(role) if role is not None else None
         note(f"as {role.value if role else 'anonymous'}")
         response = case.call(headers=headers)
+        answered[response.status_code] += 1
         case.validate_response(response, checks=CHECKS, headers=headers)
 
     run()
+    print(f"{method} {path}: {dict(sorted(answered.items()))}")  # shown with `pytest -s`
