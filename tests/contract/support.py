@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import threading
 from collections.abc import Callable, Coroutine
@@ -56,9 +57,16 @@ SECURITY_HEADERS = {
 }
 
 
+# An argon2 hash as argon2-cffi encodes it; the bare word "$argon2" may well be fuzzed input
+# that an answer echoes (a question titled so), which is no leak.
+ARGON2_HASH = re.compile(
+    r"\$argon2(?:id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+"
+)
+
+
 def no_password_hash(ctx: Any, response: Response, case: Any) -> bool | None:
     """No answer ever contains a password hash, whoever asks and whatever went wrong."""
-    assert "$argon2" not in response.text, "a password hash in the response body"
+    assert not ARGON2_HASH.search(response.text), "a password hash in the response body"
     return True
 
 
