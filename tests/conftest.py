@@ -112,6 +112,9 @@ def settings(database_url: str) -> Settings:
         sweeper_enabled=False,
         redis_url=None,
         cors_origins="https://app.peerview.test",
+        # Tests write far faster than a person, at a clock that stands still; the limit
+        # itself is tested in tests/reliability/test_write_rate_limit.py.
+        write_rate_limit_per_minute=100_000,
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -57,6 +57,18 @@ class Settings(BaseSettings):
     login_window_minutes: float = Field(default=15, gt=0)
     login_max_failures_per_account: int = Field(default=10, ge=1)
     login_max_failures_per_address: int = Field(default=100, ge=1)
+    # Writes (POST, PUT, PATCH, DELETE) one authenticated user may make under /api in any
+    # sliding minute; the next is 429 TOO_MANY_REQUESTS with Retry-After. Counted in Redis
+    # when REDIS_URL is set (shared by every process), else per process; 0 turns it off.
+    # Login and registration are not counted here: login has its own throttling.
+    write_rate_limit_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description=(
+            "Writes (POST, PUT, PATCH, DELETE under /api) one authenticated user may make "
+            "in any sliding minute before 429 TOO_MANY_REQUESTS with Retry-After; 0 is off."
+        ),
+    )
     # Argon2id cost; defaults are OWASP's minimum for argon2id.
     argon2_memory_kib: int = Field(default=19456, ge=19456)
     argon2_time_cost: int = Field(default=2, ge=2)

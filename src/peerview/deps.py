@@ -14,7 +14,7 @@ from peerview.auth import tokens
 from peerview.clock import Clock
 from peerview.config import Settings
 from peerview.db import transaction
-from peerview.errors import Forbidden, InvalidToken, NotAuthenticated
+from peerview.errors import Forbidden, InvalidToken, NotAuthenticated, TooManyRequests
 from peerview.events import EventBus
 from peerview.models.enums import Role
 from peerview.observability import note_user
@@ -51,7 +51,15 @@ EventsDep = Annotated[EventBus, Depends(get_events)]
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class WriteRateLimited(TooManyRequests):
+    title = "Too many writes; try again later"
+
+
 async def current_actor(
+    request: Request,
     db: DB,
     clock: ClockDep,
     settings: SettingsDep,
@@ -68,6 +76,11 @@ async def current_actor(
     if actor is None:
         raise InvalidToken()
     note_user(actor.id)
+    if request.method in WRITE_METHODS and request.scope["path"].startswith("/api/"):
+        # After authentication (401 comes first), before the route does anything.
+        retry_after = await request.app.state.write_limit.check(actor.id)
+        if retry_after is not None:
+            raise WriteRateLimited(retry_after=retry_after)
     return actor
 
 

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -15,10 +16,16 @@ from peerview import __version__
 from peerview.analytics.routes import router as analytics_router
 from peerview.auth.passwords import PasswordService
 from peerview.auth.routes import router as auth_router
-from peerview.auth.throttle import FailureStore, LoginThrottle, RedisFailureStore
+from peerview.auth.throttle import (
+    FailureStore,
+    LoginThrottle,
+    RedisFailureStore,
+    WriteRateLimit,
+)
 from peerview.clock import Clock, SystemClock
 from peerview.config import Settings, get_settings
 from peerview.db import create_engine
+from peerview.deps import WRITE_METHODS, WriteRateLimited
 from peerview.errors import document_problems, install_error_handlers
 from peerview.events import EventBus
 from peerview.feedback.routes import router as feedback_router
@@ -85,6 +92,37 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await app.state.engine.dispose()
 
 
+def _document_write_limit(app: FastAPI) -> None:
+    """Every authenticated write under /api may answer 429 (see `deps.current_actor`).
+
+    Installed before `document_problems`, which gives the entry its problem+json schema.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        code = f"`{WriteRateLimited.code}`"
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                if not (
+                    path.startswith("/api/")
+                    and method.upper() in WRITE_METHODS
+                    and operation.get("security")
+                ):
+                    continue
+                response = operation.setdefault("responses", {}).setdefault(
+                    "429", {"description": ""}
+                )
+                if code not in response["description"]:
+                    codes = [response["description"], code]
+                    response["description"] = ", ".join(filter(None, codes))
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
     clock = clock or SystemClock()
@@ -107,6 +145,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.passwords = PasswordService(settings)
     app.state.redis = None
     store: FailureStore | None = None
+    write_store: FailureStore | None = None
     if settings.redis_url:
         from redis.asyncio import Redis
 
@@ -114,12 +153,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             settings.redis_url, socket_timeout=1, socket_connect_timeout=1
         )
         store = RedisFailureStore(app.state.redis)
+        write_store = RedisFailureStore(app.state.redis, prefix="peerview:writes:")
     app.state.login_throttle = LoginThrottle(
         clock=clock,
         window=timedelta(minutes=settings.login_window_minutes),
         max_per_account=settings.login_max_failures_per_account,
         max_per_address=settings.login_max_failures_per_address,
         store=store,
+    )
+    app.state.write_limit = WriteRateLimit(
+        clock=clock, per_minute=settings.write_rate_limit_per_minute, store=write_store
     )
 
     # Socket.IO (served in front of this app by peerview.asgi) and the notifications that
@@ -128,6 +171,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     notifications_service.install(app)
 
     install_error_handlers(app)
+    _document_write_limit(app)
     document_problems(app)
     for router in (
         health_router,

@@ -206,6 +206,8 @@ def build_target(database_url: str) -> FuzzTarget:
         redis_url=None,
         cors_origins="https://app.peerview.test",
         request_expiry_buffer_hours=EXPIRY_BUFFER_HOURS,
+        # Fuzzing writes thousands of times as one user at a clock that stands still.
+        write_rate_limit_per_minute=0,
         _env_file=None,  # type: ignore[call-arg]
     )
     user_ids = in_thread(lambda: _create_users(app_settings, clock))

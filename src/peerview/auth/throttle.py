@@ -1,9 +1,13 @@
-"""Failed-login throttling over a sliding window, per account and per client address.
+"""Sliding-window counters: failed-login throttling and the per-user write rate limit.
 
-Each attempt is counted as a failure *before* its password is checked, and the count is
-taken in the same step: a burst of concurrent attempts therefore sees itself, and cannot
+Login: each attempt is counted as a failure *before* its password is checked, and the count
+is taken in the same step: a burst of concurrent attempts therefore sees itself, and cannot
 slip past the limit the way "check, verify, then record" lets it. A successful attempt
 takes its mark back; a refused one (429) was never counted.
+
+Writes: every authenticated write is counted per user the same way, counted and judged in
+one step; a refused write (429) takes its mark back, so hammering does not push the
+window's end further away.
 
 Counters live in Redis when it is configured, so every server process shares them; if
 Redis stops answering, counting falls back to this process's memory, never to nothing.
@@ -120,6 +124,51 @@ class RedisFailureStore:
         await self._redis.delete(self._prefix + key)
 
 
+class WindowCounter:
+    """Events per key over a sliding window, in a shared store and in this process's memory.
+
+    Every event is counted in memory as well, so that if the shared store stops answering
+    the limits still hold, per process.
+    """
+
+    def __init__(
+        self, *, window: float, memory: MemoryFailureStore, store: FailureStore | None
+    ) -> None:
+        self.window = window
+        self._memory = memory
+        self._store: FailureStore = store or memory
+
+    @property
+    def shared(self) -> bool:
+        return self._store is not self._memory
+
+    async def reserve(self, key: str, member: str, now: float) -> tuple[int, float]:
+        local = await self._memory.reserve(key, member, now=now, window=self.window)
+        if not self.shared:
+            return local
+        try:
+            return await self._store.reserve(key, member, now=now, window=self.window)
+        except Exception:
+            logger.warning("throttle store unavailable; counting in memory", exc_info=True)
+            return local
+
+    async def release(self, key: str, member: str) -> None:
+        await self._memory.release(key, member)
+        if self.shared:
+            try:
+                await self._store.release(key, member)
+            except Exception:
+                logger.warning("throttle store unavailable", exc_info=True)
+
+    async def clear(self, key: str) -> None:
+        await self._memory.clear(key)
+        if self.shared:
+            try:
+                await self._store.clear(key)
+            except Exception:
+                logger.warning("throttle store unavailable", exc_info=True)
+
+
 @dataclass(slots=True)
 class Attempt:
     """One login attempt, counted as a failure until it is known to have succeeded."""
@@ -141,15 +190,12 @@ class LoginThrottle:
         store: FailureStore | None = None,
     ) -> None:
         self._clock = clock
-        self._window = window.total_seconds()
         self._max_per_account = max_per_account
         self._max_per_address = max_per_address
         self._memory = MemoryFailureStore()
-        self._store: FailureStore = store or self._memory
-
-    @property
-    def _shared(self) -> bool:
-        return self._store is not self._memory
+        self._counter = WindowCounter(
+            window=window.total_seconds(), memory=self._memory, store=store
+        )
 
     async def begin(self, *, email: str, address: str) -> Attempt:
         """Count an attempt; its `retry_after` is set (and nothing counted) when it is refused."""
@@ -160,9 +206,9 @@ class LoginThrottle:
             (attempt.account_key, self._max_per_account),
             (attempt.address_key, self._max_per_address),
         ):
-            count, oldest = await self._reserve(key, attempt.member, now)
+            count, oldest = await self._counter.reserve(key, attempt.member, now)
             if count > limit:
-                remaining = oldest + self._window - now
+                remaining = oldest + self._counter.window - now
                 wait = remaining if wait is None else max(wait, remaining)
         if wait is not None:
             await self.abandon(attempt)
@@ -172,33 +218,55 @@ class LoginThrottle:
     async def abandon(self, attempt: Attempt) -> None:
         """Forget an attempt that was refused or never judged (an error, say)."""
         for key in (attempt.account_key, attempt.address_key):
-            await self._release(key, attempt.member)
+            await self._counter.release(key, attempt.member)
 
     async def succeeded(self, attempt: Attempt) -> None:
         """The password was right: the account's failures are forgiven, the address's kept."""
-        await self._release(attempt.address_key, attempt.member)
-        await self._memory.clear(attempt.account_key)
-        if self._shared:
-            try:
-                await self._store.clear(attempt.account_key)
-            except Exception:
-                logger.warning("throttle store unavailable", exc_info=True)
+        await self._counter.release(attempt.address_key, attempt.member)
+        await self._counter.clear(attempt.account_key)
 
-    async def _reserve(self, key: str, member: str, now: float) -> tuple[int, float]:
-        # Counted in memory as well: if the shared store goes away, the limit still holds.
-        local = await self._memory.reserve(key, member, now=now, window=self._window)
-        if not self._shared:
-            return local
-        try:
-            return await self._store.reserve(key, member, now=now, window=self._window)
-        except Exception:
-            logger.warning("throttle store unavailable; counting in memory", exc_info=True)
-            return local
 
-    async def _release(self, key: str, member: str) -> None:
-        await self._memory.release(key, member)
-        if self._shared:
-            try:
-                await self._store.release(key, member)
-            except Exception:
-                logger.warning("throttle store unavailable", exc_info=True)
+WRITE_WINDOW = timedelta(minutes=1)
+
+
+class WriteRateLimit:
+    """At most `per_minute` writes per user in any sliding minute; 0 turns the limit off.
+
+    `check` counts the write and judges it in one step, so concurrent writes of one user
+    cannot slip past the limit together. Nothing here reads the database.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        per_minute: int,
+        store: FailureStore | None = None,
+        window: timedelta = WRITE_WINDOW,
+    ) -> None:
+        self._clock = clock
+        self._limit = per_minute
+        self._memory = MemoryFailureStore()
+        self._counter = WindowCounter(
+            window=window.total_seconds(), memory=self._memory, store=store
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return self._limit > 0
+
+    async def check(self, user_id: str) -> int | None:
+        """Count one write of `user_id`: None when allowed, else the seconds to wait.
+
+        A refused write is not counted.
+        """
+        if not self.enabled:
+            return None
+        key = f"user:{user_id}"
+        member = uuid.uuid4().hex
+        now = self._clock.now().timestamp()
+        count, oldest = await self._counter.reserve(key, member, now)
+        if count <= self._limit:
+            return None
+        await self._counter.release(key, member)
+        return max(1, math.ceil(oldest + self._counter.window - now))

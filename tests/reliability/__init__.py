@@ -1,0 +1,1 @@
+"""Reliability: races repeated, timing, abuse limits, faults."""
