@@ -1,19 +1,17 @@
-"""The sweeper persists time-made transitions once each, under concurrency, and keeps running."""
+"""The sweeper persists time-made transitions once each and keeps running.
+
+Three sweepers racing each other: tests/reliability/test_races.py.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
-from contextlib import AsyncExitStack
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 
 from peerview.clock import FakeClock
-from peerview.db import create_engine
-from peerview.events import RequestExpired, SessionChanged
 from peerview.interview_sessions import sweeper
 from peerview.interview_sessions.sweeper import SweepResult, run_forever, sweep_once
 from tests.factories import Factory
@@ -29,17 +27,6 @@ from tests.lifecycle.support import (
 )
 
 BATCH = 30
-
-
-async def engines(app: FastAPI, shared: bool, stack: AsyncExitStack) -> list[Any]:
-    if shared:
-        return [app.state.engine] * 3
-    out = []
-    for _ in range(3):
-        engine = create_engine(app.state.settings)
-        stack.push_async_callback(engine.dispose)
-        out.append(engine)
-    return out
 
 
 async def make_overdue(factory: Factory, count: int) -> tuple[list[str], list[str]]:
@@ -60,58 +47,6 @@ async def make_overdue(factory: Factory, count: int) -> tuple[list[str], list[st
         scheduled_at=now + timedelta(hours=1),
     )
     return sessions, requests
-
-
-@pytest.fixture
-async def overdue(factory: Factory) -> tuple[list[str], list[str]]:
-    return await make_overdue(factory, 100)
-
-
-@pytest.mark.parametrize("shared_engine", [True, False], ids=["one-engine", "three-engines"])
-async def test_three_concurrent_sweepers_make_each_transition_once(
-    factory: Factory, overdue: tuple[list[str], list[str]], shared_engine: bool
-) -> None:
-    session_ids, request_ids = overdue
-    recorder = record_events(factory.app)
-    settings = factory.app.state.settings.model_copy(update={"sweeper_batch_size": BATCH})
-    async with AsyncExitStack() as stack:
-        results: list[SweepResult] = await asyncio.gather(
-            *(
-                sweep_once(
-                    engine=engine,
-                    clock=factory.clock,
-                    settings=settings,
-                    events=factory.app.state.events,
-                )
-                for engine in await engines(factory.app, shared_engine, stack)
-            )
-        )
-    timed_out = Counter(r["id"] for result in results for r in result.auto_timed_out)
-    expired = Counter(r["id"] for result in results for r in result.expired_requests)
-    assert (
-        sum(len(r.auto_timed_out) + len(r.expired_requests) + len(r.no_shows) for r in results)
-        == 200
-    )
-    assert set(timed_out) == set(session_ids)
-    assert set(timed_out.values()) == {1}
-    assert set(expired) == set(request_ids)
-    assert set(expired.values()) == {1}
-    assert all(result.no_shows == [] for result in results)
-    # Each transition announced once, by the sweeper.
-    ended = Counter(e.session_id for e in recorder.events if isinstance(e, SessionChanged))
-    assert ended == Counter(session_ids)
-    announced = Counter(e.request_id for e in recorder.events if isinstance(e, RequestExpired))
-    assert announced == Counter(request_ids)
-    for event in recorder.events:
-        if isinstance(event, SessionChanged):
-            assert (event.event, event.end_reason, event.actor_id) == (
-                "ended",
-                "AUTO_TIMEOUT",
-                None,
-            )
-    # Nothing left to do.
-    again = await sweep(factory.app, factory.clock)
-    assert (again.auto_timed_out, again.expired_requests) == ([], [])
 
 
 async def test_one_sweeper_drains_every_batch(factory: Factory) -> None:

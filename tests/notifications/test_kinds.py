@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
 
-from peerview.clock import FakeClock
-from peerview.config import Settings
 from peerview.db import transaction
 from peerview.events import FeedbackSubmitted
 from tests.factories import Factory
 from tests.feedback.support import given
 from tests.flow import accepted, completed, live, post_request
-from tests.notifications.support import kinds_by_user, stored, sweep
-from tests.platform.apps import extra_app
+from tests.notifications.support import stored, sweep
 
 
 async def test_request_accepted_notifies_the_interviewee_once(
@@ -146,38 +142,3 @@ async def test_feedback_event_published_twice_creates_one_notification(
             await app.state.events.publish(db, event)
     received = await stored(app, kind="FEEDBACK_RECEIVED")
     assert [r["user_id"] for r in received] == [flow.interviewer.id]
-
-
-async def test_three_concurrent_sweepers_create_each_notification_once(
-    factory: Factory, app: FastAPI, settings: Settings, clock: FakeClock
-) -> None:
-    # One of each thing the sweeper notifies about, all due at the same moment.
-    owner = await factory.interviewee()
-    await post_request(factory, owner, scheduled_in=timedelta(hours=12))
-    timed_out = await live(factory, scheduled_in=timedelta(days=1))
-    clock.advance(hours=3)  # past the hard end of `timed_out`
-    no_show = await accepted(factory, scheduled_in=timedelta(hours=6))
-    reminded = await accepted(factory, scheduled_in=timedelta(hours=6, minutes=40))
-    clock.advance(hours=6, minutes=30)  # request expired, no-show due, reminder window open
-    before = await kinds_by_user(app)
-
-    async with (
-        extra_app(settings, clock) as one,
-        extra_app(settings, clock) as two,
-        extra_app(settings, clock) as three,
-    ):
-        results = await asyncio.gather(sweep(one), sweep(two), sweep(three))
-
-    assert sum(len(r.expired_requests) for r in results) == 1
-    assert sum(len(r.auto_timed_out) for r in results) == 1
-    assert sum(len(r.no_shows) for r in results) == 1
-    assert sum(len(r.reminders) for r in results) == 2
-    after = await kinds_by_user(app)
-    added = {user: sorted(after[user][len(before.get(user, [])) :]) for user in after}
-    assert added[owner.id] == ["REQUEST_EXPIRED"]
-    for user in (timed_out.interviewer, timed_out.interviewee):
-        assert added[user.id] == ["SESSION_ENDED"]
-    for user in (no_show.interviewer, no_show.interviewee):
-        assert added[user.id] == ["SESSION_CANCELLED"]
-    for user in (reminded.interviewer, reminded.interviewee):
-        assert added[user.id] == ["SESSION_REMINDER"]
