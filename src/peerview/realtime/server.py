@@ -251,10 +251,15 @@ class Realtime:
         # another process, or by time) relays nothing more.
         now = self.clock.now()
         async with transaction(self.engine, write=False) as db:
+            # And so does it for the sender, as on join: a revoked token or a deactivated
+            # account relays nothing more, even in a session joined before.
+            actor = await users_service.token_holder(db=db, claims=state.actor.token)
+            if actor is None:
+                return refused("INVALID_TOKEN")
             try:
                 _row, session_state = await sessions_service.state_at(
                     db=db,
-                    actor=state.actor,
+                    actor=actor,
                     session_id=body.session_id,
                     now=now,
                     rules=self.rules,
