@@ -60,6 +60,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # On SIGTERM: stop accepting, let in-flight requests finish for up to this many
         # seconds, then run the lifespan shutdown (sweeper stopped, engine disposed).
         timeout_graceful_shutdown=20,
+        # The supervisor kills a worker that does not answer its ping within this many
+        # seconds and starts another. A spawned worker answers only once its interpreter
+        # has started and imported uvicorn: on a busy host that can take longer than
+        # uvicorn's default of 5 s, and every replacement was killed in turn.
+        timeout_worker_healthcheck=30,
         proxy_headers=False,
     )
     return 0
