@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, and_, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    and_,
+    bindparam,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
@@ -34,7 +45,7 @@ def _with_refs() -> Select[Any]:
     )
 
 
-def effective_status_is(status: RequestStatus, now: datetime) -> ColumnElement[bool]:
+def effective_status_is(status: RequestStatus, now: datetime | Any) -> ColumnElement[bool]:
     """SQL for "is `status` at `now`", by the rule of lifecycle.request_status_at."""
     if status is RequestStatus.OPEN:
         return and_(requests.c.status == RequestStatus.OPEN, requests.c.expires_at > now)
@@ -68,6 +79,19 @@ async def count_open(db: AsyncConnection, *, interviewee_id: str, now: datetime)
     return int(result.scalar_one())
 
 
+# The hot read, built once: without filters it runs as is (no construction, no cache key).
+_OPEN_REQUESTS = (
+    # Open requests have no session yet: join only the interviewee's name.
+    select(*requests.c, _users.c.name.label("interviewee_name"), null().label("session_id"))
+    .select_from(requests.join(_users, _users.c.id == requests.c.interviewee_id))
+    .where(
+        effective_status_is(RequestStatus.OPEN, bindparam("now", type_=requests.c.expires_at.type))
+    )
+    .order_by(requests.c.scheduled_at, requests.c.id)
+    .limit(bindparam("limit"))
+)
+
+
 async def list_open(
     db: AsyncConnection,
     *,
@@ -80,14 +104,7 @@ async def list_open(
     cursor: list[Any] | None,
     limit: int,
 ) -> list[RowMapping]:
-    # Open requests have no session yet: join only the interviewee's name.
-    query = (
-        select(*requests.c, _users.c.name.label("interviewee_name"))
-        .select_from(requests.join(_users, _users.c.id == requests.c.interviewee_id))
-        .where(effective_status_is(RequestStatus.OPEN, now))
-        .order_by(requests.c.scheduled_at, requests.c.id)
-        .limit(limit + 1)
-    )
+    query = _OPEN_REQUESTS
     if category is not None:
         query = query.where(requests.c.category == category)
     if difficulty is not None:
@@ -100,7 +117,7 @@ async def list_open(
         query = query.where(requests.c.scheduled_at <= scheduled_to)
     if cursor is not None:
         query = query.where(after((requests.c.scheduled_at, requests.c.id), cursor))
-    result = await db.execute(query)
+    result = await db.execute(query, {"now": now, "limit": limit + 1})
     return list(result.mappings().all())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, exists, insert, select, update
+from sqlalchemy import RowMapping, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from peerview.db import insert_ignoring_conflicts
@@ -51,12 +51,18 @@ async def get_password_hash(db: AsyncConnection, user_id: str) -> str | None:
     return result.scalar_one_or_none()
 
 
+# Built once: checked on every authenticated request, it skips statement construction and
+# cache-key generation (bound values arrive as parameters).
+_TOKEN_HOLDER = select(
+    *PUBLIC_COLUMNS,
+    users.c.tokens_valid_after,
+    exists().where(revoked.c.jti == bindparam("jti")).label("token_revoked"),
+).where(users.c.id == bindparam("user_id"))
+
+
 async def get_token_holder(db: AsyncConnection, user_id: str, jti: str) -> RowMapping | None:
     """The user behind a token, with whether that token was revoked: one round trip."""
-    is_revoked = exists().where(revoked.c.jti == jti).label("token_revoked")
-    result = await db.execute(
-        select(*PUBLIC_COLUMNS, users.c.tokens_valid_after, is_revoked).where(users.c.id == user_id)
-    )
+    result = await db.execute(_TOKEN_HOLDER, {"user_id": user_id, "jti": jti})
     return result.mappings().first()
 
 
