@@ -9,6 +9,7 @@ from sqlalchemy import (
     ColumnElement,
     RowMapping,
     and_,
+    bindparam,
     func,
     insert,
     or_,
@@ -90,8 +91,12 @@ def _still_in(status: SessionStatus, now: datetime, rules: TimeRules) -> ColumnE
     )
 
 
+# Read on every session view and action: built once, the id bound as a parameter.
+_SESSION_BY_ID = _with_names().where(sessions.c.id == bindparam("session_id"))
+
+
 async def get(db: AsyncConnection, session_id: str) -> RowMapping | None:
-    result = await db.execute(_with_names().where(sessions.c.id == session_id))
+    result = await db.execute(_SESSION_BY_ID, {"session_id": session_id})
     row: RowMapping | None = result.mappings().first()
     return row
 
@@ -199,14 +204,17 @@ async def interviewer_has_conflict(
     return result.first() is not None
 
 
+_QUESTIONS_OF = (
+    select(*QUESTION_COLUMNS)
+    .where(session_questions.c.session_id.in_(bindparam("session_ids", expanding=True)))
+    .order_by(session_questions.c.session_id, session_questions.c.position)
+)
+
+
 async def questions_of(db: AsyncConnection, session_ids: list[str]) -> dict[str, list[RowMapping]]:
     if not session_ids:
         return {}
-    result = await db.execute(
-        select(*QUESTION_COLUMNS)
-        .where(session_questions.c.session_id.in_(session_ids))
-        .order_by(session_questions.c.session_id, session_questions.c.position)
-    )
+    result = await db.execute(_QUESTIONS_OF, {"session_ids": session_ids})
     out: dict[str, list[RowMapping]] = {sid: [] for sid in session_ids}
     for row in result.mappings():
         out[row["session_id"]].append(row)
