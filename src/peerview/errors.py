@@ -17,6 +17,11 @@ logger = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 # PostgreSQL's SQLSTATE for a character the database encoding cannot hold.
 UNSTORABLE_TEXT = "22021"
+# SQLSTATEs of a database that is not serving: its shutdown cut the connection (57P01,
+# 57P02), or it refuses new ones while it starts up, shuts down or recovers (57P03).
+# Class 08 is every connection exception.
+UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03"})
+UNAVAILABLE_CLASS = "08"
 
 
 class ProblemDetails(BaseModel):
@@ -261,8 +266,14 @@ async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
         # broken server. Bodies never get this far (InputModel refuses it, naming the field).
         message = "Text must not contain the NUL character (U+0000)"
         return _invalid_input("request", "request", message, "string_nul")
-    lost_connection = isinstance(exc, OSError | OperationalError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    sqlstate = getattr(exc.orig, "sqlstate", None) if isinstance(exc, DBAPIError) else None
+    lost_connection = (
+        isinstance(exc, OSError | OperationalError)
+        or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+        or (
+            isinstance(sqlstate, str)
+            and (sqlstate in UNAVAILABLE_STATES or sqlstate.startswith(UNAVAILABLE_CLASS))
+        )
     )
     if not lost_connection:
         return await _unexpected(_, exc)
