@@ -32,8 +32,14 @@ from peerview.interview_sessions.lifecycle import JOINABLE
 from peerview.interview_sessions.schemas import SessionEvent
 from peerview.metrics import CONNECTED_SOCKETS
 from peerview.notifications.schemas import NotificationRead
-from peerview.realtime.presence import MemoryPresence, Presence, RedisPresence
+from peerview.realtime.presence import (
+    FallbackPresence,
+    MemoryPresence,
+    Presence,
+    RedisPresence,
+)
 from peerview.realtime.ratelimit import TokenBucket
+from peerview.realtime.redis_manager import RedisManager
 from peerview.realtime.schemas import JoinIn, SignalIn
 from peerview.users import service as users_service
 
@@ -316,8 +322,8 @@ def install(app: FastAPI) -> Realtime:
     manager: socketio.AsyncManager | None = None
     presence: Presence = MemoryPresence()
     if settings.redis_url:
-        manager = socketio.AsyncRedisManager(settings.redis_url, channel=settings.socketio_channel)
-        presence = RedisPresence(app.state.redis)
+        manager = RedisManager(settings.redis_url, channel=settings.socketio_channel)
+        presence = FallbackPresence(RedisPresence(app.state.redis))
     realtime = Realtime(
         settings=settings,
         clock=app.state.clock,
