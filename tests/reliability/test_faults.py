@@ -1,0 +1,368 @@
+"""Infrastructure faults: PostgreSQL restarted under load, Redis stopped and started again.
+
+One real `peerview serve` process runs on a private PostgreSQL cluster and a private
+`redis-server` that these tests own (tests/reliability/faults_support.py); the shared
+services are never touched. These tests bring their own services and do not use the suite's
+database, so they run once, in the SQLite pass of `make test`; the PostgreSQL pass skips
+them. Without the PostgreSQL binaries or redis-server they skip, or fail when
+PEERVIEW_REQUIRE_SERVICES=1 (CI). `pytest -s` prints the figures of each restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import socketio
+from redis.asyncio import Redis
+
+from peerview.auth import tokens
+from peerview.clock import FakeClock
+from peerview.config import Settings
+from peerview.migrate import upgrade
+from tests.conftest import POSTGRES_URL, REQUIRE_SERVICES, TEST_SECRET, _in_thread
+from tests.platform.apps import assert_problem, bearer, extra_app
+from tests.realtime.support import Peer
+from tests.reliability.faults_support import (
+    RECOVERY_BOUND,
+    Missing,
+    Outcome,
+    PrivatePostgres,
+    PrivateRedis,
+    Restart,
+    is_problem_503,
+    peerview_process,
+    postgres_bindir,
+    postgres_refusing,
+    redis_server_binary,
+    register,
+    restart_under_load,
+    server_env,
+    text_of,
+    timed,
+    until_healthy,
+)
+
+LOAD_CLIENTS = 8
+WRONG_PASSWORD = "wrong password!"
+# An operation while Redis is down answers within this (no retry storm against a dead Redis).
+REDIS_DOWN_BOUND = 2.0
+
+
+@dataclass
+class Stack:
+    url: str
+    log: Path
+    postgres: PrivatePostgres
+    redis: PrivateRedis
+    channel: str
+    interviewee: dict[str, Any]
+    interviewer: dict[str, Any]
+
+    @property
+    def users(self) -> list[dict[str, Any]]:
+        return [self.interviewee, self.interviewer]
+
+
+def _require_binaries() -> tuple[Path, str]:
+    if POSTGRES_URL:
+        pytest.skip("bring their own PostgreSQL and Redis: they run once, in the SQLite pass")
+    try:
+        return postgres_bindir(), redis_server_binary()
+    except Missing as exc:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"fault tests need it: {exc}")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    bindir, redis_binary = _require_binaries()
+    postgres = PrivatePostgres(bindir)
+    redis = PrivateRedis(redis_binary)
+    log = tmp_path_factory.mktemp("faults") / "peerview.log"
+    channel = f"peerview-faults-{uuid.uuid4().hex}"
+    env = server_env(
+        postgres.url,
+        REDIS_URL=redis.url,
+        SOCKETIO_CHANNEL=channel,
+        REQUEST_EXPIRY_BUFFER_HOURS="0.001",
+    )
+    try:
+        # The server starts (imports) while the cluster is made, then the test migrates it.
+        with peerview_process(env, log, migrate=False) as (url, process):
+            await asyncio.to_thread(postgres.init)
+            await asyncio.to_thread(postgres.start)
+            await asyncio.to_thread(redis.start)
+            _in_thread(upgrade, postgres.url)
+            await until_healthy(url, process, log)
+            async with httpx.AsyncClient(base_url=url) as http:
+                interviewee = await register(http, f"ee-{uuid.uuid4().hex[:8]}@example.com")
+                interviewer = await register(
+                    http, f"er-{uuid.uuid4().hex[:8]}@example.com", role="INTERVIEWER"
+                )
+            yield Stack(url, log, postgres, redis, channel, interviewee, interviewer)
+    finally:
+        redis.close()
+        postgres.close()
+
+
+# -- PostgreSQL ------------------------------------------------------------------------------
+
+
+def assert_restart(restart: Restart, in_flight: int) -> None:
+    print(restart.summary())
+    assert restart.hangs == [], [(o.path, o.error, o.took) for o in restart.hangs]
+    assert restart.other_errors == [], [(o.path, o.status, o.body) for o in restart.other_errors]
+    for outcome in restart.unavailable:
+        assert "Traceback" not in json.dumps(outcome.body)
+    # The requests held inside PostgreSQL when it stopped were answered 503, at once.
+    cut = [o for o in restart.outcomes if o.sent < restart.stopped_at < o.answered]
+    assert len(cut) >= in_flight
+    assert all(is_problem_503(o) for o in cut), [(o.status, o.body) for o in cut]
+    # While it was down, health said so.
+    assert restart.health_while_down
+    for health in restart.health_while_down:
+        assert is_problem_503(health, "DATABASE_UNAVAILABLE"), (health.status, health.body)
+    # Back within the bound, without restarting Peerview, and no 503 once the first 2xx came.
+    first = restart.first_2xx_after_back
+    assert first is not None
+    assert first <= RECOVERY_BOUND
+    recovered_at = restart.back_at + first
+    late = [o for o in restart.outcomes if o.sent >= recovered_at and o.status != 200]
+    assert late == [], [(o.status, o.body) for o in late]
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
+async def test_postgresql_restarted_under_load(stack: Stack, mode: str) -> None:
+    """`pg_ctl stop -m fast` (sessions terminated) and `-m immediate` (a crash, then recovery)."""
+    try:
+        restart = await restart_under_load(
+            stack.postgres,
+            stack.url,
+            stack.users,
+            clients=LOAD_CLIENTS,
+            mode=mode,
+            down_for=0.8,
+            in_flight=3,
+            steady=0.3,
+            after=0.5,
+        )
+    finally:
+        if not (stack.postgres.data / "postmaster.pid").exists():
+            await asyncio.to_thread(stack.postgres.start)
+    assert_restart(restart, in_flight=3)
+    async with httpx.AsyncClient(base_url=stack.url) as http:
+        health = await http.get("/api/health")
+    assert health.status_code == 200, health.text
+    assert health.json()["database"] == "ok"
+    assert "unhandled error" not in text_of(stack.log)
+
+
+async def test_a_database_refusing_connections_while_starting_is_503(clock: FakeClock) -> None:
+    """SQLSTATE 57P03 ("starting up", "shutting down") at connect is a 503, not a 500.
+
+    The window between `pg_ctl start` and PostgreSQL accepting connections is short; here
+    a listener answers as PostgreSQL does in it, for as long as the test needs.
+    """
+    async with postgres_refusing("57P03", "the database system is starting up") as url:
+        settings = Settings(
+            peerview_env="test",
+            database_url=url,
+            jwt_secret=TEST_SECRET,
+            sweeper_enabled=False,
+            redis_url=None,
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        async with extra_app(settings, clock) as app:
+            token, _ = tokens.issue(
+                secret=TEST_SECRET,
+                subject=str(uuid.uuid4()),
+                now=clock.now(),
+                lifetime=timedelta(hours=1),
+            )
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                me = await http.get("/api/auth/me", headers=bearer(token))
+                health = await http.get("/api/health")
+    body = assert_problem(me, 503, "SERVICE_UNAVAILABLE")
+    assert me.headers["retry-after"] == "1"
+    assert "starting up" not in json.dumps(body)  # nothing of the database's words leaks
+    assert_problem(health, 503, "DATABASE_UNAVAILABLE")
+
+
+# -- Redis -----------------------------------------------------------------------------------
+
+
+async def within(bound: float, outcome: Outcome) -> Outcome:
+    assert outcome.error is None, outcome.error
+    assert outcome.took <= bound, (outcome.path, outcome.took)
+    return outcome
+
+
+async def login(http: httpx.AsyncClient, email: str, password: str = WRONG_PASSWORD) -> Outcome:
+    body = {"email": email, "password": password}
+    return await within(REDIS_DOWN_BOUND, await timed(http, "POST", "/api/auth/login", json=body))
+
+
+async def scheduled_session(
+    http: httpx.AsyncClient, interviewee: dict[str, Any], interviewer: dict[str, Any]
+) -> dict[str, Any]:
+    """A request posted and accepted through the REST API: the session it made."""
+    when = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    body = {
+        "category": "graphs",
+        "difficulty": "EASY",
+        "scheduled_at": when,
+        "duration_minutes": 30,
+    }
+    posted = await within(
+        REDIS_DOWN_BOUND,
+        await timed(
+            http,
+            "POST",
+            "/api/interview-requests",
+            json=body,
+            headers=bearer(interviewee["token"]),
+        ),
+    )
+    assert posted.status == 201, posted.body
+    accepted = await within(
+        REDIS_DOWN_BOUND,
+        await timed(
+            http,
+            "POST",
+            f"/api/interview-requests/{posted.body['id']}/accept",
+            headers=bearer(interviewer["token"]),
+        ),
+    )
+    assert accepted.status == 201, accepted.body
+    session: dict[str, Any] = accepted.body
+    return session
+
+
+async def timed_call(peer: Peer, event: str, data: Any) -> Any:
+    started = time.monotonic()
+    ack = await peer.call(event, data)
+    assert time.monotonic() - started <= REDIS_DOWN_BOUND, event
+    return ack
+
+
+async def test_redis_stopped_rest_realtime_and_throttling_carry_on(stack: Stack) -> None:
+    interviewee, interviewer = stack.interviewee, stack.interviewer
+    ee = await Peer(stack.url, interviewee["token"]).connect()
+    er = await Peer(stack.url, interviewer["token"]).connect()
+    store = Redis.from_url(stack.redis.url)
+    try:
+        await asyncio.to_thread(stack.redis.stop)
+
+        # REST keeps serving, writes and their pushes included.
+        async with httpx.AsyncClient(base_url=stack.url) as http:
+            me = await within(
+                REDIS_DOWN_BOUND,
+                await timed(http, "GET", "/api/auth/me", headers=bearer(interviewee["token"])),
+            )
+            assert me.status == 200, me.body
+            session = await scheduled_session(http, interviewee, interviewer)
+        [note] = await ee.wait_for("notification")
+        assert note["kind"] == "REQUEST_ACCEPTED"
+
+        # Realtime on this process: join, presence, a signal relayed.
+        joined = await timed_call(ee, "join", {"session_id": session["id"]})
+        assert joined["ok"] is True, joined
+        assert joined["peers"] == []
+        joined = await timed_call(er, "join", {"session_id": session["id"]})
+        assert joined["ok"] is True, joined
+        assert joined["peers"] == [interviewee["id"]]
+        [presence] = await ee.wait_for("presence")
+        assert presence == {
+            "session_id": session["id"],
+            "user_id": interviewer["id"],
+            "state": "joined",
+        }
+        offer = {"type": "offer", "sdp": "v=0 offer"}
+        signal = {"session_id": session["id"], "type": "offer", "data": offer}
+        assert await timed_call(er, "signal", signal) == {"ok": True}
+        [relayed] = await ee.wait_for("signal")
+        assert relayed == {"from": interviewer["id"], "type": "offer", "data": offer}
+
+        # Login throttling falls back to this process's counters, not to none.
+        target = f"target-{uuid.uuid4().hex[:8]}@example.com"
+        async with httpx.AsyncClient(base_url=stack.url) as http:
+            for _ in range(10):
+                assert (await login(http, target)).status == 401
+            throttled = await login(http, target)
+            right = await login(http, interviewer["email"], interviewer["password"])
+        assert throttled.status == 429, throttled.body
+        assert throttled.code == "TOO_MANY_LOGIN_ATTEMPTS"
+        assert right.status == 200, right.body
+
+        await asyncio.to_thread(stack.redis.start)
+
+        # Throttling counts in Redis again.
+        other = f"other-{uuid.uuid4().hex[:8]}@example.com"
+        async with httpx.AsyncClient(base_url=stack.url) as http:
+            assert (await login(http, other)).status == 401
+        assert await store.zcard(f"peerview:login-failures:account:{other}") == 1
+
+        # Presence is written back to Redis (it restarted empty) at the next change.
+        assert await timed_call(er, "leave", {"session_id": session["id"]}) == {"ok": True}
+        joined = await timed_call(er, "join", {"session_id": session["id"]})
+        assert joined["peers"] == [interviewee["id"]], joined
+        shared = await store.hvals(f"peerview:presence:{session['id']}")
+        assert sorted(v.decode() for v in shared) == sorted([interviewee["id"], interviewer["id"]])
+
+        # Socket.IO publishes to Redis again, and hears the other processes again.
+        pubsub = store.pubsub()
+        await pubsub.subscribe(stack.channel)
+        answer = {"type": "answer", "sdp": "v=0 answer"}
+        assert await ee.send_signal(session["id"], "answer", answer) == {"ok": True}
+        published = await _next_emit(pubsub, "signal")
+        assert published["data"] == [{"from": interviewee["id"], "type": "answer", "data": answer}]
+        await pubsub.aclose()
+        heard_after = await _heard_from_another_process(stack, ee, interviewee["id"])
+        print(f"Redis back: another process's emit heard after {heard_after:.2f} s")
+    finally:
+        if stack.redis.process is None or stack.redis.process.poll() is not None:
+            await asyncio.to_thread(stack.redis.start)
+        await store.aclose()
+        await ee.close()
+        await er.close()
+    assert "unhandled error" not in text_of(stack.log)
+
+
+async def _next_emit(pubsub: Any, event: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+        if message is not None:
+            data: dict[str, Any] = json.loads(message["data"])
+            if data.get("event") == event:
+                return data
+    raise AssertionError(f"no {event} published to Redis")
+
+
+async def _heard_from_another_process(stack: Stack, peer: Peer, user_id: str) -> float:
+    """Seconds until an emit published by another process reaches `peer` (bounded)."""
+    other = socketio.AsyncRedisManager(stack.redis.url, channel=stack.channel, write_only=True)
+    started = time.monotonic()
+    marker = uuid.uuid4().hex
+    try:
+        while time.monotonic() - started < 5:
+            await other.emit("notification", {"marker": marker}, room=f"user:{user_id}")
+            await asyncio.sleep(0.1)
+            if any(n.get("marker") == marker for n in peer.received["notification"]):
+                return time.monotonic() - started
+    finally:
+        if other.redis is not None:
+            await other.redis.aclose()
+    raise AssertionError("the server did not hear another process's emit within 5 s")
