@@ -66,6 +66,11 @@ class Sampler:
     every: float
     samples: list[tuple[float, dict[int, int]]] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    # The load generator's pid, once known: its scheduling is read like the servers'.
+    client: int | None = None
+    # Per process: (seconds on a CPU, seconds runnable but waiting for one), first and last.
+    sched_first: dict[str, tuple[float, float]] = field(default_factory=dict)
+    sched_last: dict[str, tuple[float, float]] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def workers(self) -> list[int]:
@@ -91,7 +96,27 @@ class Sampler:
                 except OSError:
                     continue
             self.samples.append((time.monotonic() - self.started, sample))
+            tracked = {f"worker {pid}": pid for pid in sample}
+            if self.client is not None:
+                tracked["locust"] = self.client
+            for label, pid in tracked.items():
+                reading = schedstat(pid)
+                if reading is not None:
+                    self.sched_first.setdefault(label, reading)
+                    self.sched_last[label] = reading
             self._stop.wait(self.every)
+
+    def scheduling(self) -> list[str]:
+        """How long each process ran, and how long it was ready to run but had no CPU."""
+        lines = []
+        for label, (cpu, wait) in sorted(self.sched_last.items()):
+            cpu0, wait0 = self.sched_first[label]
+            ran, waited = cpu - cpu0, wait - wait0
+            lines.append(
+                f"{label}: on a CPU {ran:.0f} s, runnable but waiting for a CPU {waited:.0f} s "
+                f"({waited / ran if ran else 0:.1f} s waited per s run)"
+            )
+        return lines
 
     def start(self) -> threading.Thread:
         self.started = time.monotonic()
@@ -101,6 +126,22 @@ class Sampler:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+def schedstat(pid: int) -> tuple[float, float] | None:
+    """Seconds on a CPU and seconds waiting on a run queue, summed over the process's threads."""
+    ran = waited = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                fields = (task / "schedstat").read_text().split()
+            except OSError:
+                continue
+            ran += int(fields[0])
+            waited += int(fields[1])
+    except OSError:
+        return None
+    return ran / 1e9, waited / 1e9
 
 
 # --------------------------------------------------------------------------- setup
@@ -200,6 +241,12 @@ def render(results: dict[str, Any], minutes: float) -> list[str]:
             f"{e['method'] + ' ' + e['name']:58} {e['requests']:>9,} {e['failures']:>5} "
             f"{e['p50']:>6} {e['p95']:>6} {e['p99']:>6}"
         )
+    lines += ["", f"{'minute':>6} {'requests':>9} {'failures':>8} {'p50':>6} {'p95':>6} {'p99':>6}"]
+    for m in results["minutes"]:
+        lines.append(
+            f"{m['minute']:>6} {m['requests']:>9,} {m['failures']:>8} {m['p50']:>6} "
+            f"{m['p95']:>6} {m['p99']:>6}"
+        )
     lines += ["", "outcomes: " + ", ".join(f"{k} {v:,}" for k, v in results["outcomes"].items())]
     if results["errors"]:
         lines += ["", "failures:"]
@@ -281,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         str(LOCUST), "-f", str(SOAK / "locustfile.py"), "--headless",
         "--users", str(args.users), "--spawn-rate", str(args.spawn_rate),
         "--run-time", f"{int(minutes * 60)}s", "--host", server.base,
-        "--only-summary", "--stop-timeout", "15", "--loglevel", "WARNING",
+        "--only-summary", "--stop-timeout", "60", "--loglevel", "WARNING",
         "--csv", str(WORK / "locust"),
     ]  # fmt: skip
     locust_log = WORK / "locust.log"
@@ -291,9 +338,16 @@ def main(argv: list[str] | None = None) -> int:
         sampler.start()
         started = time.monotonic()
         with locust_log.open("wb") as out:
-            locust = subprocess.run(  # noqa: S603
-                argv, cwd=ROOT, env=locust_env, stdout=out, stderr=subprocess.STDOUT, check=False
+            locust = subprocess.Popen(  # noqa: S603
+                argv, cwd=ROOT, env=locust_env, stdout=out, stderr=subprocess.STDOUT
             )
+            sampler.client = locust.pid
+            try:
+                locust.wait()
+            except BaseException:
+                locust.terminate()
+                locust.wait(timeout=30)
+                raise
         elapsed = time.monotonic() - started
         sampler.stop()
         cpu = cpu_seconds(server.pids()) - cpu_before
@@ -313,6 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         *render(results, elapsed / 60),
         "",
         f"server CPU: {cpu:.0f} s over {elapsed:.0f} s ({cpu / elapsed * 100:.0f} % of one core)",
+        *sampler.scheduling(),
         f"RSS samples: {len(sampler.samples)} every {args.sample_seconds:g} s",
     ]
     mem_ok, mem_lines = memory_verdict(sampler.samples)

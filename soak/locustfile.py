@@ -11,8 +11,10 @@ Each user registers and logs in once, when it starts, and keeps its token: login
 counts per client address, and every simulated user comes from 127.0.0.1.
 
 Answers that are right under contention are not failures: a 409 `REQUEST_NOT_OPEN` on accept
-(another interviewer won) or `REQUEST_EXPIRED` (the request closed meanwhile). They are
-counted apart, as outcomes. Everything else that is not the documented success is a failure.
+(another interviewer won) or `REQUEST_EXPIRED` (the request closed meanwhile), and a 409
+`INVALID_SESSION_STATE` on an interviewee's join (the interviewer ended the session between
+the interviewee's read and join). They are counted apart, as outcomes. Everything else that
+is not the documented success is a failure.
 
 Environment: `SOAK_ADMIN_EMAIL` / `SOAK_ADMIN_PASSWORD` (an existing admin; without them no
 admin user runs), `SOAK_RESULTS` (where to write the figures as JSON when locust quits),
@@ -29,6 +31,7 @@ import json
 import os
 import random
 import threading
+import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -189,6 +192,7 @@ class PeerviewUser(FastHttpUser):
                 "POST",
                 f"/api/interview-sessions/{session_id}/join",
                 "/api/interview-sessions/{id}/join",
+                tolerated={"INVALID_SESSION_STATE": "join of a session that ended meanwhile"},
             )
             if joined is not None:
                 session = joined["session"]
@@ -403,6 +407,37 @@ def figures(times: dict[int, int], requests: int, failures: int) -> dict[str, An
     }
 
 
+# Response times per minute of the run (rounded like locust's, ms -> count), and failures.
+TIMELINE: dict[int, Counter[int]] = {}
+TIMELINE_FAILURES: Counter[int] = Counter()
+_started = [0.0]
+
+
+@events.test_start.add_listener
+def mark_start(**_: Any) -> None:
+    _started[0] = time.time()
+
+
+@events.request.add_listener
+def on_request(response_time: float, exception: BaseException | None, **_: Any) -> None:
+    minute = int((time.time() - _started[0]) // 60)
+    TIMELINE.setdefault(minute, Counter())[round_ms(response_time)] += 1
+    if exception is not None:
+        TIMELINE_FAILURES[minute] += 1
+
+
+def round_ms(ms: float) -> int:
+    """Locust's rounding: exact below 100 ms, then 2 significant digits."""
+    value = round(ms)
+    if value < 100:
+        return value
+    if value < 1000:
+        return round(value, -1)
+    if value < 10000:
+        return round(value, -2)
+    return round(value, -3)
+
+
 @events.quitting.add_listener
 def write_results(environment: Environment, **_: Any) -> None:
     path = os.environ.get("SOAK_RESULTS")
@@ -440,6 +475,10 @@ def write_results(environment: Environment, **_: Any) -> None:
         "endpoints": endpoints,
         "errors": errors,
         "outcomes": dict(sorted(OUTCOMES.items())),
+        "minutes": [
+            {"minute": m + 1, **figures(dict(t), sum(t.values()), TIMELINE_FAILURES[m])}
+            for m, t in sorted(TIMELINE.items())
+        ],
         "start_time": total.start_time,
         "last_request_timestamp": total.last_request_timestamp,
     }
