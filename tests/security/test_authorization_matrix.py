@@ -690,7 +690,7 @@ async def prepare(world: World, row: Row) -> tuple[Call, Target, Call | None]:
         params = {"question_id": world.deleted_question}
 
     def url(with_params: dict[str, str]) -> str:
-        path = route.path.format_map(_Keep(with_params))
+        path = route.path.format_map(_OrMissing(with_params))
         return path + (f"?{route.query}" if route.query else "")
 
     form = None
@@ -713,8 +713,8 @@ async def prepare(world: World, row: Row) -> tuple[Call, Target, Call | None]:
     return call, target, twin
 
 
-class _Keep(dict[str, str]):
-    """format_map helper: a placeholder without a value stays as MISSING."""
+class _OrMissing(dict[str, str]):
+    """Path parameters for format_map: one the target has no value for is a missing id."""
 
     def __missing__(self, key: str) -> str:
         return MISSING
