@@ -57,8 +57,11 @@ def effective_status_is(status: RequestStatus, now: datetime | Any) -> ColumnEle
     return requests.c.status == status
 
 
+_INSERT_REQUEST = insert(requests)
+
+
 async def insert_request(db: AsyncConnection, values: dict[str, Any]) -> None:
-    await db.execute(insert(requests).values(**values))
+    await db.execute(_INSERT_REQUEST, values)
 
 
 async def get(db: AsyncConnection, request_id: str) -> RowMapping | None:
@@ -67,15 +70,18 @@ async def get(db: AsyncConnection, request_id: str) -> RowMapping | None:
     return row
 
 
-async def count_open(db: AsyncConnection, *, interviewee_id: str, now: datetime) -> int:
-    result = await db.execute(
-        select(func.count())
-        .select_from(requests)
-        .where(
-            requests.c.interviewee_id == interviewee_id,
-            effective_status_is(RequestStatus.OPEN, now),
-        )
+_COUNT_OPEN = (
+    select(func.count())
+    .select_from(requests)
+    .where(
+        requests.c.interviewee_id == bindparam("interviewee_id"),
+        effective_status_is(RequestStatus.OPEN, bindparam("now", type_=requests.c.expires_at.type)),
     )
+)
+
+
+async def count_open(db: AsyncConnection, *, interviewee_id: str, now: datetime) -> int:
+    result = await db.execute(_COUNT_OPEN, {"interviewee_id": interviewee_id, "now": now})
     return int(result.scalar_one())
 
 
@@ -146,9 +152,14 @@ async def list_mine(
     return list(result.mappings().all())
 
 
+_LOCK_USER = select(_users.c.id).where(_users.c.id == bindparam("user_id")).with_for_update()
+
+
 async def lock_user(db: AsyncConnection, user_id: str) -> None:
-    """Serialise one user's competing writes (a row lock on PostgreSQL; SQLite has one writer)."""
-    await db.execute(select(_users.c.id).where(_users.c.id == user_id).with_for_update())
+    """Serialise one user's competing writes: a row lock on PostgreSQL. SQLite needs none, its
+    writers already hold the one write lock (BEGIN IMMEDIATE)."""
+    if db.dialect.name != "sqlite":
+        await db.execute(_LOCK_USER, {"user_id": user_id})
 
 
 async def move_if_open(
