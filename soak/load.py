@@ -144,6 +144,15 @@ def schedstat(pid: int) -> tuple[float, float] | None:
     return ran / 1e9, waited / 1e9
 
 
+def cpu_pressure_us() -> int | None:
+    """The host's CPU pressure stall total: microseconds in which some task waited for a CPU."""
+    try:
+        first = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    return int(first.rsplit("total=", 1)[1])
+
+
 # --------------------------------------------------------------------------- setup
 
 
@@ -255,6 +264,13 @@ def render(results: dict[str, Any], minutes: float) -> list[str]:
     return lines
 
 
+def pressure_line(before: int | None, after: int | None, elapsed: float) -> list[str]:
+    if before is None or after is None:
+        return []
+    share = (after - before) / 1e6 / elapsed * 100
+    return [f"host CPU pressure: some task was waiting for a CPU {share:.0f} % of the run"]
+
+
 def failure_percent(total: dict[str, Any]) -> float:
     return total["failures"] / total["requests"] * 100 if total["requests"] else 100.0
 
@@ -337,6 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"locust: {args.users} users, {minutes:g} min, {args.workers} server processes …")
         sampler.start()
         started = time.monotonic()
+        pressure_before = cpu_pressure_us()
         with locust_log.open("wb") as out:
             locust = subprocess.Popen(  # noqa: S603
                 argv, cwd=ROOT, env=locust_env, stdout=out, stderr=subprocess.STDOUT
@@ -349,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
                 locust.wait(timeout=30)
                 raise
         elapsed = time.monotonic() - started
+        pressure_after = cpu_pressure_us()
         sampler.stop()
         cpu = cpu_seconds(server.pids()) - cpu_before
         alive = server.process.poll() is None
@@ -367,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         *render(results, elapsed / 60),
         "",
         f"server CPU: {cpu:.0f} s over {elapsed:.0f} s ({cpu / elapsed * 100:.0f} % of one core)",
+        *pressure_line(pressure_before, pressure_after, elapsed),
         *sampler.scheduling(),
         f"RSS samples: {len(sampler.samples)} every {args.sample_seconds:g} s",
     ]
