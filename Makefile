@@ -8,7 +8,7 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 JS_CLIENT := tests/realtime/js
 
 .PHONY: run test lint typecheck test-sqlite test-postgresql migrate clean js-client
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-cpu
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ bench: $(VENV)/.installed
 
 bench-quick: $(VENV)/.installed
 	$(BIN)/python bench/run.py --quick
+
+# CPU milliseconds per request in process, insensitive to other load (after bench-quick).
+bench-cpu: $(VENV)/.installed
+	$(BIN)/python bench/cpu.py
 
 clean:
 	rm -rf $(VENV) .test-results .mypy_cache .ruff_cache .pytest_cache $(JS_CLIENT)/node_modules
