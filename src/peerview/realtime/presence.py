@@ -41,11 +41,12 @@ class MemoryPresence:
     async def users(self, session_id: str) -> set[str]:
         return set(self._rooms.get(session_id, {}).values())
 
-    def entries(self) -> Iterator[tuple[str, str, str]]:
-        """Every (session id, socket id, user id) held."""
-        for session_id, room in list(self._rooms.items()):
+    def entries(self, session_id: str | None = None) -> Iterator[tuple[str, str, str]]:
+        """Every (session id, socket id, user id) held, or those of one session."""
+        rooms = self._rooms if session_id is None else {session_id: self._rooms.get(session_id, {})}
+        for room_id, room in list(rooms.items()):
             for sid, user_id in list(room.items()):
-                yield session_id, sid, user_id
+                yield room_id, sid, user_id
 
 
 class RedisPresence:
@@ -80,6 +81,8 @@ class FallbackPresence:
     from them: the peers connected to this process, which is all a single process has, so
     joining and relaying go on. The first call that reaches Redis again writes back what
     Redis missed meanwhile (this process's entries, and the removals it could not make).
+    A Redis that restarted empty while this process made no call is repaired one session
+    at a time: a join writes every socket of this process in that session again.
     """
 
     def __init__(self, shared: Presence) -> None:
@@ -93,7 +96,8 @@ class FallbackPresence:
         self._missed_removals.discard((session_id, sid))
         if await self._resync():
             try:
-                await self._shared.add(session_id, sid, user_id)
+                for _, local_sid, local_user in self._local.entries(session_id):
+                    await self._shared.add(session_id, local_sid, local_user)
             except Exception:
                 self._lost()
 
