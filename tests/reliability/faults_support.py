@@ -19,9 +19,11 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -578,3 +580,56 @@ async def postgres_refusing(sqlstate: str, message: str) -> AsyncIterator[str]:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def schedule_session(
+    http: httpx.AsyncClient,
+    interviewee: dict[str, Any],
+    interviewer: dict[str, Any],
+    *,
+    minutes_ahead: float = 10,
+) -> tuple[dict[str, Any] | None, list[Outcome]]:
+    """Post a request and accept it through the REST API: the session and both answers.
+
+    The server must run with a small REQUEST_EXPIRY_BUFFER_HOURS (minutes ahead are enough).
+    """
+    when = (datetime.now(UTC) + timedelta(minutes=minutes_ahead)).isoformat()
+    body = {
+        "category": "graphs",
+        "difficulty": "EASY",
+        "scheduled_at": when,
+        "duration_minutes": 30,
+    }
+    auth = {"Authorization": f"Bearer {interviewee['token']}"}
+    posted = await timed(http, "POST", "/api/interview-requests", json=body, headers=auth)
+    if posted.status != 201:
+        return None, [posted]
+    auth = {"Authorization": f"Bearer {interviewer['token']}"}
+    path = f"/api/interview-requests/{posted.body['id']}/accept"
+    accepted = await timed(http, "POST", path, headers=auth)
+    return (accepted.body if accepted.status == 201 else None), [posted, accepted]
+
+
+async def heard_from_another_process(
+    redis_url: str, channel: str, peer: Any, user_id: str, bound: float = 5.0
+) -> float:
+    """Seconds until an emit that another process publishes reaches `peer`'s socket.
+
+    The emit goes through Redis only (a write-only manager on the server's channel), so it
+    arrives once the server listens to Redis again. Fails after `bound` seconds.
+    """
+    import socketio
+
+    other = socketio.AsyncRedisManager(redis_url, channel=channel, write_only=True)
+    started = time.monotonic()
+    marker = uuid.uuid4().hex
+    try:
+        while time.monotonic() - started < bound:
+            await other.emit("notification", {"marker": marker}, room=f"user:{user_id}")
+            await asyncio.sleep(0.1)
+            if any(n.get("marker") == marker for n in peer.received["notification"]):
+                return time.monotonic() - started
+    finally:
+        if other.redis is not None:
+            await other.redis.aclose()
+    raise AssertionError(f"no emit of another process heard within {bound} s")

@@ -16,19 +16,19 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import socketio
 from redis.asyncio import Redis
 
 from peerview.auth import tokens
 from peerview.clock import FakeClock
 from peerview.config import Settings
 from peerview.migrate import upgrade
+from peerview.realtime.presence import FallbackPresence, MemoryPresence
 from tests.conftest import POSTGRES_URL, REQUIRE_SERVICES, TEST_SECRET, _in_thread
 from tests.platform.apps import assert_problem, bearer, extra_app
 from tests.realtime.support import Peer
@@ -39,6 +39,7 @@ from tests.reliability.faults_support import (
     PrivatePostgres,
     PrivateRedis,
     Restart,
+    heard_from_another_process,
     is_problem_503,
     peerview_process,
     postgres_bindir,
@@ -46,6 +47,7 @@ from tests.reliability.faults_support import (
     redis_server_binary,
     register,
     restart_under_load,
+    schedule_session,
     server_env,
     text_of,
     timed,
@@ -217,36 +219,12 @@ async def login(http: httpx.AsyncClient, email: str, password: str = WRONG_PASSW
 async def scheduled_session(
     http: httpx.AsyncClient, interviewee: dict[str, Any], interviewer: dict[str, Any]
 ) -> dict[str, Any]:
-    """A request posted and accepted through the REST API: the session it made."""
-    when = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
-    body = {
-        "category": "graphs",
-        "difficulty": "EASY",
-        "scheduled_at": when,
-        "duration_minutes": 30,
-    }
-    posted = await within(
-        REDIS_DOWN_BOUND,
-        await timed(
-            http,
-            "POST",
-            "/api/interview-requests",
-            json=body,
-            headers=bearer(interviewee["token"]),
-        ),
-    )
-    assert posted.status == 201, posted.body
-    accepted = await within(
-        REDIS_DOWN_BOUND,
-        await timed(
-            http,
-            "POST",
-            f"/api/interview-requests/{posted.body['id']}/accept",
-            headers=bearer(interviewer["token"]),
-        ),
-    )
-    assert accepted.status == 201, accepted.body
-    session: dict[str, Any] = accepted.body
+    """A request posted and accepted through the REST API, each within the bound."""
+    session, steps = await schedule_session(http, interviewee, interviewer)
+    for step in steps:
+        await within(REDIS_DOWN_BOUND, step)
+        assert step.status == 201, step.body
+    assert session is not None
     return session
 
 
@@ -329,7 +307,9 @@ async def test_redis_stopped_rest_realtime_and_throttling_carry_on(stack: Stack)
         published = await _next_emit(pubsub, "signal")
         assert published["data"] == [{"from": interviewee["id"], "type": "answer", "data": answer}]
         await pubsub.aclose()
-        heard_after = await _heard_from_another_process(stack, ee, interviewee["id"])
+        heard_after = await heard_from_another_process(
+            stack.redis.url, stack.channel, ee, interviewee["id"]
+        )
         print(f"Redis back: another process's emit heard after {heard_after:.2f} s")
     finally:
         if stack.redis.process is None or stack.redis.process.poll() is not None:
@@ -351,18 +331,47 @@ async def _next_emit(pubsub: Any, event: str) -> dict[str, Any]:
     raise AssertionError(f"no {event} published to Redis")
 
 
-async def _heard_from_another_process(stack: Stack, peer: Peer, user_id: str) -> float:
-    """Seconds until an emit published by another process reaches `peer` (bounded)."""
-    other = socketio.AsyncRedisManager(stack.redis.url, channel=stack.channel, write_only=True)
-    started = time.monotonic()
-    marker = uuid.uuid4().hex
-    try:
-        while time.monotonic() - started < 5:
-            await other.emit("notification", {"marker": marker}, room=f"user:{user_id}")
-            await asyncio.sleep(0.1)
-            if any(n.get("marker") == marker for n in peer.received["notification"]):
-                return time.monotonic() - started
-    finally:
-        if other.redis is not None:
-            await other.redis.aclose()
-    raise AssertionError("the server did not hear another process's emit within 5 s")
+class FlakyStore(MemoryPresence):
+    """A shared presence store that can go down, and come back empty as a restarted Redis."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+
+    def check(self) -> None:
+        if self.down:
+            raise ConnectionError("presence store down")
+
+    async def add(self, session_id: str, sid: str, user_id: str) -> None:
+        self.check()
+        await super().add(session_id, sid, user_id)
+
+    async def remove(self, session_id: str, sid: str) -> None:
+        self.check()
+        await super().remove(session_id, sid)
+
+    async def users(self, session_id: str) -> set[str]:
+        self.check()
+        return await super().users(session_id)
+
+
+async def test_presence_carries_on_without_its_store_and_is_written_back() -> None:
+    shared = FlakyStore()
+    presence = FallbackPresence(shared)
+    await presence.add("s1", "sid-a", "alice")
+    await presence.add("s1", "sid-gone", "gone")
+
+    shared.down = True
+    await presence.add("s1", "sid-b", "bob")
+    await presence.remove("s1", "sid-gone")
+    assert await presence.users("s1") == {"alice", "bob"}  # this process's sockets
+
+    shared.down = False  # back, still holding what it had: the missed changes are written
+    assert await presence.users("s1") == {"alice", "bob"}
+    assert set(shared.entries()) == {("s1", "sid-a", "alice"), ("s1", "sid-b", "bob")}
+
+    # Restarted empty while this process made no call: the next join in the session
+    # writes every socket of this process in it again.
+    shared._rooms.clear()
+    await presence.add("s1", "sid-c", "carol")
+    assert await shared.users("s1") == {"alice", "bob", "carol"}
