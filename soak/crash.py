@@ -9,7 +9,9 @@ migrates) and the load goes on. The checks:
 
 - every acknowledged write is there: the user, the request, the session of an accept (and its
   request ACCEPTED), the session LIVE or later with the `started_at` answered for a start,
-  COMPLETED with the `ended_at` answered for an end, the feedback row;
+  COMPLETED with the `ended_at` answered for an end, the feedback row; and the notifications
+  each of them stores in its transaction (REQUEST_ACCEPTED, SESSION_STARTED, SESSION_ENDED
+  to both, FEEDBACK_RECEIVED);
 - SQLite's `PRAGMA integrity_check` answers `ok`;
 - invariants: no ACCEPTED request without its session, no session without its ACCEPTED
   request, at most one session per request, no feedback on a session that is not COMPLETED,
@@ -54,6 +56,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from peerview.models import Base
+from peerview.models.enums import NotificationKind
 
 KINDS = ("user", "request", "accept", "start", "end", "feedback")
 PASSWORD = "crash-consistency-password"  # noqa: S105 (accounts of the run)
@@ -248,10 +251,11 @@ async def run_flow(
     )
 
     started = await call("start", f"/api/interview-sessions/{session['id']}/start", {}, interviewer)
-    ledger.record("start", session["id"], started_at=_when(started["started_at"]))
+    people = {"interviewer_id": interviewer_id, "interviewee_id": interviewee_id}
+    ledger.record("start", session["id"], started_at=_when(started["started_at"]), **people)
 
     ended = await call("end", f"/api/interview-sessions/{session['id']}/end", {}, interviewer)
-    ledger.record("end", session["id"], ended_at=_when(ended["ended_at"]))
+    ledger.record("end", session["id"], ended_at=_when(ended["ended_at"]), **people)
 
     for author_id, token in ((interviewer_id, interviewer), (interviewee_id, interviewee)):
         overall = rng.randint(1, 5)
@@ -272,6 +276,7 @@ async def run_flow(
             feedback["id"],
             session_id=session["id"],
             author_id=author_id,
+            subject_id=feedback["subject"]["id"],
             overall=overall,
         )
     ledger.flow_completed()
@@ -343,6 +348,9 @@ async def check_database(conn: AsyncConnection, acks: Sequence[Ack], now: dateti
             "hard_end_at",
         )
         feedback = await _rows(conn, "feedback", "session_id", "author_id", "subject_id", "overall")
+        notifications = await _rows(
+            conn, "notifications", "kind", "user_id", "session_id", "request_id"
+        )
     except Exception as exc:
         return CheckResult(Counter(a.kind for a in acks), {"unreadable": [str(exc)]}, [], integrity)
 
@@ -351,8 +359,16 @@ async def check_database(conn: AsyncConnection, acks: Sequence[Ack], now: dateti
     def missing(ack: Ack, why: str) -> None:
         lost.setdefault(ack.kind, []).append(f"{ack.id} {ack.fields}: {why}")
 
+    # The notifications a write stores in its own transaction: (kind, recipient, subject).
+    notified = {
+        (n["kind"], n["user_id"], subject)
+        for n in notifications.values()
+        for subject in (n["session_id"], n["request_id"])
+        if subject is not None
+    }
     for ack in acks:
         f = ack.fields
+        lost_before = len(lost.get(ack.kind, ()))
         if ack.kind == "user":
             row = users.get(ack.id)
             if row is None or (row["email"], row["role"]) != (f["email"], f["role"]):
@@ -401,6 +417,10 @@ async def check_database(conn: AsyncConnection, acks: Sequence[Ack], now: dateti
                 missing(ack, f"found {row}")
         else:
             raise ValueError(f"unknown kind {ack.kind}")
+        if len(lost.get(ack.kind, ())) == lost_before:
+            absent = [n for n in notifications_of(ack) if n not in notified]
+            if absent:
+                missing(ack, f"no notification {absent}")
 
     return CheckResult(
         Counter(a.kind for a in acks),
@@ -459,6 +479,24 @@ def invariant_violations(
         if count > 1:
             violations.append(f"{count} feedback by {author_id} on session {session_id}")
     return violations
+
+
+def notifications_of(ack: Ack) -> list[tuple[str, str, str]]:
+    """The notifications (kind, recipient, session or request) an acknowledged write stored
+    with it, in its transaction (SPEC §9)."""
+    f = ack.fields
+    if ack.kind == "accept":
+        return [(NotificationKind.REQUEST_ACCEPTED, f["interviewee_id"], f["request_id"])]
+    if ack.kind == "start":
+        return [(NotificationKind.SESSION_STARTED, f["interviewee_id"], ack.id)]
+    if ack.kind == "end":
+        return [
+            (NotificationKind.SESSION_ENDED, user, ack.id)
+            for user in (f["interviewer_id"], f["interviewee_id"])
+        ]
+    if ack.kind == "feedback":
+        return [(NotificationKind.FEEDBACK_RECEIVED, f["subject_id"], f["session_id"])]
+    return []
 
 
 def checker_url(database_url: str) -> str:
@@ -841,6 +879,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file and the log")
     args = parser.parse_args(argv)
 
+    # Interrupted (Ctrl-C, or SIGTERM from make or CI): the server and its standby are
+    # stopped on the way out, never left running.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     workdir = Path(tempfile.mkdtemp(prefix="peerview-crash-"))
     if args.database == "postgresql":
         if not args.database_url:

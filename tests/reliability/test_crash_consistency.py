@@ -135,6 +135,23 @@ async def test_checker_finds_a_lost_feedback(
     assert not result.ok
 
 
+async def test_checker_finds_a_lost_notification(
+    database_url: str, ledger: Ledger, clock: FakeClock
+) -> None:
+    accept = _first(ledger, "accept")
+    result = await _check_after(
+        database_url,
+        ledger,
+        clock,
+        "DELETE FROM notifications WHERE kind = 'REQUEST_ACCEPTED' AND request_id = :id",
+        id=accept["request_id"],
+    )
+    assert list(result.lost) == ["accept"]
+    assert len(result.lost["accept"]) == 1
+    assert "REQUEST_ACCEPTED" in result.lost["accept"][0]
+    assert result.violations == []
+
+
 async def test_checker_finds_a_changed_registration(
     database_url: str, ledger: Ledger, clock: FakeClock
 ) -> None:
