@@ -603,6 +603,8 @@ class Server:
             standby.stdin.write(b"serve\n")
             standby.stdin.close()
             self.process = standby
+            # The next one imports while this one starts and serves.
+            self.prepare()
             return
         executable = Path(sys.executable).parent / "peerview"
         self.process = self._popen([str(executable), "serve", *self._arguments()])
@@ -783,7 +785,6 @@ async def run_crash(
     try:
         server.spawn()
         await server.wait_ready()
-        server.prepare()
         up.set()
         registered = [asyncio.Event() for _ in range(workers)]
         loaders = [
@@ -813,7 +814,6 @@ async def run_crash(
             server.spawn()
             await server.wait_ready()
             restart_seconds = time.monotonic() - restart
-            server.prepare()
             up.set()
             report = KillReport(number, up_for, len(acks) - writes_at, check, restart_seconds)
             reports.append(report)
