@@ -677,8 +677,14 @@ class RunSummary:
     duration_seconds: float
 
     @property
+    def idle_lives(self) -> int:
+        """Kills that came before the server had acknowledged any write (nothing tested)."""
+        return sum(1 for k in self.kills if k.writes == 0)
+
+    @property
     def ok(self) -> bool:
-        return self.final.ok and all(k.check.ok for k in self.kills) and not self.ledger.unexpected
+        checks = self.final.ok and all(k.check.ok for k in self.kills)
+        return checks and not self.ledger.unexpected and self.idle_lives == 0
 
     @property
     def lost(self) -> int:
@@ -699,6 +705,7 @@ class RunSummary:
             f"flows: {self.ledger.flows_completed} completed, "
             f"{self.ledger.flows_interrupted} cut by a kill",
             f"unexpected answers: {len(self.ledger.unexpected)}",
+            f"kills before any write: {self.idle_lives}",
             f"writes lost: {self.lost}",
             "integrity_check: "
             + (", ".join(sorted(i for i in integrity if i)) or "n/a (PostgreSQL)"),
