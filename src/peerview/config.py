@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     sqlite_driver: Literal["inline", "aiosqlite"] = "inline"
     database_pool_size: int = Field(default=20, ge=1)
     database_max_overflow: int = Field(default=20, ge=0)
+    # PostgreSQL: how long opening a connection may take before the request gets a 503. A
+    # server that accepts and then says nothing (frozen, a half-open network) holds no request
+    # longer than this.
+    database_connect_timeout_seconds: float = Field(default=5, gt=0)
     jwt_secret: str | None = None
     access_token_minutes: float = Field(default=60, gt=0)
     request_expiry_buffer_hours: float = Field(default=5, ge=0)

@@ -44,6 +44,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return engine
     return create_async_engine(
         settings.database_url,
+        # Not asyncpg's default minute: a silent server must not hold a request that long.
+        connect_args={"timeout": settings.database_connect_timeout_seconds},
         pool_pre_ping=True,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,

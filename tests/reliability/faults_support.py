@@ -582,6 +582,25 @@ async def postgres_refusing(sqlstate: str, message: str) -> AsyncIterator[str]:
         await server.wait_closed()
 
 
+@asynccontextmanager
+async def postgres_silent() -> AsyncIterator[str]:
+    """A listener that accepts PostgreSQL connections and never answers: a frozen server."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def hold(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+
+
 async def schedule_session(
     http: httpx.AsyncClient,
     interviewee: dict[str, Any],

@@ -44,6 +44,7 @@ from tests.reliability.faults_support import (
     peerview_process,
     postgres_bindir,
     postgres_refusing,
+    postgres_silent,
     redis_server_binary,
     register,
     restart_under_load,
@@ -199,6 +200,36 @@ async def test_a_database_refusing_connections_while_starting_is_503(clock: Fake
     body = assert_problem(me, 503, "SERVICE_UNAVAILABLE")
     assert me.headers["retry-after"] == "1"
     assert "starting up" not in json.dumps(body)  # nothing of the database's words leaks
+    assert_problem(health, 503, "DATABASE_UNAVAILABLE")
+
+
+async def test_a_silent_database_is_a_503_within_the_connect_timeout(clock: FakeClock) -> None:
+    """A server that accepts connections and never answers (frozen) holds no request long."""
+    async with postgres_silent() as url:
+        settings = Settings(
+            peerview_env="test",
+            database_url=url,
+            database_connect_timeout_seconds=0.5,
+            jwt_secret=TEST_SECRET,
+            sweeper_enabled=False,
+            redis_url=None,
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        async with extra_app(settings, clock) as app:
+            token, _ = tokens.issue(
+                secret=TEST_SECRET,
+                subject=str(uuid.uuid4()),
+                now=clock.now(),
+                lifetime=timedelta(hours=1),
+            )
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                started = time.monotonic()
+                me = await asyncio.wait_for(http.get("/api/auth/me", headers=bearer(token)), 10)
+                took = time.monotonic() - started
+                health = await asyncio.wait_for(http.get("/api/health"), 10)
+    assert_problem(me, 503, "SERVICE_UNAVAILABLE")
+    assert 0.4 < took < 5, took  # the connect timeout, not asyncpg's default minute
     assert_problem(health, 503, "DATABASE_UNAVAILABLE")
 
 
