@@ -129,7 +129,11 @@ class PeerviewUser(FastHttpUser):
                 response.success()
                 count(tolerated[code])  # type: ignore[index]
                 return None
-            response.failure(f"{response.status_code} {(response.text or '')[:200]}")
+            if response.status_code == 0:
+                # No HTTP answer at all: say what the transport said.
+                response.failure(f"no answer: {getattr(response, 'error', None)!r}"[:300])
+            else:
+                response.failure(f"{response.status_code} {(response.text or '')[:200]}")
             return None
 
     def register_and_login(self) -> None:
