@@ -9,6 +9,7 @@ JS_CLIENT := tests/realtime/js
 
 .PHONY: run test lint typecheck test-sqlite test-postgresql migrate clean js-client
 .PHONY: bench bench-quick bench-cpu
+.PHONY: soak soak-fuzz soak-races soak-timing soak-crash soak-faults soak-load
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +22,10 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 $(VENV)/.installed-dev: $(BIN)/activate pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-soak: $(VENV)/.installed-dev
+	$(BIN)/python -m pip install --quiet -e '.[dev,soak]'
+	@touch $@
 
 # Without npm the JavaScript client test is skipped; REQUIRE_NODE=1 (set by .ci/run) makes
 # that a failure.
@@ -77,6 +82,52 @@ bench-quick: $(VENV)/.installed
 # CPU milliseconds per request in process, insensitive to other load (after bench-quick).
 bench-cpu: $(VENV)/.installed
 	$(BIN)/python bench/cpu.py
+
+# The long reliability runs (docs/reliability.md): what is too slow for `make test`. Each
+# prints its figures and fails on a broken bound; PostgreSQL at PG_TEST_URL is required.
+SOAK_PG = @$(BIN)/python -m tests.support.probe "$(PG_TEST_URL)" || \
+	{ echo "PostgreSQL at $(PG_TEST_URL) is required but does not answer"; exit 1; }
+
+soak: soak-fuzz soak-races soak-timing soak-crash soak-faults soak-load
+
+# Contract fuzzing with 1,000 examples per operation, on both databases.
+soak-fuzz: $(VENV)/.installed-dev
+	$(SOAK_PG)
+	PEERVIEW_FUZZ_EXAMPLES=1000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/contract
+	PEERVIEW_FUZZ_EXAMPLES=1000 PEERVIEW_TEST_DATABASE_URL="$(PG_TEST_URL)" \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests/contract
+
+# Every race 20 times, on both databases.
+soak-races: $(VENV)/.installed-dev
+	$(SOAK_PG)
+	PEERVIEW_RACE_REPEATS=20 $(BIN)/python -m pytest -q -p no:cacheprovider -s tests/reliability/test_races.py
+	PEERVIEW_RACE_REPEATS=20 PEERVIEW_TEST_DATABASE_URL="$(PG_TEST_URL)" \
+		PEERVIEW_TEST_REDIS_URL="$(REDIS_TEST_URL)" \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -s tests/reliability/test_races.py
+
+# Login timing (unknown e-mail vs wrong password) at production argon2 cost, on both databases.
+soak-timing: $(VENV)/.installed-dev
+	$(SOAK_PG)
+	PEERVIEW_TIMING_ARGON2=production $(BIN)/python -m pytest -q -p no:cacheprovider -s \
+		tests/reliability/test_login_timing.py
+	PEERVIEW_TIMING_ARGON2=production PEERVIEW_TEST_DATABASE_URL="$(PG_TEST_URL)" \
+		PEERVIEW_TEST_REDIS_URL="$(REDIS_TEST_URL)" \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -s tests/reliability/test_login_timing.py
+
+# 20 SIGKILLs under the write flow, on both databases (the PostgreSQL one is emptied).
+soak-crash: $(VENV)/.installed-dev
+	$(SOAK_PG)
+	$(BIN)/python soak/crash.py --kills 20 --database sqlite
+	$(BIN)/python soak/crash.py --kills 20 --database postgresql --database-url "$(PG_TEST_URL)"
+
+# PostgreSQL restarted under load, Redis stopped (private instances of both).
+soak-faults: $(VENV)/.installed-dev
+	$(BIN)/python soak/faults.py
+
+# 200 locust users for 10 minutes on PostgreSQL with 2 server processes.
+soak-load: $(VENV)/.installed-soak
+	$(SOAK_PG)
+	$(BIN)/python soak/load.py
 
 clean:
 	rm -rf $(VENV) .test-results .mypy_cache .ruff_cache .pytest_cache $(JS_CLIENT)/node_modules

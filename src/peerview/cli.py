@@ -60,6 +60,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         # On SIGTERM: stop accepting, let in-flight requests finish for up to this many
         # seconds, then run the lifespan shutdown (sweeper stopped, engine disposed).
         timeout_graceful_shutdown=20,
+        # Keep idle connections longer than clients and proxies keep theirs (60 s is the
+        # common default): a server that closes first races a client sending on the same
+        # connection, and a POST lost that way is not retried by the client.
+        timeout_keep_alive=75,
         # The supervisor kills a worker that does not answer its ping within this many
         # seconds and starts another. A spawned worker answers only once its interpreter
         # has started and imported uvicorn: on a busy host that can take longer than

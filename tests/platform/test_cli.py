@@ -177,3 +177,24 @@ async def test_create_admin_stores_values_as_registration_would(
     finally:
         await engine.dispose()
     assert tuple(row) == ("Root", "root@example.com", "ADMIN")
+
+
+def test_serve_keeps_connections_and_workers_as_a_busy_host_needs(
+    cli_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    import uvicorn
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *_, **kwargs: seen.update(kwargs))
+    monkeypatch.setattr(signal, "signal", lambda *_: None)  # leave pytest's handlers alone
+    assert cli.main(["serve", "--no-migrate", "--port", "5999", "--workers", "2"]) == 0
+    assert seen["port"] == 5999
+    assert seen["workers"] == 2
+    # Idle connections outlive a client's or proxy's usual 60 s, so the server never closes
+    # one while a client starts a request on it.
+    assert seen["timeout_keep_alive"] == 75
+    # A worker starting on a busy host is not killed for missing the default 5 s check.
+    assert seen["timeout_worker_healthcheck"] == 30
+    assert seen["timeout_graceful_shutdown"] == 20
