@@ -416,14 +416,9 @@ async def test_concurrent_extensions_never_pass_sixty_minutes(factory: Factory) 
                 for _ in range(10)
             )
         )
-        counted = codes(responses)
-        assert set(counted) <= {
-            (200, None),
-            (409, "EXTENSION_LIMIT"),
-            (409, "INVALID_SESSION_STATE"),
-        }
-        granted = counted[(200, None)]
-        assert 1 <= granted <= 6
+        # Each is judged on the merits, whatever it raced: 60 minutes in all, 60 allowed.
+        assert codes(responses) == {(200, None): 6, (409, "EXTENSION_LIMIT"): 4}
+        granted = 6
         row = await session_row(factory.app, flow.id)
         assert row["extended_minutes"] == 10 * granted
         started = row["started_at"]

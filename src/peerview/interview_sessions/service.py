@@ -246,8 +246,11 @@ async def _apply(
     now: datetime,
     rules: TimeRules,
     values: dict[str, Any],
-) -> None:
-    """The one door for lifecycle actions: declared transition, conditional update, event."""
+) -> bool:
+    """The one door for lifecycle actions: declared transition, conditional update, event.
+
+    False when the row's version moved since it was read (another action committed first).
+    """
     transition = TRANSITIONS[action]
     if transition.source is not transition.target:
         values = {**values, "status": transition.target}
@@ -261,7 +264,7 @@ async def _apply(
         values=values,
     )
     if not changed:
-        raise InvalidSessionState("The session changed meanwhile; reload it and try again")
+        return False
     await events.publish(
         db,
         SessionChanged(
@@ -274,6 +277,7 @@ async def _apply(
             at=now,
         ),
     )
+    return True
 
 
 async def _act(
@@ -298,6 +302,13 @@ async def _act(
     return row, state
 
 
+# An action that lost the version check to a concurrent one is judged again on the row as it
+# now is (each statement of a READ COMMITTED transaction sees what has committed): concurrent
+# extensions all get their answer on the merits, not a 409 a retry would turn into a 200. Each
+# lost attempt means another action committed, so the loop always progresses.
+MAX_ATTEMPTS = 16
+
+
 async def _perform(
     *,
     db: AsyncConnection,
@@ -311,19 +322,24 @@ async def _perform(
 ) -> SessionRead:
     """Check, apply and re-read one lifecycle action; `changes` gives its column values
     (and may refuse with the action's own rule)."""
-    row, _ = await _act(
-        db=db, actor=actor, session_id=session_id, action=action, now=now, rules=rules
-    )
-    await _apply(
-        db=db,
-        events=events,
-        actor=actor,
-        row=row,
-        action=action,
-        now=now,
-        rules=rules,
-        values=changes(row),
-    )
+    for _ in range(MAX_ATTEMPTS):
+        row, _ = await _act(
+            db=db, actor=actor, session_id=session_id, action=action, now=now, rules=rules
+        )
+        applied = await _apply(
+            db=db,
+            events=events,
+            actor=actor,
+            row=row,
+            action=action,
+            now=now,
+            rules=rules,
+            values=changes(row),
+        )
+        if applied:
+            break
+    else:
+        raise InvalidSessionState("The session changed meanwhile; reload it and try again")
     updated = await repository.get(db, session_id)
     assert updated is not None
     return await read(db=db, actor=actor, row=updated, now=now, rules=rules)
