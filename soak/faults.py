@@ -51,7 +51,6 @@ from tests.reliability.faults_support import (
     Restart,
     heard_from_another_process,
     is_problem_503,
-    peerview_process,
     postgres_bindir,
     redis_server_binary,
     register,
@@ -61,6 +60,7 @@ from tests.reliability.faults_support import (
     timed,
     until_healthy,
 )
+from tests.support.servers import peerview_process
 
 WRONG_PASSWORD = "wrong password!"  # noqa: S105 (a password meant to fail)
 # Another process's emits must be heard again this soon after Redis is back.

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
-import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,39 +23,11 @@ from peerview.clock import FakeClock
 from tests.conftest import TEST_SECRET
 from tests.factories import Factory, TestUser
 from tests.realtime.support import peers
+from tests.support.servers import peerview_process
 
 OFFER = {"type": "offer", "sdp": "v=0 offer"}
 ANSWER = {"type": "answer", "sdp": "v=0 answer"}
 SETTLE = 0.1  # seconds for a stray duplicate to show up, were there one
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextmanager
-def server_process(env: dict[str, str], log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "peerview.cli", "serve", "--no-migrate", "--port", str(port)],
-            env=env,
-            cwd=log.parent,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield f"http://127.0.0.1:{port}", process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def output_of(log: Path) -> str:
@@ -99,8 +68,8 @@ async def two_servers(
     env.pop("SMTP_URL", None)
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     with (
-        server_process(env, first_log) as (first, first_process),
-        server_process(env, second_log) as (second, second_process),
+        peerview_process(env, first_log, migrate=False) as (first, first_process),
+        peerview_process(env, second_log, migrate=False) as (second, second_process),
     ):
         await until_healthy(first, first_process, first_log)
         await until_healthy(second, second_process, second_log)

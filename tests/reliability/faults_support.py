@@ -16,18 +16,19 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.support.servers import free_port
 
 # Every request of a fault test must be answered within this many seconds: longer is a hang.
 ANSWER_BOUND = 10.0
@@ -37,13 +38,6 @@ RECOVERY_BOUND = 10.0
 
 class Missing(Exception):
     """A binary the fault tests need is not installed."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def postgres_bindir() -> Path:
@@ -239,38 +233,6 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
         if name not in extra:
             env.pop(name, None)
     return env
-
-
-@contextmanager
-def peerview_process(
-    env: dict[str, str], log: Path, *, migrate: bool = True
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`peerview serve` on a free port; stopped (SIGTERM) on the way out.
-
-    Without `migrate` it serves at once, so it can start while its database is still being
-    made (health answers 503 until the database answers).
-    """
-    port = free_port()
-    command = [sys.executable, "-m", "peerview.cli", "serve", "--port", str(port)]
-    if not migrate:
-        command.append("--no-migrate")
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=log.parent,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield f"http://127.0.0.1:{port}", process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def text_of(path: Path) -> str:

@@ -41,7 +41,6 @@ from tests.reliability.faults_support import (
     Restart,
     heard_from_another_process,
     is_problem_503,
-    peerview_process,
     postgres_bindir,
     postgres_refusing,
     postgres_silent,
@@ -54,6 +53,7 @@ from tests.reliability.faults_support import (
     timed,
     until_healthy,
 )
+from tests.support.servers import peerview_process
 
 LOAD_CLIENTS = 8
 WRONG_PASSWORD = "wrong password!"
@@ -171,6 +171,40 @@ async def test_postgresql_restarted_under_load(stack: Stack, mode: str) -> None:
     assert "unhandled error" not in text_of(stack.log)
 
 
+@dataclass
+class Answers:
+    me: httpx.Response
+    me_took: float
+    health: httpx.Response
+
+
+async def answers_over(url: str, clock: FakeClock, **settings: Any) -> Answers:
+    """An authenticated request and a health check of an app whose database is at `url`."""
+    app_settings = Settings(
+        peerview_env="test",
+        database_url=url,
+        jwt_secret=TEST_SECRET,
+        sweeper_enabled=False,
+        redis_url=None,
+        _env_file=None,  # type: ignore[call-arg]
+        **settings,
+    )
+    async with extra_app(app_settings, clock) as app:
+        token, _ = tokens.issue(
+            secret=TEST_SECRET,
+            subject=str(uuid.uuid4()),
+            now=clock.now(),
+            lifetime=timedelta(hours=1),
+        )
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            started = time.monotonic()
+            me = await asyncio.wait_for(http.get("/api/auth/me", headers=bearer(token)), 10)
+            took = time.monotonic() - started
+            health = await asyncio.wait_for(http.get("/api/health"), 10)
+    return Answers(me=me, me_took=took, health=health)
+
+
 async def test_a_database_refusing_connections_while_starting_is_503(clock: FakeClock) -> None:
     """SQLSTATE 57P03 ("starting up", "shutting down") at connect is a 503, not a 500.
 
@@ -178,59 +212,21 @@ async def test_a_database_refusing_connections_while_starting_is_503(clock: Fake
     a listener answers as PostgreSQL does in it, for as long as the test needs.
     """
     async with postgres_refusing("57P03", "the database system is starting up") as url:
-        settings = Settings(
-            peerview_env="test",
-            database_url=url,
-            jwt_secret=TEST_SECRET,
-            sweeper_enabled=False,
-            redis_url=None,
-            _env_file=None,  # type: ignore[call-arg]
-        )
-        async with extra_app(settings, clock) as app:
-            token, _ = tokens.issue(
-                secret=TEST_SECRET,
-                subject=str(uuid.uuid4()),
-                now=clock.now(),
-                lifetime=timedelta(hours=1),
-            )
-            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-                me = await http.get("/api/auth/me", headers=bearer(token))
-                health = await http.get("/api/health")
-    body = assert_problem(me, 503, "SERVICE_UNAVAILABLE")
-    assert me.headers["retry-after"] == "1"
+        answers = await answers_over(url, clock)
+    body = assert_problem(answers.me, 503, "SERVICE_UNAVAILABLE")
+    assert answers.me.headers["retry-after"] == "1"
     assert "starting up" not in json.dumps(body)  # nothing of the database's words leaks
-    assert_problem(health, 503, "DATABASE_UNAVAILABLE")
+    assert_problem(answers.health, 503, "DATABASE_UNAVAILABLE")
 
 
 async def test_a_silent_database_is_a_503_within_the_connect_timeout(clock: FakeClock) -> None:
     """A server that accepts connections and never answers (frozen) holds no request long."""
     async with postgres_silent() as url:
-        settings = Settings(
-            peerview_env="test",
-            database_url=url,
-            database_connect_timeout_seconds=0.5,
-            jwt_secret=TEST_SECRET,
-            sweeper_enabled=False,
-            redis_url=None,
-            _env_file=None,  # type: ignore[call-arg]
-        )
-        async with extra_app(settings, clock) as app:
-            token, _ = tokens.issue(
-                secret=TEST_SECRET,
-                subject=str(uuid.uuid4()),
-                now=clock.now(),
-                lifetime=timedelta(hours=1),
-            )
-            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-                started = time.monotonic()
-                me = await asyncio.wait_for(http.get("/api/auth/me", headers=bearer(token)), 10)
-                took = time.monotonic() - started
-                health = await asyncio.wait_for(http.get("/api/health"), 10)
-    assert_problem(me, 503, "SERVICE_UNAVAILABLE")
-    assert 0.4 < took < 5, took  # the connect timeout, not asyncpg's default minute
-    assert_problem(health, 503, "DATABASE_UNAVAILABLE")
+        answers = await answers_over(url, clock, database_connect_timeout_seconds=0.5)
+    assert_problem(answers.me, 503, "SERVICE_UNAVAILABLE")
+    # The connect timeout, not asyncpg's default minute (the wait_for above would fail first).
+    assert 0.4 < answers.me_took < 5, answers.me_took
+    assert_problem(answers.health, 503, "DATABASE_UNAVAILABLE")
 
 
 # -- Redis -----------------------------------------------------------------------------------
