@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from peerview.auth.throttle import LoginThrottle
+from peerview.auth.throttle import LoginThrottle, MemoryFailureStore
 from peerview.clock import FakeClock
 from peerview.config import Settings
 from tests.factories import Factory
@@ -273,3 +273,51 @@ async def test_memory_counters_forget_accounts_nobody_tries_any_more() -> None:
     clock.advance(minutes=WINDOW_MINUTES + 1)
     await throttle.begin(email="later@example.com", address="10.2.0.1")
     assert throttle._memory.keys() == {"account:later@example.com", "address:10.2.0.1"}
+
+
+def throttle_over(store: MemoryFailureStore, clock: FakeClock) -> LoginThrottle:
+    """The SPEC's limits, counted in `store` as in a shared Redis."""
+    return LoginThrottle(
+        clock=clock,
+        window=timedelta(minutes=WINDOW_MINUTES),
+        max_per_account=10,
+        max_per_address=100,
+        store=store,
+    )
+
+
+class FlakyStore(MemoryFailureStore):
+    """A shared store that can stop answering, and come back empty (a Redis restart)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+
+    async def reserve(
+        self, key: str, member: str, *, now: float, window: float
+    ) -> tuple[int, float]:
+        if self.down:
+            raise ConnectionError("store down")
+        return await super().reserve(key, member, now=now, window=window)
+
+    async def restore(self, key: str, members: dict[str, float], *, window: float) -> None:
+        if self.down:
+            raise ConnectionError("store down")
+        await super().restore(key, members, window=window)
+
+
+async def test_failures_counted_while_the_store_was_down_are_written_back_when_it_returns() -> None:
+    clock = FakeClock()
+    shared = FlakyStore()
+    throttle = throttle_over(shared, clock)
+    shared.down = True
+    for _ in range(10):  # counted in this process's memory only
+        assert (await throttle.begin(email="a@example.com", address="10.4.0.1")).retry_after is None
+    shared.down = False  # back, and empty: it kept nothing
+    assert shared.keys() == set()
+    clock.advance(minutes=5)
+    refused = await throttle.begin(email="a@example.com", address="10.4.0.2")
+    assert refused.retry_after == 10 * 60  # the oldest of the ten leaves the window in 10 min
+    # The store now holds the ten, so every process sharing it refuses the account too.
+    other = throttle_over(shared, clock)
+    assert (await other.begin(email="a@example.com", address="10.4.0.3")).retry_after == 10 * 60

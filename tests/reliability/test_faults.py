@@ -318,6 +318,11 @@ async def test_redis_stopped_rest_realtime_and_throttling_carry_on(stack: Stack)
         async with httpx.AsyncClient(base_url=stack.url) as http:
             assert (await login(http, other)).status == 401
         assert await store.zcard(f"peerview:login-failures:account:{other}") == 1
+        # And what was counted while it was away is written back: the account throttled then
+        # is still throttled, in Redis, for every process.
+        assert await store.zcard(f"peerview:login-failures:account:{target}") == 10
+        async with httpx.AsyncClient(base_url=stack.url) as http:
+            assert (await login(http, target)).status == 429
 
         # Presence is written back to Redis (it restarted empty) at the next change.
         assert await timed_call(er, "leave", {"session_id": session["id"]}) == {"ok": True}

@@ -44,6 +44,10 @@ class FailureStore(Protocol):
 
     async def clear(self, key: str) -> None: ...
 
+    async def restore(self, key: str, members: dict[str, float], *, window: float) -> None:
+        """Count again `members` (member: time) that were counted elsewhere meanwhile."""
+        ...
+
 
 class MemoryFailureStore:
     """One process's counters; a sweep now and then drops keys nobody touches any more."""
@@ -88,6 +92,19 @@ class MemoryFailureStore:
     async def clear(self, key: str) -> None:
         self._events.pop(key, None)
 
+    async def restore(self, key: str, members: dict[str, float], *, window: float) -> None:
+        events = self._events.setdefault(key, OrderedDict())
+        events.update(members)
+        # Keep the time order _trim relies on.
+        self._events[key] = OrderedDict(sorted(events.items(), key=lambda item: item[1]))
+
+    def held(self, key: str, members: set[str]) -> dict[str, float]:
+        """Which of `members` are still counted for `key`, with their times."""
+        events = self._events.get(key)
+        if events is None:
+            return {}
+        return {member: events[member] for member in members if member in events}
+
     def keys(self) -> set[str]:
         """The keys with failures still held (for tests and diagnostics)."""
         return set(self._events)
@@ -123,12 +140,21 @@ class RedisFailureStore:
     async def clear(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
 
+    async def restore(self, key: str, members: dict[str, float], *, window: float) -> None:
+        name = self._prefix + key
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(name, members)
+            pipe.expire(name, math.ceil(window) + 1)
+            await pipe.execute()
+
 
 class WindowCounter:
     """Events per key over a sliding window, in a shared store and in this process's memory.
 
     Every event is counted in memory as well, so that if the shared store stops answering
-    the limits still hold, per process.
+    the limits still hold, per process; what was counted only in memory meanwhile is written
+    to the store once it answers again (a Redis that restarted empty forgets nothing this
+    process saw while it was away).
     """
 
     def __init__(
@@ -137,6 +163,8 @@ class WindowCounter:
         self.window = window
         self._memory = memory
         self._store: FailureStore = store or memory
+        # key -> members counted in memory only, while the store failed
+        self._unsynced: dict[str, set[str]] = {}
 
     @property
     def shared(self) -> bool:
@@ -147,12 +175,23 @@ class WindowCounter:
         if not self.shared:
             return local
         try:
+            if self._unsynced:
+                await self._write_back()
             return await self._store.reserve(key, member, now=now, window=self.window)
-        except Exception:
-            logger.warning("throttle store unavailable; counting in memory", exc_info=True)
+        except Exception as exc:
+            logger.warning("throttle store unavailable (%r); counting in memory", exc)
+            self._unsynced.setdefault(key, set()).add(member)
             return local
 
+    async def _write_back(self) -> None:
+        for key in list(self._unsynced):
+            held = self._memory.held(key, self._unsynced[key])
+            if held:
+                await self._store.restore(key, held, window=self.window)
+            del self._unsynced[key]
+
     async def release(self, key: str, member: str) -> None:
+        self._unsynced.get(key, set()).discard(member)
         await self._memory.release(key, member)
         if self.shared:
             try:
@@ -161,6 +200,7 @@ class WindowCounter:
                 logger.warning("throttle store unavailable", exc_info=True)
 
     async def clear(self, key: str) -> None:
+        self._unsynced.pop(key, None)
         await self._memory.clear(key)
         if self.shared:
             try:
