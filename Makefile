@@ -3,7 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
-REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+# The PostgreSQL pass's Redis database; the SQLite pass uses database 15 (tests/conftest.py).
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/13
+# Each pass's lines carry its name when both run at once (pipefail keeps pytest's status).
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 # The standard socket.io-client that tests/realtime/test_js_client.py drives.
 JS_CLIENT := tests/realtime/js
 
@@ -55,21 +59,27 @@ typecheck: $(VENV)/.installed-dev
 
 test-sqlite: $(VENV)/.installed-dev js-client
 	@mkdir -p .test-results
-	$(BIN)/python -m pytest -q -p no:cacheprovider --junitxml=.test-results/sqlite.xml
+	$(BIN)/python -m pytest -q -p no:cacheprovider --junitxml=.test-results/sqlite.xml \
+		| sed -u 's/^/[sqlite] /'
 
 # Runs when PostgreSQL answers; REQUIRE_POSTGRES=1 (set by .ci/run) makes its absence a failure.
 test-postgresql: $(VENV)/.installed-dev js-client
 	@mkdir -p .test-results
 	@if $(BIN)/python -m tests.support.probe "$(PG_TEST_URL)"; then \
 		PEERVIEW_TEST_DATABASE_URL="$(PG_TEST_URL)" PEERVIEW_TEST_REDIS_URL="$(REDIS_TEST_URL)" \
-		$(BIN)/python -m pytest -q -p no:cacheprovider --junitxml=.test-results/postgresql.xml; \
+		$(BIN)/python -m pytest -q -p no:cacheprovider --junitxml=.test-results/postgresql.xml \
+		| sed -u 's/^/[postgresql] /'; \
 	elif [ "$(REQUIRE_POSTGRES)" = "1" ]; then \
 		echo "PostgreSQL at $(PG_TEST_URL) is required but does not answer"; exit 1; \
 	else \
 		echo "PostgreSQL at $(PG_TEST_URL) does not answer: its run is skipped"; \
 	fi
 
-test: lint typecheck test-sqlite test-postgresql
+# The two passes are independent (their own databases and Redis databases) and run at once,
+# beside lint and the type check: on two cores that halves the wall time.
+test: $(VENV)/.installed-dev js-client
+	@echo "lint, type check, and the suite on SQLite and on PostgreSQL, at once"
+	@$(MAKE) --no-print-directory -j3 --output-sync=line lint typecheck test-sqlite test-postgresql
 
 # Peerview against an Express implementation of the same endpoints, plus the scale
 # benchmarks; method and figures in docs/performance.md. They print figures, they test nothing.
