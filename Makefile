@@ -79,7 +79,7 @@ test-postgresql: $(VENV)/.installed-dev js-client
 # beside lint and the type check: on two cores that halves the wall time.
 test: $(VENV)/.installed-dev js-client
 	@echo "lint, type check, and the suite on SQLite and on PostgreSQL, at once"
-	@$(MAKE) --no-print-directory -j3 --output-sync=line lint typecheck test-sqlite test-postgresql
+	@$(MAKE) --no-print-directory -j3 lint typecheck test-sqlite test-postgresql
 
 # Peerview against an Express implementation of the same endpoints, plus the scale
 # benchmarks; method and figures in docs/performance.md. They print figures, they test nothing.
