@@ -45,7 +45,9 @@ def _with_refs() -> Select[Any]:
     )
 
 
-def effective_status_is(status: RequestStatus, now: datetime | Any) -> ColumnElement[bool]:
+def effective_status_is(
+    status: RequestStatus, now: datetime | ColumnElement[datetime]
+) -> ColumnElement[bool]:
     """SQL for "is `status` at `now`", by the rule of lifecycle.request_status_at."""
     if status is RequestStatus.OPEN:
         return and_(requests.c.status == RequestStatus.OPEN, requests.c.expires_at > now)
