@@ -34,7 +34,6 @@ from common import (
     start_peerview,
     token_for,
 )
-from sqlalchemy import event
 
 from peerview.clock import FakeClock
 from peerview.config import Settings
@@ -123,7 +122,7 @@ async def _sweep(database: Database, when: datetime, subscribers: bool) -> tuple
     )
     clock = FakeClock(when)
     app = create_app(settings, clock)
-    engine = app.state.engine
+    peerview_database = app.state.database
     events = app.state.events if subscribers else EventBus()
     statements = 0
 
@@ -131,14 +130,16 @@ async def _sweep(database: Database, when: datetime, subscribers: bool) -> tuple
         nonlocal statements
         statements += 1
 
-    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    peerview_database.listeners.append(count)
     try:
         started = time.perf_counter()
-        result = await sweep_once(engine=engine, clock=clock, settings=settings, events=events)
+        result = await sweep_once(
+            database=peerview_database, clock=clock, settings=settings, events=events
+        )
         elapsed = time.perf_counter() - started
     finally:
         app.state.passwords.close()
-        await engine.dispose()
+        await peerview_database.close()
     return elapsed, statements, result
 
 

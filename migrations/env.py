@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from peerview.config import Settings
-from peerview.db import create_engine
 from peerview.models import Base
 
 target_metadata = Base.metadata
@@ -33,7 +33,15 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_online() -> None:
-    engine = create_engine(Settings(database_url=_url(), peerview_env="development"))
+    url = make_url(_url())
+    # SQLAlchemy's async engine, for Alembic only: the application runs on the raw drivers.
+    engine = create_async_engine(
+        url.set(
+            drivername="sqlite+aiosqlite"
+            if url.get_backend_name() == "sqlite"
+            else "postgresql+asyncpg"
+        )
+    )
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

@@ -126,7 +126,7 @@ async def app(settings: Settings, clock: FakeClock) -> AsyncIterator[FastAPI]:
     application.state.passwords.close()
     if application.state.redis is not None:
         await application.state.redis.aclose()
-    await application.state.engine.dispose()
+    await application.state.database.close()
 
 
 @pytest.fixture

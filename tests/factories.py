@@ -14,7 +14,6 @@ from fastapi import FastAPI
 
 from peerview.auth import tokens
 from peerview.clock import FakeClock
-from peerview.db import transaction
 from peerview.models.enums import Role
 from peerview.users import service as users_service
 
@@ -60,7 +59,7 @@ class Factory:
         n = next(_counter)
         name = name or f"{role.value.title()} {n}"
         email = email or f"user{n}-{role.value.lower()}@example.com"
-        async with transaction(self.app.state.engine) as db:
+        async with self.app.state.database.transaction() as db:
             row = await users_service.create(
                 db=db,
                 now=self.clock.now(),

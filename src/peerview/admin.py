@@ -8,7 +8,7 @@ from peerview.auth.passwords import PasswordService
 from peerview.auth.schemas import RegisterIn
 from peerview.clock import SystemClock
 from peerview.config import Settings
-from peerview.db import create_engine, transaction
+from peerview.db import create_database
 from peerview.models.enums import Role
 from peerview.users import service as users_service
 from peerview.users.errors import EmailTaken
@@ -25,10 +25,10 @@ async def create_admin(*, settings: Settings, email: str, name: str, password: s
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ValueError(problems) from exc
     passwords = PasswordService(settings)
-    engine = create_engine(settings)
+    database = create_database(settings)
     try:
         password_hash = await passwords.hash(valid.password)
-        async with transaction(engine) as db:
+        async with database.transaction() as db:
             row = await users_service.create(
                 db=db,
                 now=SystemClock().now(),
@@ -42,4 +42,4 @@ async def create_admin(*, settings: Settings, email: str, name: str, password: s
         raise ValueError(f"an account with the e-mail {email} already exists") from exc
     finally:
         passwords.close()
-        await engine.dispose()
+        await database.close()

@@ -58,7 +58,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_config=logging_config(settings.log_level),
         access_log=False,
         # On SIGTERM: stop accepting, let in-flight requests finish for up to this many
-        # seconds, then run the lifespan shutdown (sweeper stopped, engine disposed).
+        # seconds, then run the lifespan shutdown (sweeper stopped, database disposed).
         timeout_graceful_shutdown=20,
         # Keep idle connections longer than clients and proxies keep theirs (60 s is the
         # common default): a server that closes first races a client sending on the same

@@ -22,9 +22,6 @@ class Settings(BaseSettings):
     port: int = Field(default=5000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
     database_url: str = "sqlite+aiosqlite:///./peerview.db"
-    # "inline" runs SQLite statements on the event loop (see peerview.sqlite_inline);
-    # "aiosqlite" hands each to a worker thread.
-    sqlite_driver: Literal["inline", "aiosqlite"] = "inline"
     database_pool_size: int = Field(default=20, ge=1)
     database_max_overflow: int = Field(default=20, ge=0)
     # PostgreSQL: how long opening a connection may take before the request gets a 503. A

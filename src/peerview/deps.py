@@ -7,13 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from peerview.actor import Actor
 from peerview.auth import tokens
 from peerview.clock import Clock
 from peerview.config import Settings
-from peerview.db import transaction
+from peerview.db import Connection
 from peerview.errors import Forbidden, InvalidToken, NotAuthenticated, TooManyRequests
 from peerview.events import EventBus
 from peerview.models.enums import Role
@@ -21,10 +20,10 @@ from peerview.observability import note_user
 from peerview.users import service as users_service
 
 
-async def get_db(request: Request) -> AsyncIterator[AsyncConnection]:
+async def get_db(request: Request) -> AsyncIterator[Connection]:
     """The request's one transaction, committed before the response is sent."""
     write = request.method not in ("GET", "HEAD", "OPTIONS")
-    async with transaction(request.app.state.engine, write=write) as db:
+    async with request.app.state.database.transaction(write=write) as db:
         yield db
 
 
@@ -43,7 +42,7 @@ async def get_app_settings(request: Request) -> Settings:
     return settings
 
 
-DB = Annotated[AsyncConnection, Depends(get_db, scope="function")]
+DB = Annotated[Connection, Depends(get_db, scope="function")]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 EventsDep = Annotated[EventBus, Depends(get_events)]

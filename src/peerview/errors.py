@@ -9,19 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from peerview.db import Unavailable, UnstorableText
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
-# PostgreSQL's SQLSTATE for a character the database encoding cannot hold.
-UNSTORABLE_TEXT = "22021"
-# SQLSTATEs of a database that is not serving: its shutdown cut the connection (57P01,
-# 57P02), or it refuses new ones while it starts up, shuts down or recovers (57P03).
-# Class 08 is every connection exception.
-UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03"})
-UNAVAILABLE_CLASS = "08"
 
 
 class ProblemDetails(BaseModel):
@@ -260,24 +254,15 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, code, title, detail, headers=headers)
 
 
+async def _unstorable_text(_: Request, exc: Exception) -> JSONResponse:
+    # A path, query or form value PostgreSQL cannot store (U+0000): invalid input, not a
+    # broken server. Bodies never get this far (InputModel refuses it, naming the field).
+    message = "Text must not contain the NUL character (U+0000)"
+    return _invalid_input("request", "request", message, "string_nul")
+
+
 async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == UNSTORABLE_TEXT:
-        # A path, query or form value PostgreSQL cannot store (U+0000): invalid input, not a
-        # broken server. Bodies never get this far (InputModel refuses it, naming the field).
-        message = "Text must not contain the NUL character (U+0000)"
-        return _invalid_input("request", "request", message, "string_nul")
-    sqlstate = getattr(exc.orig, "sqlstate", None) if isinstance(exc, DBAPIError) else None
-    lost_connection = (
-        isinstance(exc, OSError | OperationalError)
-        or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
-        or (
-            isinstance(sqlstate, str)
-            and (sqlstate in UNAVAILABLE_STATES or sqlstate.startswith(UNAVAILABLE_CLASS))
-        )
-    )
-    if not lost_connection:
-        return await _unexpected(_, exc)
-    logger.warning("database unavailable: %s", type(exc).__name__)
+    logger.warning("database unavailable: %s", exc)
     return problem(
         503,
         "SERVICE_UNAVAILABLE",
@@ -301,6 +286,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(OSError, _database_unavailable)
-    app.add_exception_handler(DBAPIError, _database_unavailable)
+    app.add_exception_handler(Unavailable, _database_unavailable)
+    app.add_exception_handler(UnstorableText, _unstorable_text)
     app.add_exception_handler(Exception, _unexpected)

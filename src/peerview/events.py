@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from peerview.db import after_commit
+from peerview.db import Connection
 
 SessionEventName = Literal["started", "extended", "ended", "cancelled"]
 
@@ -60,7 +58,7 @@ class FeedbackSubmitted:
 
 
 Event = SessionChanged | RequestAccepted | RequestExpired | FeedbackSubmitted
-InTransaction = Callable[[AsyncConnection, Any], Awaitable[None]]
+InTransaction = Callable[[Connection, Any], Awaitable[None]]
 AfterCommit = Callable[[Any], Awaitable[None]]
 
 
@@ -80,11 +78,11 @@ class EventBus:
         if after_commit is not None:
             self._after_commit.append(after_commit)
 
-    async def publish(self, db: AsyncConnection, event: Event) -> None:
+    async def publish(self, db: Connection, event: Event) -> None:
         for handler in self._in_transaction:
             await handler(db, event)
         for late in self._after_commit:
-            after_commit(db, _bind(late, event))
+            db.after_commit(_bind(late, event))
 
 
 def _bind(handler: AfterCommit, event: Event) -> Callable[[], Awaitable[None]]:

@@ -7,7 +7,6 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from peerview.db import ping
 from peerview.deps import ClockDep
 from peerview.errors import ProblemDetails, problem
 from peerview.schemas import OutputModel
@@ -29,7 +28,7 @@ class HealthRead(OutputModel):
 )
 async def health(request: Request, clock: ClockDep) -> HealthRead | JSONResponse:
     now = clock.now()
-    if not await ping(request.app.state.engine):
+    if not await request.app.state.database.ping():
         return problem(
             503,
             "DATABASE_UNAVAILABLE",

@@ -24,7 +24,7 @@ from peerview.auth.throttle import (
 )
 from peerview.clock import Clock, SystemClock
 from peerview.config import Settings, get_settings
-from peerview.db import create_engine
+from peerview.db import create_database
 from peerview.deps import WRITE_METHODS, WriteRateLimited
 from peerview.errors import document_problems, install_error_handlers
 from peerview.events import EventBus
@@ -70,7 +70,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if settings.sweeper_enabled:
         sweeper = asyncio.create_task(
             run_forever(
-                engine=app.state.engine,
+                database=app.state.database,
                 clock=app.state.clock,
                 settings=settings,
                 events=app.state.events,
@@ -89,7 +89,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.passwords.close()
     if app.state.redis is not None:
         await app.state.redis.aclose()
-    await app.state.engine.dispose()
+    await app.state.database.close()
 
 
 def _document_write_limit(app: FastAPI) -> None:
@@ -140,7 +140,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.state.settings = settings
     app.state.clock = clock
-    app.state.engine = create_engine(settings)
+    app.state.database = create_database(settings)
     app.state.events = EventBus()
     app.state.passwords = PasswordService(settings)
     app.state.redis = None

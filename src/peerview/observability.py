@@ -19,7 +19,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peerview.clock import Clock
 from peerview.config import Settings
-from peerview.db import transaction
 from peerview.errors import InvalidToken, NotAuthenticated, NotFound, problem_schema
 from peerview.metrics import (
     HTTP_LATENCY,
@@ -209,7 +208,7 @@ async def _collect_sessions_by_state(request: Request, now: datetime, settings: 
     from peerview.interview_sessions import service as sessions_service
 
     try:
-        async with transaction(request.app.state.engine, write=False) as db:
+        async with request.app.state.database.transaction(write=False) as db:
             counts = await analytics_service.sessions_by_state(
                 db=db, now=now, rules=sessions_service.time_rules(settings)
             )

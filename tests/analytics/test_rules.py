@@ -8,11 +8,10 @@ from decimal import Decimal
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import literal, select
+from sqlalchemy import literal, select, text
 
 from peerview.analytics import repository
 from peerview.analytics.service import rounded
-from peerview.db import transaction
 from peerview.models.base import UTCDateTime
 from peerview.models.enums import Role
 from tests.analytics.support import Driver, at
@@ -148,10 +147,10 @@ def test_averages_are_rounded_half_up_to_two_decimals() -> None:
 async def test_week_start_is_the_iso_monday_in_utc(
     app: FastAPI, moment: datetime, monday: date
 ) -> None:
-    async with transaction(app.state.engine, write=False) as db:
-        if db.dialect.name == "postgresql":
+    async with app.state.database.transaction() as db:
+        if db.dialect == "postgresql":
             # The week must not depend on the connection's time zone.
-            await db.exec_driver_sql("SET TIME ZONE 'Pacific/Kiritimati'")
+            await db.execute(text("SET LOCAL TIME ZONE 'Pacific/Kiritimati'"))
         value = literal(moment, UTCDateTime())
         result = await db.execute(select(repository.week_start(db, value)))
         assert result.scalar_one() == monday
@@ -160,7 +159,7 @@ async def test_week_start_is_the_iso_monday_in_utc(
 async def test_minutes_between_is_exact_to_the_second(app: FastAPI) -> None:
     earlier = at(7, 9)
     later = earlier + timedelta(hours=25, minutes=1, seconds=30)
-    async with transaction(app.state.engine, write=False) as db:
+    async with app.state.database.transaction(write=False) as db:
         query = select(
             repository.minutes_between(
                 db, literal(later, UTCDateTime()), literal(earlier, UTCDateTime())

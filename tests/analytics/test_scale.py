@@ -8,9 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
-from peerview.db import transaction
 from peerview.models import Feedback, InterviewRequest, InterviewSession
 from peerview.models.base import new_id, table_of
 from tests.analytics.support import at
@@ -113,7 +112,7 @@ async def _bulk_insert(
     app: FastAPI, count: int, offset: int, interviewer: TestUser, interviewee: TestUser
 ) -> None:
     requests, sessions, feedback = _rows(count, offset, interviewer, interviewee)
-    async with transaction(app.state.engine) as db:
+    async with app.state.database.transaction() as db:
         for table, rows in (
             (table_of(InterviewRequest), requests),
             (table_of(InterviewSession), sessions),
@@ -127,15 +126,15 @@ async def _bulk_insert(
 def counting_statements(app: FastAPI) -> Iterator[list[str]]:
     statements: list[str] = []
 
-    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def count(statement: str, _in_transaction: bool) -> None:
         statements.append(statement)
 
-    engine = app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
+    listeners = app.state.database.listeners
+    listeners.append(count)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        listeners.remove(count)
 
 
 async def _statements_per_call(factory: Factory, calls: list[tuple[str, TestUser]]) -> list[int]:

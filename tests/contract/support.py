@@ -33,7 +33,7 @@ from starlette.types import Receive, Scope, Send
 from peerview.auth import tokens
 from peerview.clock import FakeClock
 from peerview.config import Settings
-from peerview.db import create_engine, transaction
+from peerview.db import create_database
 from peerview.main import create_app
 from peerview.models import Base
 from peerview.models.enums import Role
@@ -245,17 +245,17 @@ class FuzzedApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await self.app.state.engine.dispose()
+                await self.app.state.database.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
 
 async def _create_users(app_settings: Settings, clock: FakeClock) -> dict[Role, str]:
-    engine = create_engine(app_settings)
+    database = create_database(app_settings)
     ids: dict[Role, str] = {}
     try:
         for role in ROLES:
-            async with transaction(engine) as db:
+            async with database.transaction() as db:
                 row = await users_service.create(
                     db=db,
                     now=clock.now(),
@@ -266,7 +266,7 @@ async def _create_users(app_settings: Settings, clock: FakeClock) -> dict[Role, 
                 )
             ids[role] = row["id"]
     finally:
-        await engine.dispose()
+        await database.close()
     return ids
 
 

@@ -7,7 +7,6 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from peerview.db import transaction
 from peerview.models import Feedback
 from peerview.models.base import table_of
 from tests.factories import Factory, TestUser
@@ -72,7 +71,7 @@ def sealed(feedback: dict[str, Any]) -> dict[str, Any]:
 
 
 async def stored_count(factory: Factory, session_id: str) -> int:
-    async with transaction(factory.app.state.engine, write=False) as db:
+    async with factory.app.state.database.transaction(write=False) as db:
         result = await db.execute(
             select(func.count()).where(feedback_table.c.session_id == session_id)
         )

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from peerview.config import Settings
-from peerview.db import transaction
 from peerview.events import FeedbackSubmitted
 from peerview.models import InterviewSession
 from peerview.models.base import table_of
@@ -187,7 +186,7 @@ async def test_timed_out_session_accepts_feedback_without_the_sweeper(factory: F
     assert response.status_code == 201, response.text
     # The stored row still says LIVE: the read-time rule, not the sweeper, decided.
     sessions = table_of(InterviewSession)
-    async with transaction(factory.app.state.engine, write=False) as db:
+    async with factory.app.state.database.transaction(write=False) as db:
         result = await db.execute(select(sessions.c.status).where(sessions.c.id == flow.id))
         assert result.scalar_one() == "LIVE"
 
@@ -200,7 +199,7 @@ async def test_second_feedback_by_the_same_author_is_409_feedback_exists(
     response = await give(factory.client, flow.interviewee, flow.id, comments="Changed my mind.")
     assert_problem(response, 409, "FEEDBACK_EXISTS")
     assert await stored_count(factory, flow.id) == 1
-    async with transaction(factory.app.state.engine, write=False) as db:
+    async with factory.app.state.database.transaction(write=False) as db:
         result = await db.execute(select(feedback_table.c.id, feedback_table.c.comments))
         assert [tuple(r) for r in result] == [(first["id"], first["comments"])]
 

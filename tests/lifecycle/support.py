@@ -12,7 +12,6 @@ from fastapi import FastAPI
 from sqlalchemy import RowMapping, insert, select
 
 from peerview.clock import FakeClock
-from peerview.db import transaction
 from peerview.events import Event, SessionChanged
 from peerview.interview_sessions import service as sessions_service
 from peerview.interview_sessions.lifecycle import TimeRules, session_at
@@ -31,21 +30,21 @@ def rules_of(app: FastAPI) -> TimeRules:
 
 
 async def request_row(app: FastAPI, request_id: str) -> RowMapping:
-    async with transaction(app.state.engine, write=False) as db:
+    async with app.state.database.transaction(write=False) as db:
         result = await db.execute(select(requests_table).where(requests_table.c.id == request_id))
         row = result.mappings().one()
     return row
 
 
 async def session_row(app: FastAPI, session_id: str) -> RowMapping:
-    async with transaction(app.state.engine, write=False) as db:
+    async with app.state.database.transaction(write=False) as db:
         result = await db.execute(select(sessions_table).where(sessions_table.c.id == session_id))
         row = result.mappings().one()
     return row
 
 
 async def session_count(app: FastAPI, request_id: str) -> int:
-    async with transaction(app.state.engine, write=False) as db:
+    async with app.state.database.transaction(write=False) as db:
         result = await db.execute(
             select(sessions_table.c.id).where(sessions_table.c.request_id == request_id)
         )
@@ -89,7 +88,7 @@ async def sweep(app: FastAPI, clock: FakeClock, **settings_changes: Any) -> Swee
     if settings_changes:
         settings = settings.model_copy(update=settings_changes)
     return await sweep_once(
-        engine=app.state.engine, clock=clock, settings=settings, events=app.state.events
+        database=app.state.database, clock=clock, settings=settings, events=app.state.events
     )
 
 
@@ -137,7 +136,7 @@ async def insert_requests(
         }
         for request_id in ids
     ]
-    async with transaction(app.state.engine) as db:
+    async with app.state.database.transaction() as db:
         await db.execute(insert(requests_table), rows)
     return ids
 
@@ -185,6 +184,6 @@ async def insert_live_sessions(
         }
         for session_id, request_id in zip(session_ids, request_ids, strict=True)
     ]
-    async with transaction(app.state.engine) as db:
+    async with app.state.database.transaction() as db:
         await db.execute(insert(sessions_table), rows)
     return session_ids

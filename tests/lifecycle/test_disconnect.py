@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from peerview.events import Event, SessionChanged
 from tests.factories import Factory
@@ -226,21 +225,21 @@ async def abandon_during_update(factory: Factory, action: str) -> None:
     loop = asyncio.get_running_loop()
     in_flight: list[asyncio.Task[httpx.Response]] = []
 
-    def cancel_on_update(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    def cancel_on_update(statement: str, _in_transaction: bool) -> None:
         # Cancel as the session's UPDATE goes to the database: the cancellation lands at
         # the first await from there on (the statement itself, with a network driver).
         if statement.lstrip().upper().startswith("UPDATE INTERVIEW_SESSIONS"):
             for task in in_flight:
                 loop.call_soon(task.cancel)
 
-    engine = factory.app.state.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", cancel_on_update)
+    listeners = factory.app.state.database.listeners
+    listeners.append(cancel_on_update)
     try:
         task = asyncio.create_task(post(factory, flow, action))
         in_flight.append(task)
         await asyncio.wait([task], timeout=5)
     finally:
-        event.remove(engine, "before_cursor_execute", cancel_on_update)
+        listeners.remove(cancel_on_update)
     row = await session_row(factory.app, flow.id)
     if not task.cancelled():
         response = task.result()

@@ -92,7 +92,7 @@ async def close_env(env: Env) -> None:
     app = env.factory.app
     await env.factory.client.aclose()
     app.state.passwords.close()
-    await app.state.engine.dispose()
+    await app.state.database.close()
 
 
 def expected_answer(

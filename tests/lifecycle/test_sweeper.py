@@ -154,7 +154,7 @@ async def test_an_error_in_a_sweep_does_not_stop_run_forever(
     settings = factory.app.state.settings.model_copy(update={"cron_interval_minutes": 0.0005})
     task = asyncio.create_task(
         run_forever(
-            engine=factory.app.state.engine,
+            database=factory.app.state.database,
             clock=factory.clock,
             settings=settings,
             events=factory.app.state.events,

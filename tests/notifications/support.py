@@ -8,7 +8,6 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from peerview.db import transaction
 from peerview.interview_sessions.sweeper import SweepResult, sweep_once
 from peerview.models import Notification
 from peerview.models.base import table_of
@@ -24,7 +23,7 @@ async def stored(app: FastAPI, **where: Any) -> list[dict[str, Any]]:
     )
     for column, value in where.items():
         query = query.where(notifications_table.c[column] == value)
-    async with transaction(app.state.engine, write=False) as db:
+    async with app.state.database.transaction(write=False) as db:
         rows = (await db.execute(query)).mappings().all()
     return [dict(r) for r in rows]
 
@@ -44,7 +43,7 @@ async def mine(client: httpx.AsyncClient, user: TestUser, **params: Any) -> Any:
 
 async def sweep(app: FastAPI) -> SweepResult:
     return await sweep_once(
-        engine=app.state.engine,
+        database=app.state.database,
         clock=app.state.clock,
         settings=app.state.settings,
         events=app.state.events,

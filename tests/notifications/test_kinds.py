@@ -7,7 +7,6 @@ from datetime import timedelta
 import httpx
 from fastapi import FastAPI
 
-from peerview.db import transaction
 from peerview.events import FeedbackSubmitted
 from tests.factories import Factory
 from tests.feedback.support import given
@@ -138,7 +137,7 @@ async def test_feedback_event_published_twice_creates_one_notification(
         at=factory.clock.now(),
     )
     for _ in range(2):
-        async with transaction(app.state.engine) as db:
+        async with app.state.database.transaction() as db:
             await app.state.events.publish(db, event)
     received = await stored(app, kind="FEEDBACK_RECEIVED")
     assert [r["user_id"] for r in received] == [flow.interviewer.id]

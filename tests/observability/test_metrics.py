@@ -14,7 +14,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from peerview.clock import FakeClock
 from peerview.config import Settings
-from peerview.db import transaction
 from peerview.interview_requests import repository as requests_repository
 from peerview.interview_sessions.sweeper import SweepResult
 from peerview.observability import record_sweep, record_sweep_error
@@ -124,7 +123,7 @@ async def test_the_running_sweeper_reports_its_runs(
                 break
             await asyncio.sleep(0.01)
     assert _sweeper_runs() > runs
-    async with transaction(factory.app.state.engine, write=False) as db:
+    async with factory.app.state.database.transaction(write=False) as db:
         row = await requests_repository.get(db, request["id"])
     assert row is not None
     assert row["status"] == "EXPIRED"

@@ -24,7 +24,7 @@ async def extra_app(settings: Settings, clock: FakeClock) -> AsyncIterator[FastA
         application.state.passwords.close()
         if application.state.redis is not None:
             await application.state.redis.aclose()
-        await application.state.engine.dispose()
+        await application.state.database.close()
 
 
 @asynccontextmanager

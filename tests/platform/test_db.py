@@ -8,8 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.types import Message, Receive, Scope, Send
 
@@ -21,7 +20,7 @@ from tests.factories import Factory
 
 @pytest.fixture
 def on_sqlite(app: FastAPI) -> None:
-    if app.state.engine.dialect.name != "sqlite":
+    if app.state.database.dialect != "sqlite":
         pytest.skip("SQLite connection settings")
 
 
@@ -30,20 +29,18 @@ def statements(app: FastAPI) -> Iterator[list[tuple[str, bool]]]:
     """Every statement the app runs, with whether SQLite was inside a transaction."""
     seen: list[tuple[str, bool]] = []
 
-    def record(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
-        driver = conn.connection.driver_connection
-        in_transaction = bool(driver.in_transaction)
+    def record(statement: str, in_transaction: bool) -> None:
         seen.append((" ".join(statement.split()), in_transaction))
 
-    target = app.state.engine.sync_engine
-    event.listen(target, "after_cursor_execute", record)
+    listeners = app.state.database.listeners
+    listeners.append(record)
     yield seen
-    event.remove(target, "after_cursor_execute", record)
+    listeners.remove(record)
 
 
 async def pragma(app: FastAPI, name: str) -> Any:
-    async with app.state.engine.connect() as conn:
-        return (await conn.exec_driver_sql(f"PRAGMA {name}")).scalar_one()
+    async with app.state.database.acquire() as conn:
+        return conn.raw.execute(f"PRAGMA {name}").fetchone()[0]
 
 
 @pytest.mark.usefixtures("on_sqlite")
@@ -107,7 +104,7 @@ async def test_write_is_committed_before_the_response_starts(
 ) -> None:
     """Seen from another connection at the moment the first response byte leaves."""
     user = await factory.user()
-    observer = create_async_engine(database_url)
+    observer = create_async_engine(database_url)  # a connection of its own
     seen_at_response: list[str] = []
 
     async def watching(scope: Scope, receive: Receive, send: Send) -> None:

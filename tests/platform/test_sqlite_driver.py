@@ -1,17 +1,15 @@
-"""The inline SQLite driver: writers in one process queue without blocking the event loop."""
+"""SQLite on the event loop: writers in one process queue without blocking the loop."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
-import httpx
 import pytest
 from sqlalchemy import text
 
 from peerview.config import Settings
-from peerview.db import create_engine, transaction
-from peerview.main import create_app
+from peerview.db import create_database
 from tests.conftest import POSTGRES_URL
 
 pytestmark = pytest.mark.skipif(POSTGRES_URL is not None, reason="SQLite driver tests")
@@ -20,12 +18,12 @@ pytestmark = pytest.mark.skipif(POSTGRES_URL is not None, reason="SQLite driver 
 async def test_overlapping_write_transactions_queue_instead_of_deadlocking(
     settings: Settings,
 ) -> None:
-    engine = create_engine(settings)
+    database = create_database(settings)
     order: list[str] = []
     first_has_lock = asyncio.Event()
 
     async def first() -> None:
-        async with transaction(engine) as db:
+        async with database.transaction() as db:
             await db.execute(text("UPDATE users SET name = name"))
             order.append("first began")
             first_has_lock.set()
@@ -35,7 +33,7 @@ async def test_overlapping_write_transactions_queue_instead_of_deadlocking(
 
     async def second() -> None:
         await first_has_lock.wait()
-        async with transaction(engine) as db:
+        async with database.transaction() as db:
             await db.execute(text("UPDATE users SET name = name"))
             order.append("second began")
 
@@ -50,45 +48,19 @@ async def test_overlapping_write_transactions_queue_instead_of_deadlocking(
     try:
         _, _, ticks = await asyncio.wait_for(asyncio.gather(first(), second(), ticker()), 5)
     finally:
-        await engine.dispose()
+        await database.close()
     assert order == ["first began", "first commits", "second began"]
     # The loop kept turning while the second writer waited for the first.
     assert ticks >= 3
 
 
 async def test_reads_run_while_a_write_transaction_is_open(settings: Settings) -> None:
-    engine = create_engine(settings)
+    database = create_database(settings)
     try:
-        async with transaction(engine) as writer:
+        async with database.transaction() as writer:
             await writer.execute(text("UPDATE users SET name = name"))
-            async with transaction(engine, write=False) as reader:
+            async with database.transaction(write=False) as reader:
                 count = (await reader.execute(text("SELECT count(*) FROM users"))).scalar_one()
         assert count == 0
     finally:
-        await engine.dispose()
-
-
-async def test_the_aiosqlite_driver_remains_available(settings: Settings) -> None:
-    threaded = settings.model_copy(update={"sqlite_driver": "aiosqlite"})
-    app = create_app(threaded)
-    try:
-        assert app.state.engine.dialect.driver == "aiosqlite"
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-            response = await client.post(
-                "/api/auth/register",
-                json={
-                    "name": "Thread",
-                    "email": "thread@example.com",
-                    "password": "long enough",
-                    "role": "INTERVIEWEE",
-                },
-            )
-        assert response.status_code == 201, response.text
-    finally:
-        app.state.passwords.close()
-        await app.state.engine.dispose()
-
-
-def test_the_inline_driver_is_the_default(settings: Settings) -> None:
-    assert create_engine(settings).dialect.driver == "peerview"
+        await database.close()

@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from peerview.clock import FakeClock
-from peerview.db import transaction
 from peerview.models import Question
 from peerview.models.base import table_of
 from tests.factories import Factory
@@ -21,7 +20,7 @@ questions = table_of(Question)
 
 
 async def _stored(app: FastAPI, question_id: str) -> Any:
-    async with transaction(app.state.engine, write=False) as db:
+    async with app.state.database.transaction(write=False) as db:
         result = await db.execute(select(questions).where(questions.c.id == question_id))
         return result.mappings().first()
 

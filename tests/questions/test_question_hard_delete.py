@@ -10,7 +10,6 @@ from fastapi import FastAPI
 from sqlalchemy import insert, select
 
 from peerview.clock import FakeClock
-from peerview.db import transaction
 from peerview.models import InterviewRequest, InterviewSession, Question, SessionQuestion
 from peerview.models.base import new_id, table_of
 from peerview.questions import repository
@@ -29,7 +28,7 @@ async def _use_in_session(
     scheduled_at = now + timedelta(days=1)
     request_id, session_id = new_id(), new_id()
     kind = {"category": "arrays", "difficulty": "EASY", "type": "CODING"}
-    async with transaction(app.state.engine) as db:
+    async with app.state.database.transaction() as db:
         await db.execute(
             insert(table_of(InterviewRequest)).values(
                 id=request_id,
@@ -79,7 +78,7 @@ async def _use_in_session(
 
 async def _exists(app: FastAPI, question_id: str) -> bool:
     questions = table_of(Question)
-    async with transaction(app.state.engine, write=False) as db:
+    async with app.state.database.transaction(write=False) as db:
         result = await db.execute(select(questions.c.id).where(questions.c.id == question_id))
         return result.first() is not None
 

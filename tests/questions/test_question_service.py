@@ -6,7 +6,6 @@ import httpx
 from fastapi import FastAPI
 
 from peerview.clock import FakeClock
-from peerview.db import transaction
 from peerview.questions import service
 from tests.factories import TestUser as AppUser
 from tests.questions.conftest import MakeQuestion
@@ -14,7 +13,7 @@ from tests.questions.conftest import MakeQuestion
 
 async def test_get_active_returns_the_full_question(app: FastAPI, question: MakeQuestion) -> None:
     created = await question()
-    async with transaction(app.state.engine, write=False) as db:
+    async with app.state.database.transaction(write=False) as db:
         row = await service.get_active(db, created["id"])
     assert row is not None
     assert row["hints"] == created["hints"]
@@ -26,7 +25,7 @@ async def test_get_active_ignores_deleted_and_unknown_questions(
 ) -> None:
     created = await question()
     await client.delete(f"/api/questions/{created['id']}", headers=admin.headers)
-    async with transaction(app.state.engine, write=False) as db:
+    async with app.state.database.transaction(write=False) as db:
         assert await service.get_active(db, created["id"]) is None
         assert await service.get_active(db, "nope") is None
 
@@ -53,7 +52,7 @@ async def test_list_candidates_matches_kind_excludes_ids_oldest_first(
     await question(title="Other type", **{**match, "type": "CONCEPTUAL"})
     await client.delete(f"/api/questions/{deleted['id']}", headers=admin.headers)
 
-    async with transaction(app.state.engine, write=False) as db:
+    async with app.state.database.transaction(write=False) as db:
         rows = await service.list_candidates(
             db,
             category="graphs",

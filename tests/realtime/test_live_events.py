@@ -80,7 +80,7 @@ async def test_sweeper_auto_timeout_pushes_one_session_event_to_both(
     async with peers(live_url, flow.interviewer.token, flow.interviewee.token) as both:
         factory.clock.advance(hours=3)
         result = await sweep_once(
-            engine=app.state.engine,
+            database=app.state.database,
             clock=factory.clock,
             settings=app.state.settings,
             events=app.state.events,
@@ -99,7 +99,7 @@ async def test_sweeper_no_show_pushes_one_cancelled_event_to_both(
         factory.clock.set(flow.scheduled_at)
         factory.clock.advance(hours=1)
         await sweep_once(
-            engine=app.state.engine,
+            database=app.state.database,
             clock=factory.clock,
             settings=app.state.settings,
             events=app.state.events,

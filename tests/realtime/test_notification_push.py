@@ -56,7 +56,7 @@ async def test_sweeper_notifications_are_pushed_once_with_three_concurrent_sweep
 
         async def sweep() -> None:
             await sweep_once(
-                engine=app.state.engine,
+                database=app.state.database,
                 clock=factory.clock,
                 settings=app.state.settings,
                 events=app.state.events,

@@ -128,10 +128,15 @@ def assert_restart(restart: Restart, in_flight: int) -> None:
     assert restart.other_errors == [], [(o.path, o.status, o.body) for o in restart.other_errors]
     for outcome in restart.unavailable:
         assert "Traceback" not in json.dumps(outcome.body)
-    # The requests held inside PostgreSQL when it stopped were answered 503, at once.
+    # The requests held inside PostgreSQL when it stopped were answered at once: 503 when the
+    # stop cut them. A fast stop ends the lock's holder and the waiters in no fixed order, so
+    # there a waiter may get the lock and finish (200) before its own end; an immediate stop
+    # cuts every one of them.
     cut = [o for o in restart.outcomes if o.sent < restart.stopped_at < o.answered]
-    assert len(cut) >= in_flight
-    assert all(is_problem_503(o) for o in cut), [(o.status, o.body) for o in cut]
+    failed = [o for o in cut if not (o.status is not None and 200 <= o.status < 300)]
+    if restart.mode == "immediate":
+        assert len(failed) >= in_flight, [(o.status, o.body) for o in cut]
+    assert all(is_problem_503(o) for o in failed), [(o.status, o.body) for o in failed]
     # While it was down, health said so.
     assert restart.health_while_down
     for health in restart.health_while_down:

@@ -1031,7 +1031,7 @@ async def world(
             yield await build_world(app, factory)
     finally:
         app.state.passwords.close()
-        await app.state.engine.dispose()
+        await app.state.database.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from peerview.db import transaction
 from peerview.models import Question, SessionQuestion
 from peerview.models.base import new_id, table_of
 from tests.factories import Factory, TestUser
@@ -41,7 +40,7 @@ async def bank_question(factory: Factory, **fields: Any) -> dict[str, Any]:
         "deleted_at": None,
         **fields,
     }
-    async with transaction(factory.app.state.engine) as db:
+    async with factory.app.state.database.transaction() as db:
         await db.execute(questions_table.insert().values(**values))
     return values
 
@@ -85,7 +84,7 @@ async def session_questions(
 
 
 async def stored_rows(factory: Factory, session_id: str) -> list[dict[str, Any]]:
-    async with transaction(factory.app.state.engine, write=False) as db:
+    async with factory.app.state.database.transaction(write=False) as db:
         result = await db.execute(
             select(session_questions_table)
             .where(session_questions_table.c.session_id == session_id)

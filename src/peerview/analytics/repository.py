@@ -26,9 +26,10 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import Label
+
+from peerview.db import Connection
 
 # The status rules live in one place each; analytics borrows their SQL instead of restating it.
 from peerview.interview_requests.repository import effective_status_is as request_status_is
@@ -64,9 +65,9 @@ class Period:
 # --- dialect-specific pieces -------------------------------------------------------------
 
 
-def week_start(db: AsyncConnection, column: Any) -> ColumnElement[date]:
+def week_start(db: Connection, column: Any) -> ColumnElement[date]:
     """The Monday (UTC) of the ISO week of `column`."""
-    if db.dialect.name == "postgresql":
+    if db.dialect == "postgresql":
         # date_trunc on a timestamptz truncates in the connection's time zone: pin UTC first.
         return cast(func.date_trunc("week", func.timezone("UTC", column)), Date)
     # SQLite keeps naive UTC text. 'weekday 0' moves forward to the week's Sunday (staying on
@@ -74,8 +75,8 @@ def week_start(db: AsyncConnection, column: Any) -> ColumnElement[date]:
     return func.date(column, "weekday 0", "-6 days", type_=Date)
 
 
-def minutes_between(db: AsyncConnection, later: Any, earlier: Any) -> ColumnElement[Any]:
-    if db.dialect.name == "postgresql":
+def minutes_between(db: Connection, later: Any, earlier: Any) -> ColumnElement[Any]:
+    if db.dialect == "postgresql":
         return cast(extract("epoch", later - earlier), Float) / 60
     return cast((func.julianday(later) - func.julianday(earlier)) * 1440, Float)
 
@@ -136,7 +137,7 @@ def _of_user(user_id: str) -> ColumnElement[bool]:
 
 
 async def my_session_totals(
-    db: AsyncConnection, *, user_id: str, now: datetime, rules: TimeRules, period: Period
+    db: Connection, *, user_id: str, now: datetime, rules: TimeRules, period: Period
 ) -> dict[str, Any]:
     state = _session_state(now, rules).label("state")
     inner = (
@@ -173,7 +174,7 @@ async def my_session_totals(
 
 
 async def my_ratings(
-    db: AsyncConnection,
+    db: Connection,
     *,
     user_id: str,
     now: datetime,
@@ -249,7 +250,7 @@ def _my_sessions_with_feedback(
 
 
 async def my_by_category(
-    db: AsyncConnection,
+    db: Connection,
     *,
     user_id: str,
     now: datetime,
@@ -270,7 +271,7 @@ async def my_by_category(
 
 
 async def my_weekly(
-    db: AsyncConnection,
+    db: Connection,
     *,
     user_id: str,
     now: datetime,
@@ -293,7 +294,7 @@ async def my_weekly(
 # --- the whole platform ---------------------------------------------------------------------
 
 
-async def request_funnel(db: AsyncConnection, *, now: datetime, period: Period) -> dict[str, Any]:
+async def request_funnel(db: Connection, *, now: datetime, period: Period) -> dict[str, Any]:
     counts = {
         status.value.lower(): _count_if(request_status_is(status, now)).label(status.value.lower())
         for status in RequestStatus
@@ -305,14 +306,14 @@ async def request_funnel(db: AsyncConnection, *, now: datetime, period: Period) 
     return dict(result.mappings().one())
 
 
-async def median_minutes_to_accept(db: AsyncConnection, *, period: Period) -> float | None:
+async def median_minutes_to_accept(db: Connection, *, period: Period) -> float | None:
     minutes = minutes_between(db, requests.c.accepted_at, requests.c.created_at)
     accepted = (
         requests.c.status == RequestStatus.ACCEPTED,
         requests.c.accepted_at.is_not(None),
         *period.on(requests.c.created_at),
     )
-    if db.dialect.name == "postgresql":
+    if db.dialect == "postgresql":
         query = select(func.percentile_cont(0.5).within_group(minutes)).where(*accepted)
     else:
         # No percentile function in SQLite: skip to the middle one or two values in order.
@@ -331,7 +332,7 @@ async def median_minutes_to_accept(db: AsyncConnection, *, period: Period) -> fl
 
 
 async def session_outcomes(
-    db: AsyncConnection, *, now: datetime, rules: TimeRules, period: Period
+    db: Connection, *, now: datetime, rules: TimeRules, period: Period
 ) -> dict[str, Any]:
     inner = (
         select(
@@ -359,16 +360,14 @@ async def session_outcomes(
     return dict(result.mappings().one())
 
 
-async def sessions_by_state(
-    db: AsyncConnection, *, now: datetime, rules: TimeRules
-) -> dict[str, int]:
+async def sessions_by_state(db: Connection, *, now: datetime, rules: TimeRules) -> dict[str, int]:
     state = _session_state(now, rules).label("state")
     query = select(state, func.count().label("n")).group_by(literal_column("state"))
     result = await db.execute(query.select_from(sessions))
     return {row.state: int(row.n) for row in result}
 
 
-async def ratings_by_category(db: AsyncConnection, *, period: Period) -> list[dict[str, Any]]:
+async def ratings_by_category(db: Connection, *, period: Period) -> list[dict[str, Any]]:
     query = (
         select(
             sessions.c.category,
@@ -384,7 +383,7 @@ async def ratings_by_category(db: AsyncConnection, *, period: Period) -> list[di
     return [dict(row) for row in result.mappings()]
 
 
-async def active_users_weekly(db: AsyncConnection, *, period: Period) -> list[dict[str, Any]]:
+async def active_users_weekly(db: Connection, *, period: Period) -> list[dict[str, Any]]:
     def by_week(user: Any, moment: Any, created: Any) -> Select[Any]:
         return select(user.label("user_id"), week_start(db, moment).label("week_start")).where(
             *period.on(created)

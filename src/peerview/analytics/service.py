@@ -6,8 +6,6 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from peerview.actor import Actor
 from peerview.analytics import repository
 from peerview.analytics.errors import InvalidPeriod
@@ -24,6 +22,7 @@ from peerview.analytics.schemas import (
     WeeklyActiveUsers,
     WeeklyActivity,
 )
+from peerview.db import Connection
 from peerview.feedback import service as feedback_service
 from peerview.interview_sessions.lifecycle import TimeRules
 from peerview.models.enums import SessionStatus
@@ -52,7 +51,7 @@ def _as_date(value: Any) -> date:
 
 
 async def mine(
-    *, db: AsyncConnection, actor: Actor, now: datetime, rules: TimeRules, period: Period
+    *, db: Connection, actor: Actor, now: datetime, rules: TimeRules, period: Period
 ) -> MyAnalytics:
     # Admins see every feedback (SPEC §7), so nothing is sealed for them.
     reveal_after = None if actor.is_admin else feedback_service.REVEAL_AFTER
@@ -103,7 +102,7 @@ async def mine(
 
 
 async def platform(
-    *, db: AsyncConnection, now: datetime, rules: TimeRules, period: Period
+    *, db: Connection, now: datetime, rules: TimeRules, period: Period
 ) -> PlatformAnalytics:
     funnel = await repository.request_funnel(db, now=now, period=period)
     median = await repository.median_minutes_to_accept(db, period=period)
@@ -130,7 +129,7 @@ async def platform(
 
 
 async def sessions_by_state(
-    *, db: AsyncConnection, now: datetime, rules: TimeRules
+    *, db: Connection, now: datetime, rules: TimeRules
 ) -> dict[SessionStatus, int]:
     """How many sessions are in each state right now (read-time truth), zeros included."""
     counts = await repository.sessions_by_state(db, now=now, rules=rules)

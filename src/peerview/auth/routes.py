@@ -30,7 +30,7 @@ async def register(
 ) -> TokenOut:
     # No `DB` dependency: the service opens its transaction after hashing the password.
     return await service.register(
-        engine=request.app.state.engine,
+        database=request.app.state.database,
         now=clock.now(),
         settings=settings,
         passwords=request.app.state.passwords,
@@ -42,7 +42,7 @@ async def _login(
     request: Request, clock: ClockDep, settings: SettingsDep, email: str, password: str
 ) -> TokenOut:
     return await service.login(
-        engine=request.app.state.engine,
+        database=request.app.state.database,
         now=clock.now(),
         settings=settings,
         passwords=request.app.state.passwords,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from peerview.actor import Actor
 from peerview.auth import tokens
 from peerview.auth.errors import InvalidCredentials, LoginThrottled, RoleNotAllowed
@@ -13,7 +11,7 @@ from peerview.auth.passwords import PasswordService
 from peerview.auth.schemas import RegisterIn, TokenOut
 from peerview.auth.throttle import LoginThrottle
 from peerview.config import Settings
-from peerview.db import transaction
+from peerview.db import Connection, Database
 from peerview.models.enums import Role
 from peerview.users import service as users_service
 from peerview.users.schemas import UserRead
@@ -33,7 +31,7 @@ def issue_token(*, settings: Settings, user_id: str, now: datetime) -> str:
 
 async def register(
     *,
-    engine: AsyncEngine,
+    database: Database,
     now: datetime,
     settings: Settings,
     passwords: PasswordService,
@@ -44,7 +42,7 @@ async def register(
     if body.role not in SELF_SERVICE_ROLES:
         raise RoleNotAllowed()
     password_hash = await passwords.hash(body.password)
-    async with transaction(engine) as db:
+    async with database.transaction() as db:
         row = await users_service.create(
             db=db,
             now=now,
@@ -61,7 +59,7 @@ async def register(
 
 async def login(
     *,
-    engine: AsyncEngine,
+    database: Database,
     now: datetime,
     settings: Settings,
     passwords: PasswordService,
@@ -76,7 +74,7 @@ async def login(
         raise LoginThrottled(retry_after=attempt.retry_after)
     try:
         # The connection goes back to the pool before the slow hash check (see `register`).
-        async with transaction(engine, write=False) as db:
+        async with database.transaction(write=False) as db:
             row = await users_service.find_credentials(db=db, email=email)
         ok = await passwords.verify(row["password_hash"] if row else None, password)
     except BaseException:
@@ -94,5 +92,5 @@ async def login(
     )
 
 
-async def logout(*, db: AsyncConnection, actor: Actor) -> None:
+async def logout(*, db: Connection, actor: Actor) -> None:
     await users_service.revoke_token(db=db, actor=actor)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import RowMapping, exists, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import exists, insert, select
 from sqlalchemy.sql import Select
 
+from peerview.db import Connection, RowMapping
 from peerview.models import Feedback, InterviewSession, User
 from peerview.models.base import table_of
 from peerview.pagination import after
@@ -43,11 +43,11 @@ def _with_names() -> Select[Any]:
     )
 
 
-async def insert_feedback(db: AsyncConnection, values: dict[str, Any]) -> None:
+async def insert_feedback(db: Connection, values: dict[str, Any]) -> None:
     await db.execute(insert(feedback).values(**values))
 
 
-async def has_authored(db: AsyncConnection, *, session_id: str, author_id: str) -> bool:
+async def has_authored(db: Connection, *, session_id: str, author_id: str) -> bool:
     result = await db.execute(
         select(feedback.c.id).where(
             feedback.c.session_id == session_id, feedback.c.author_id == author_id
@@ -57,7 +57,7 @@ async def has_authored(db: AsyncConnection, *, session_id: str, author_id: str) 
 
 
 async def list_for_session(
-    db: AsyncConnection, *, session_id: str, cursor: list[Any] | None, limit: int
+    db: Connection, *, session_id: str, cursor: list[Any] | None, limit: int
 ) -> list[RowMapping]:
     """Oldest first; one row more than `limit`, to learn whether another page exists."""
     query = (
@@ -70,7 +70,7 @@ async def list_for_session(
 
 
 async def list_received(
-    db: AsyncConnection, *, subject_id: str, cursor: list[Any] | None, limit: int
+    db: Connection, *, subject_id: str, cursor: list[Any] | None, limit: int
 ) -> list[RowMapping]:
     """Feedback about `subject_id`, newest first, each with its session's times and whether
     the subject has left their own feedback in that session (`subject_has_authored`)."""

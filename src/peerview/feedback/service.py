@@ -6,11 +6,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from peerview.actor import Actor
+from peerview.db import Connection, IntegrityError, RowMapping
 from peerview.events import EventBus, FeedbackSubmitted
 from peerview.feedback import repository
 from peerview.feedback.errors import FeedbackExists, SessionNotCompleted
@@ -84,7 +81,7 @@ def _page(
 
 async def submit(
     *,
-    db: AsyncConnection,
+    db: Connection,
     events: EventBus,
     actor: Actor,
     body: FeedbackCreate,
@@ -115,7 +112,7 @@ async def submit(
     try:
         # Unique (session_id, author_id): the backstop when two submissions race past the
         # check above; the savepoint keeps the transaction usable for the 409.
-        async with db.begin_nested():
+        async with db.savepoint():
             await repository.insert_feedback(db, values)
     except IntegrityError as exc:
         raise FeedbackExists() from exc
@@ -140,7 +137,7 @@ async def submit(
 
 async def list_for_session(
     *,
-    db: AsyncConnection,
+    db: Connection,
     actor: Actor,
     session_id: str,
     now: datetime,
@@ -171,7 +168,7 @@ async def list_for_session(
 
 async def list_received(
     *,
-    db: AsyncConnection,
+    db: Connection,
     actor: Actor,
     now: datetime,
     rules: TimeRules,

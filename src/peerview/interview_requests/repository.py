@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    RowMapping,
     and_,
     bindparam,
     func,
@@ -17,9 +16,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
+from peerview.db import Connection, RowMapping
 from peerview.models import InterviewRequest, InterviewSession, User
 from peerview.models.base import table_of
 from peerview.models.enums import RequestStatus
@@ -62,11 +61,11 @@ def effective_status_is(
 _INSERT_REQUEST = insert(requests)
 
 
-async def insert_request(db: AsyncConnection, values: dict[str, Any]) -> None:
+async def insert_request(db: Connection, values: dict[str, Any]) -> None:
     await db.execute(_INSERT_REQUEST, values)
 
 
-async def get(db: AsyncConnection, request_id: str) -> RowMapping | None:
+async def get(db: Connection, request_id: str) -> RowMapping | None:
     result = await db.execute(_with_refs().where(requests.c.id == request_id))
     row: RowMapping | None = result.mappings().first()
     return row
@@ -82,7 +81,7 @@ _COUNT_OPEN = (
 )
 
 
-async def count_open(db: AsyncConnection, *, interviewee_id: str, now: datetime) -> int:
+async def count_open(db: Connection, *, interviewee_id: str, now: datetime) -> int:
     result = await db.execute(_COUNT_OPEN, {"interviewee_id": interviewee_id, "now": now})
     return int(result.scalar_one())
 
@@ -101,7 +100,7 @@ _OPEN_REQUESTS = (
 
 
 async def list_open(
-    db: AsyncConnection,
+    db: Connection,
     *,
     now: datetime,
     category: str | None,
@@ -130,7 +129,7 @@ async def list_open(
 
 
 async def list_mine(
-    db: AsyncConnection,
+    db: Connection,
     *,
     user_id: str,
     as_interviewer: bool,
@@ -157,15 +156,15 @@ async def list_mine(
 _LOCK_USER = select(_users.c.id).where(_users.c.id == bindparam("user_id")).with_for_update()
 
 
-async def lock_user(db: AsyncConnection, user_id: str) -> None:
+async def lock_user(db: Connection, user_id: str) -> None:
     """Serialise one user's competing writes: a row lock on PostgreSQL. SQLite needs none, its
     writers already hold the one write lock (BEGIN IMMEDIATE)."""
-    if db.dialect.name != "sqlite":
+    if db.dialect != "sqlite":
         await db.execute(_LOCK_USER, {"user_id": user_id})
 
 
 async def move_if_open(
-    db: AsyncConnection, *, request_id: str, now: datetime, values: dict[str, Any]
+    db: Connection, *, request_id: str, now: datetime, values: dict[str, Any]
 ) -> bool:
     """OPEN → another status, only if still OPEN and unexpired: the row count says who won."""
     result = await db.execute(
@@ -176,12 +175,12 @@ async def move_if_open(
     return result.rowcount == 1
 
 
-async def expire_due(db: AsyncConnection, *, now: datetime, batch: int) -> list[RowMapping]:
+async def expire_due(db: Connection, *, now: datetime, batch: int) -> list[RowMapping]:
     """Persist one bounded batch of expirations that time has already made."""
     due = and_(requests.c.status == RequestStatus.OPEN, requests.c.expires_at <= now)
     # Ordered by the indexed deadline: the (status, expires_at) index serves it at any size.
     candidates = select(requests.c.id).where(due).order_by(requests.c.expires_at).limit(batch)
-    if db.dialect.name == "postgresql":
+    if db.dialect == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     result = await db.execute(
         update(requests)

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import RowMapping
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from peerview.actor import Actor
+from peerview.db import Connection, IntegrityError, RowMapping
 from peerview.events import EventBus, RequestAccepted, RequestExpired
 from peerview.interview_requests import repository
 from peerview.interview_requests.errors import (
@@ -58,7 +55,7 @@ def to_read(row: RowMapping, now: datetime) -> RequestRead:
 
 
 async def create(
-    *, db: AsyncConnection, actor: Actor, body: RequestCreate, now: datetime, rules: TimeRules
+    *, db: Connection, actor: Actor, body: RequestCreate, now: datetime, rules: TimeRules
 ) -> RequestRead:
     # Whole seconds: schedules need no more, and stored times stay exact on every database.
     # In UTC, so this answer shows the same times as every later read of the request.
@@ -109,7 +106,7 @@ async def create(
 
 async def list_open(
     *,
-    db: AsyncConnection,
+    db: Connection,
     now: datetime,
     category: str | None,
     difficulty: Difficulty | None,
@@ -135,7 +132,7 @@ async def list_open(
 
 async def list_mine(
     *,
-    db: AsyncConnection,
+    db: Connection,
     actor: Actor,
     status: RequestStatus | None,
     now: datetime,
@@ -160,7 +157,7 @@ def _visible(actor: Actor, row: RowMapping, now: datetime) -> bool:
     return actor.role is Role.INTERVIEWER and status_at(row, now) is RequestStatus.OPEN
 
 
-async def get(*, db: AsyncConnection, actor: Actor, request_id: str, now: datetime) -> RequestRead:
+async def get(*, db: Connection, actor: Actor, request_id: str, now: datetime) -> RequestRead:
     row = await repository.get(db, request_id)
     if row is None or not _visible(actor, row, now):
         raise RequestNotFound()
@@ -177,7 +174,7 @@ def _refuse_if_not_open(row: RowMapping, now: datetime) -> None:
 
 async def accept(
     *,
-    db: AsyncConnection,
+    db: Connection,
     events: EventBus,
     actor: Actor,
     request_id: str,
@@ -212,7 +209,7 @@ async def accept(
     if not won:
         raise RequestNotOpen("Another interviewer accepted this request first")
     try:
-        async with db.begin_nested():
+        async with db.savepoint():
             session_id = await sessions_service.create_for_request(
                 db=db, request=row, interviewer_id=actor.id, now=now
             )
@@ -235,9 +232,7 @@ async def accept(
     )
 
 
-async def cancel(
-    *, db: AsyncConnection, actor: Actor, request_id: str, now: datetime
-) -> RequestRead:
+async def cancel(*, db: Connection, actor: Actor, request_id: str, now: datetime) -> RequestRead:
     row = await repository.get(db, request_id)
     if row is None or row["interviewee_id"] != actor.id:
         raise RequestNotFound()
@@ -254,7 +249,7 @@ async def cancel(
 
 
 async def expire_due(
-    *, db: AsyncConnection, events: EventBus, now: datetime, batch: int
+    *, db: Connection, events: EventBus, now: datetime, batch: int
 ) -> list[RowMapping]:
     """The sweeper's part: persist a batch of expirations and announce each one."""
     rows = await repository.expire_due(db, now=now, batch=batch)

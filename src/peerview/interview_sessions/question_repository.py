@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import RowMapping, delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import delete, func, insert, select
 
+from peerview.db import Connection, RowMapping
 from peerview.models import InterviewSession, SessionQuestion
 from peerview.models.base import table_of
 
@@ -24,7 +24,7 @@ SNAPSHOT_COLUMNS = (
 )
 
 
-async def lock_session(db: AsyncConnection, session_id: str) -> None:
+async def lock_session(db: Connection, session_id: str) -> None:
     """Hold the session row until commit, so that its state and positions stay put meanwhile.
 
     On PostgreSQL a lifecycle change (end, cancel, the sweeper) then waits for this
@@ -32,12 +32,12 @@ async def lock_session(db: AsyncConnection, session_id: str) -> None:
     additions cannot compute the same next position. SQLite needs nothing: its write
     transactions already run one at a time (BEGIN IMMEDIATE).
     """
-    if db.dialect.name != "postgresql":
+    if db.dialect != "postgresql":
         return
     await db.execute(select(_sessions.c.id).where(_sessions.c.id == session_id).with_for_update())
 
 
-async def list_for_session(db: AsyncConnection, session_id: str) -> list[RowMapping]:
+async def list_for_session(db: Connection, session_id: str) -> list[RowMapping]:
     result = await db.execute(
         select(*SNAPSHOT_COLUMNS)
         .where(session_questions.c.session_id == session_id)
@@ -46,7 +46,7 @@ async def list_for_session(db: AsyncConnection, session_id: str) -> list[RowMapp
     return list(result.mappings().all())
 
 
-async def contains(db: AsyncConnection, *, session_id: str, question_id: str) -> bool:
+async def contains(db: Connection, *, session_id: str, question_id: str) -> bool:
     result = await db.execute(
         select(session_questions.c.id).where(
             session_questions.c.session_id == session_id,
@@ -56,7 +56,7 @@ async def contains(db: AsyncConnection, *, session_id: str, question_id: str) ->
     return result.first() is not None
 
 
-async def next_position(db: AsyncConnection, session_id: str) -> int:
+async def next_position(db: Connection, session_id: str) -> int:
     """One past the highest position present: later additions always come after earlier ones."""
     result = await db.execute(
         select(func.coalesce(func.max(session_questions.c.position), 0)).where(
@@ -66,14 +66,14 @@ async def next_position(db: AsyncConnection, session_id: str) -> int:
     return int(result.scalar_one()) + 1
 
 
-async def insert_snapshot(db: AsyncConnection, values: dict[str, Any]) -> RowMapping:
+async def insert_snapshot(db: Connection, values: dict[str, Any]) -> RowMapping:
     result = await db.execute(
         insert(session_questions).values(**values).returning(*SNAPSHOT_COLUMNS)
     )
     return result.mappings().one()
 
 
-async def delete_from_session(db: AsyncConnection, *, session_id: str, question_id: str) -> bool:
+async def delete_from_session(db: Connection, *, session_id: str, question_id: str) -> bool:
     result = await db.execute(
         delete(session_questions).where(
             session_questions.c.session_id == session_id,
@@ -83,7 +83,7 @@ async def delete_from_session(db: AsyncConnection, *, session_id: str, question_
     return result.rowcount == 1
 
 
-async def question_ids_had_by(db: AsyncConnection, *, interviewee_id: str) -> list[str]:
+async def question_ids_had_by(db: Connection, *, interviewee_id: str) -> list[str]:
     """Every bank question in any session of this interviewee, whatever its state."""
     result = await db.execute(
         select(session_questions.c.question_id)

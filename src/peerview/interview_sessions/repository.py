@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    RowMapping,
     and_,
     bindparam,
     func,
@@ -16,10 +15,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Select
 
-from peerview.db import plus_seconds
+from peerview.db import Connection, RowMapping, plus_seconds
 from peerview.interview_sessions.lifecycle import TimeRules
 from peerview.models import InterviewSession, SessionQuestion, User
 from peerview.models.base import table_of
@@ -95,20 +93,20 @@ def _still_in(status: SessionStatus, now: datetime, rules: TimeRules) -> ColumnE
 _SESSION_BY_ID = _with_names().where(sessions.c.id == bindparam("session_id"))
 
 
-async def get(db: AsyncConnection, session_id: str) -> RowMapping | None:
+async def get(db: Connection, session_id: str) -> RowMapping | None:
     result = await db.execute(_SESSION_BY_ID, {"session_id": session_id})
     row: RowMapping | None = result.mappings().first()
     return row
 
 
-async def get_by_request(db: AsyncConnection, request_id: str) -> RowMapping | None:
+async def get_by_request(db: Connection, request_id: str) -> RowMapping | None:
     result = await db.execute(_with_names().where(sessions.c.request_id == request_id))
     row: RowMapping | None = result.mappings().first()
     return row
 
 
 async def list_for_user(
-    db: AsyncConnection,
+    db: Connection,
     *,
     user_id: str,
     status: SessionStatus | None,
@@ -131,12 +129,12 @@ async def list_for_user(
     return list(result.mappings().all())
 
 
-async def insert_session(db: AsyncConnection, values: dict[str, Any]) -> None:
+async def insert_session(db: Connection, values: dict[str, Any]) -> None:
     await db.execute(insert(sessions).values(**values))
 
 
 async def update_if(
-    db: AsyncConnection,
+    db: Connection,
     *,
     session_id: str,
     expected: SessionStatus,
@@ -162,7 +160,7 @@ async def update_if(
     return result.rowcount == 1
 
 
-async def mark_interviewee_joined(db: AsyncConnection, *, session_id: str, now: datetime) -> bool:
+async def mark_interviewee_joined(db: Connection, *, session_id: str, now: datetime) -> bool:
     result = await db.execute(
         update(sessions)
         .where(
@@ -176,7 +174,7 @@ async def mark_interviewee_joined(db: AsyncConnection, *, session_id: str, now: 
 
 
 async def interviewer_has_conflict(
-    db: AsyncConnection,
+    db: Connection,
     *,
     interviewer_id: str,
     start: datetime,
@@ -211,7 +209,7 @@ _QUESTIONS_OF = (
 )
 
 
-async def questions_of(db: AsyncConnection, session_ids: list[str]) -> dict[str, list[RowMapping]]:
+async def questions_of(db: Connection, session_ids: list[str]) -> dict[str, list[RowMapping]]:
     if not session_ids:
         return {}
     result = await db.execute(_QUESTIONS_OF, {"session_ids": session_ids})
@@ -222,7 +220,7 @@ async def questions_of(db: AsyncConnection, session_ids: list[str]) -> dict[str,
 
 
 async def persist_due(
-    db: AsyncConnection,
+    db: Connection,
     *,
     source: SessionStatus,
     target: SessionStatus,
@@ -246,12 +244,12 @@ async def persist_due(
             sessions.c.status == SessionStatus.SCHEDULED,
             sessions.c.scheduled_at <= now - rules.no_show,
         )
-        ended_at = plus_seconds(db, sessions.c.scheduled_at, rules.no_show.total_seconds())
+        ended_at = plus_seconds(sessions.c.scheduled_at, rules.no_show.total_seconds())
         deadline = sessions.c.scheduled_at
     # Ordered by the indexed deadline, so the planner walks the (status, deadline) index
     # even when its statistics expect many rows, and an empty last batch stays cheap.
     candidates = select(sessions.c.id).where(due).order_by(deadline).limit(batch)
-    if db.dialect.name == "postgresql":
+    if db.dialect == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     result = await db.execute(
         update(sessions)

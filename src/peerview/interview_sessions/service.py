@@ -6,11 +6,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from peerview.actor import Actor
 from peerview.config import Settings
+from peerview.db import Connection, RowMapping
 from peerview.events import EventBus, SessionChanged
 from peerview.interview_sessions import repository
 from peerview.interview_sessions.errors import (
@@ -110,7 +108,7 @@ def is_participant(actor: Actor, row: RowMapping) -> bool:
 
 
 async def load_visible(
-    *, db: AsyncConnection, actor: Actor, session_id: str, admin_may_see: bool = True
+    *, db: Connection, actor: Actor, session_id: str, admin_may_see: bool = True
 ) -> RowMapping:
     """The session row if the caller may see it; otherwise indistinguishable from missing."""
     row = await repository.get(db, session_id)
@@ -122,7 +120,7 @@ async def load_visible(
 
 
 async def read(
-    *, db: AsyncConnection, actor: Actor, row: RowMapping, now: datetime, rules: TimeRules
+    *, db: Connection, actor: Actor, row: RowMapping, now: datetime, rules: TimeRules
 ) -> SessionRead:
     questions = await repository.questions_of(db, [row["id"]])
     return to_read(
@@ -135,14 +133,14 @@ async def read(
 
 
 async def get(
-    *, db: AsyncConnection, actor: Actor, session_id: str, now: datetime, rules: TimeRules
+    *, db: Connection, actor: Actor, session_id: str, now: datetime, rules: TimeRules
 ) -> SessionRead:
     row = await load_visible(db=db, actor=actor, session_id=session_id)
     return await read(db=db, actor=actor, row=row, now=now, rules=rules)
 
 
 async def state_at(
-    *, db: AsyncConnection, actor: Actor, session_id: str, now: datetime, rules: TimeRules
+    *, db: Connection, actor: Actor, session_id: str, now: datetime, rules: TimeRules
 ) -> tuple[RowMapping, SessionTimes]:
     """A session visible to the caller and its state at `now`, for other features' rules."""
     row = await load_visible(db=db, actor=actor, session_id=session_id)
@@ -151,7 +149,7 @@ async def state_at(
 
 async def list_mine(
     *,
-    db: AsyncConnection,
+    db: Connection,
     actor: Actor,
     status: SessionStatus | None,
     now: datetime,
@@ -186,7 +184,7 @@ async def list_mine(
 
 async def create_for_request(
     *,
-    db: AsyncConnection,
+    db: Connection,
     request: RowMapping,
     interviewer_id: str,
     now: datetime,
@@ -219,7 +217,7 @@ async def create_for_request(
 
 async def interviewer_is_busy(
     *,
-    db: AsyncConnection,
+    db: Connection,
     interviewer_id: str,
     start: datetime,
     duration_minutes: int,
@@ -238,7 +236,7 @@ async def interviewer_is_busy(
 
 async def _apply(
     *,
-    db: AsyncConnection,
+    db: Connection,
     events: EventBus,
     actor: Actor,
     row: RowMapping,
@@ -282,7 +280,7 @@ async def _apply(
 
 async def _act(
     *,
-    db: AsyncConnection,
+    db: Connection,
     actor: Actor,
     session_id: str,
     action: Action,
@@ -311,7 +309,7 @@ MAX_ATTEMPTS = 16
 
 async def _perform(
     *,
-    db: AsyncConnection,
+    db: Connection,
     events: EventBus,
     actor: Actor,
     session_id: str,
@@ -347,7 +345,7 @@ async def _perform(
 
 async def start(
     *,
-    db: AsyncConnection,
+    db: Connection,
     events: EventBus,
     actor: Actor,
     session_id: str,
@@ -379,7 +377,7 @@ async def start(
 
 async def extend(
     *,
-    db: AsyncConnection,
+    db: Connection,
     events: EventBus,
     actor: Actor,
     session_id: str,
@@ -415,7 +413,7 @@ async def extend(
 
 async def end(
     *,
-    db: AsyncConnection,
+    db: Connection,
     events: EventBus,
     actor: Actor,
     session_id: str,
@@ -436,7 +434,7 @@ async def end(
 
 async def cancel(
     *,
-    db: AsyncConnection,
+    db: Connection,
     events: EventBus,
     actor: Actor,
     session_id: str,
@@ -467,7 +465,7 @@ async def cancel(
 
 
 async def join(
-    *, db: AsyncConnection, actor: Actor, session_id: str, now: datetime, rules: TimeRules
+    *, db: Connection, actor: Actor, session_id: str, now: datetime, rules: TimeRules
 ) -> SessionRead:
     row = await load_visible(db=db, actor=actor, session_id=session_id, admin_may_see=False)
     state = session_at(times_of(row), now, rules)

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import RowMapping
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from peerview.actor import Actor
+from peerview.db import Connection, IntegrityError, RowMapping
 from peerview.errors import Conflict
 from peerview.interview_sessions import question_repository
 from peerview.interview_sessions import service as sessions_service
@@ -31,7 +28,7 @@ class QuestionAlreadyAdded(Conflict):
 
 
 async def _load_for_interviewer(
-    *, db: AsyncConnection, actor: Actor, session_id: str, now: datetime, rules: TimeRules
+    *, db: Connection, actor: Actor, session_id: str, now: datetime, rules: TimeRules
 ) -> tuple[RowMapping, SessionTimes]:
     """The session and its state at `now`, for its interviewer only (SPEC §1 order)."""
     await question_repository.lock_session(db, session_id)
@@ -53,7 +50,7 @@ def _refuse_if_finished(state: SessionTimes) -> None:
 
 
 async def _insert_snapshot(
-    db: AsyncConnection, *, session_id: str, question: RowMapping, now: datetime
+    db: Connection, *, session_id: str, question: RowMapping, now: datetime
 ) -> RowMapping | None:
     """Copy the bank question into the session; None if the database refused the row."""
     values = {
@@ -70,7 +67,7 @@ async def _insert_snapshot(
     try:
         # Unique (session_id, question_id) is the backstop against a concurrent add of the
         # same question; the savepoint keeps the rest of the transaction usable.
-        async with db.begin_nested():
+        async with db.savepoint():
             return await question_repository.insert_snapshot(db, values)
     except IntegrityError:
         return None
@@ -78,7 +75,7 @@ async def _insert_snapshot(
 
 async def add(
     *,
-    db: AsyncConnection,
+    db: Connection,
     actor: Actor,
     session_id: str,
     question_id: str,
@@ -105,7 +102,7 @@ async def add(
 
 async def suggest(
     *,
-    db: AsyncConnection,
+    db: Connection,
     actor: Actor,
     session_id: str,
     count: int,
@@ -142,7 +139,7 @@ async def suggest(
 
 async def remove(
     *,
-    db: AsyncConnection,
+    db: Connection,
     actor: Actor,
     session_id: str,
     question_id: str,

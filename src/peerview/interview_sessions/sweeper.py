@@ -14,12 +14,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from peerview.clock import Clock
 from peerview.config import Settings
-from peerview.db import transaction
+from peerview.db import Connection, Database, RowMapping
 from peerview.events import EventBus, SessionChanged
 from peerview.interview_requests import service as requests_service
 from peerview.interview_sessions import repository
@@ -30,7 +27,7 @@ from peerview.users import service as users_service
 
 logger = logging.getLogger(__name__)
 
-Batch = Callable[[AsyncConnection], Awaitable[list[RowMapping]]]
+Batch = Callable[[Connection], Awaitable[list[RowMapping]]]
 
 
 @dataclass
@@ -53,11 +50,11 @@ class SweepResult:
         )
 
 
-async def _drain(engine: AsyncEngine, batch: Batch, size: int) -> list[RowMapping]:
+async def _drain(database: Database, batch: Batch, size: int) -> list[RowMapping]:
     """Run `batch` in fresh transactions until a batch comes back short."""
     done: list[RowMapping] = []
     while True:
-        async with transaction(engine) as db:
+        async with database.transaction() as db:
             rows = await batch(db)
         done.extend(rows)
         if len(rows) < size:
@@ -65,7 +62,7 @@ async def _drain(engine: AsyncEngine, batch: Batch, size: int) -> list[RowMappin
 
 
 async def _session_batch(
-    db: AsyncConnection,
+    db: Connection,
     *,
     action: Action,
     events: EventBus,
@@ -101,40 +98,40 @@ async def _session_batch(
 
 
 async def sweep_once(
-    *, engine: AsyncEngine, clock: Clock, settings: Settings, events: EventBus
+    *, database: Database, clock: Clock, settings: Settings, events: EventBus
 ) -> SweepResult:
     now = clock.now()
     rules = time_rules(settings)
     size = settings.sweeper_batch_size
     result = SweepResult()
 
-    async def expire(db: AsyncConnection) -> list[RowMapping]:
+    async def expire(db: Connection) -> list[RowMapping]:
         return await requests_service.expire_due(db=db, events=events, now=now, batch=size)
 
-    async def timeouts(db: AsyncConnection) -> list[RowMapping]:
+    async def timeouts(db: Connection) -> list[RowMapping]:
         return await _session_batch(
             db, action=Action.AUTO_TIMEOUT, events=events, now=now, rules=rules, size=size
         )
 
-    async def no_shows(db: AsyncConnection) -> list[RowMapping]:
+    async def no_shows(db: Connection) -> list[RowMapping]:
         return await _session_batch(
             db, action=Action.NO_SHOW, events=events, now=now, rules=rules, size=size
         )
 
-    result.expired_requests = await _drain(engine, expire, size)
-    result.auto_timed_out = await _drain(engine, timeouts, size)
-    result.no_shows = await _drain(engine, no_shows, size)
+    result.expired_requests = await _drain(database, expire, size)
+    result.auto_timed_out = await _drain(database, timeouts, size)
+    result.no_shows = await _drain(database, no_shows, size)
     result.reminders = await reminders.sweep(
-        engine=engine, events=events, settings=settings, now=now, batch=size
+        database=database, events=events, settings=settings, now=now, batch=size
     )
-    async with transaction(engine) as db:
+    async with database.transaction() as db:
         await users_service.purge_revoked_tokens(db=db, now=now)
     return result
 
 
 async def run_forever(
     *,
-    engine: AsyncEngine,
+    database: Database,
     clock: Clock,
     settings: Settings,
     events: EventBus,
@@ -145,7 +142,9 @@ async def run_forever(
     interval = settings.cron_interval_minutes * 60
     while True:
         try:
-            result = await sweep_once(engine=engine, clock=clock, settings=settings, events=events)
+            result = await sweep_once(
+                database=database, clock=clock, settings=settings, events=events
+            )
             if result.total:
                 logger.info(
                     "sweep: %d request(s) expired, %d session(s) timed out, %d no-show(s)",

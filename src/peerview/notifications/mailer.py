@@ -18,12 +18,10 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
-from sqlalchemy import RowMapping
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peerview.clock import Clock
 from peerview.config import Settings
-from peerview.db import transaction
+from peerview.db import Database, RowMapping
 from peerview.interview_sessions import calendar
 from peerview.interview_sessions import service as sessions_service
 from peerview.models.enums import EmailStatus, NotificationKind
@@ -79,12 +77,12 @@ class Mailer:
     def __init__(
         self,
         *,
-        engine: AsyncEngine,
+        database: Database,
         clock: Clock,
         settings: Settings,
         send: Send | None = None,
     ) -> None:
-        self.engine = engine
+        self.database = database
         self.clock = clock
         self.settings = settings
         self._target = parse_smtp_url(settings.smtp_url) if settings.smtp_url else None
@@ -142,7 +140,7 @@ class Mailer:
         sent = 0
         while True:
             now = self.clock.now()
-            async with transaction(self.engine) as db:
+            async with self.database.transaction() as db:
                 rows = await repository.claim_due_emails(
                     db, now=now, lease_until=now + LEASE, batch=BATCH
                 )
@@ -178,7 +176,7 @@ class Mailer:
         attempts: int,
         next_at: datetime | None = None,
     ) -> None:
-        async with transaction(self.engine) as db:
+        async with self.database.transaction() as db:
             await repository.set_email_state(
                 db, notification_id=row["id"], status=status, attempts=attempts, next_at=next_at
             )
@@ -187,7 +185,7 @@ class Mailer:
         """The message for a notification row; None when its user no longer wants e-mail."""
         now = self.clock.now()
         ics: str | None = None
-        async with transaction(self.engine, write=False) as db:
+        async with self.database.transaction(write=False) as db:
             user = await users_service.viewer(db=db, user_id=row["user_id"], now=now)
             if user is None or not user.email_notifications or not user.is_active:
                 return None

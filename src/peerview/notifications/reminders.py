@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import RowMapping
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from peerview.config import Settings
-from peerview.db import transaction
+from peerview.db import Database, RowMapping
 from peerview.events import EventBus
 from peerview.notifications import repository
 from peerview.notifications.service import Notifier, notifier_for, reminders_for
@@ -22,14 +19,14 @@ REMINDER_LEAD = timedelta(minutes=15)
 
 
 async def sweep(
-    *, engine: AsyncEngine, events: EventBus, settings: Settings, now: datetime, batch: int
+    *, database: Database, events: EventBus, settings: Settings, now: datetime, batch: int
 ) -> list[RowMapping]:
     """Create the reminders that are due; returns the notification rows this call created."""
     # Without a subscribed notifier (a bare bus) the rows are still stored, just not pushed.
     notifier = notifier_for(events) or Notifier(settings=settings)
     created: list[RowMapping] = []
     while True:
-        async with transaction(engine) as db:
+        async with database.transaction() as db:
             due = await repository.sessions_due_reminder(
                 db, now=now, lead=REMINDER_LEAD, batch=batch
             )

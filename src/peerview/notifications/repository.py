@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, exists, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import and_, exists, or_, select, update
 
-from peerview.db import insert_ignoring_conflicts, plus_seconds
+from peerview.db import Connection, RowMapping, insert_ignoring_conflicts, plus_seconds
 from peerview.models import InterviewRequest, InterviewSession, Notification, User
 from peerview.models.base import table_of
 from peerview.models.enums import EmailStatus, NotificationKind, SessionStatus
@@ -37,7 +36,7 @@ COLUMNS = (
 )
 
 
-async def insert_new(db: AsyncConnection, rows: list[dict[str, Any]]) -> list[RowMapping]:
+async def insert_new(db: Connection, rows: list[dict[str, Any]]) -> list[RowMapping]:
     """Insert `rows`, skipping any whose dedupe key exists; returns only those inserted.
 
     The unique dedupe key makes each notification exist once however many transactions
@@ -45,19 +44,21 @@ async def insert_new(db: AsyncConnection, rows: list[dict[str, Any]]) -> list[Ro
     """
     if not rows:
         return []
-    statement = insert_ignoring_conflicts(db, notifications).values(rows).returning(*COLUMNS)
+    statement = (
+        insert_ignoring_conflicts(db.dialect, notifications).values(rows).returning(*COLUMNS)
+    )
     result = await db.execute(statement)
     return list(result.mappings().all())
 
 
-async def get(db: AsyncConnection, notification_id: str) -> RowMapping | None:
+async def get(db: Connection, notification_id: str) -> RowMapping | None:
     result = await db.execute(select(*COLUMNS).where(notifications.c.id == notification_id))
     row: RowMapping | None = result.mappings().first()
     return row
 
 
 async def list_for_user(
-    db: AsyncConnection,
+    db: Connection,
     *,
     user_id: str,
     unread: bool,
@@ -79,9 +80,7 @@ async def list_for_user(
     return list(result.mappings().all())
 
 
-async def mark_read(
-    db: AsyncConnection, *, notification_id: str, user_id: str, now: datetime
-) -> None:
+async def mark_read(db: Connection, *, notification_id: str, user_id: str, now: datetime) -> None:
     """Stamp `read_at` once: reading again keeps the first time."""
     await db.execute(
         update(notifications)
@@ -94,7 +93,7 @@ async def mark_read(
     )
 
 
-async def mark_all_read(db: AsyncConnection, *, user_id: str, now: datetime) -> int:
+async def mark_all_read(db: Connection, *, user_id: str, now: datetime) -> int:
     result = await db.execute(
         update(notifications)
         .where(notifications.c.user_id == user_id, notifications.c.read_at.is_(None))
@@ -103,7 +102,7 @@ async def mark_all_read(db: AsyncConnection, *, user_id: str, now: datetime) -> 
     return result.rowcount or 0
 
 
-async def session_details(db: AsyncConnection, session_id: str) -> RowMapping | None:
+async def session_details(db: Connection, session_id: str) -> RowMapping | None:
     """What a notification about a session says: its subject, time and people."""
     query = select(
         _sessions.c.id,
@@ -125,7 +124,7 @@ async def session_details(db: AsyncConnection, session_id: str) -> RowMapping | 
     return row
 
 
-async def request_details(db: AsyncConnection, request_id: str) -> RowMapping | None:
+async def request_details(db: Connection, request_id: str) -> RowMapping | None:
     query = select(
         _requests.c.id,
         _requests.c.category,
@@ -140,7 +139,7 @@ async def request_details(db: AsyncConnection, request_id: str) -> RowMapping | 
 
 
 async def sessions_due_reminder(
-    db: AsyncConnection, *, now: datetime, lead: timedelta, batch: int
+    db: Connection, *, now: datetime, lead: timedelta, batch: int
 ) -> list[RowMapping]:
     """SCHEDULED sessions starting within `lead` that have no reminder yet.
 
@@ -152,7 +151,7 @@ async def sessions_due_reminder(
         notifications.c.kind == NotificationKind.SESSION_REMINDER,
     )
     accepted_in_time = (
-        plus_seconds(db, _sessions.c.created_at, lead.total_seconds()) <= _sessions.c.scheduled_at
+        plus_seconds(_sessions.c.created_at, lead.total_seconds()) <= _sessions.c.scheduled_at
     )
     query = (
         select(
@@ -183,7 +182,7 @@ def _email_due(now: datetime) -> Any:
 
 
 async def claim_due_emails(
-    db: AsyncConnection, *, now: datetime, lease_until: datetime, batch: int
+    db: Connection, *, now: datetime, lease_until: datetime, batch: int
 ) -> list[RowMapping]:
     """Take a batch of e-mails to send by pushing their next attempt to `lease_until`.
 
@@ -191,7 +190,7 @@ async def claim_due_emails(
     mailer that dies mid-send leaves its rows to be retried once the lease has passed.
     """
     candidates = select(notifications.c.id).where(_email_due(now)).limit(batch)
-    if db.dialect.name == "postgresql":
+    if db.dialect == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     result = await db.execute(
         update(notifications)
@@ -203,7 +202,7 @@ async def claim_due_emails(
 
 
 async def set_email_state(
-    db: AsyncConnection,
+    db: Connection,
     *,
     notification_id: str,
     status: EmailStatus,

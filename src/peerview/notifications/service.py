@@ -14,12 +14,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from fastapi import FastAPI
-from sqlalchemy import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from peerview.actor import Actor
 from peerview.config import Settings
-from peerview.db import after_commit
+from peerview.db import Connection, RowMapping
 from peerview.events import (
     EventBus,
     FeedbackSubmitted,
@@ -194,13 +192,13 @@ class Notifier:
         self.mailer = mailer
         self.push = push
 
-    async def on_event(self, db: AsyncConnection, event: Any) -> None:
+    async def on_event(self, db: Connection, event: Any) -> None:
         planned = planned_for(event)
         if planned:
             await self.create(db, planned, now=event.at)
 
     async def create(
-        self, db: AsyncConnection, planned: list[Planned], *, now: datetime
+        self, db: Connection, planned: list[Planned], *, now: datetime
     ) -> list[RowMapping]:
         """Insert what does not exist yet; returns the rows this call inserted."""
         details: dict[str, RowMapping | None] = {}
@@ -239,10 +237,10 @@ class Notifier:
             async def deliver() -> None:
                 await self._deliver(created, mail=mail)
 
-            after_commit(db, deliver)
+            db.after_commit(deliver)
         return rows
 
-    async def _email_status(self, db: AsyncConnection, user_id: str) -> str:
+    async def _email_status(self, db: Connection, user_id: str) -> str:
         if not self.settings.smtp_url:
             return EmailStatus.NONE.value
         user = await users_service.get(db=db, user_id=user_id)
@@ -271,7 +269,7 @@ def notifier_for(events: EventBus) -> Notifier | None:
 
 
 async def list_mine(
-    *, db: AsyncConnection, actor: Actor, unread: bool, cursor: str | None, limit: int
+    *, db: Connection, actor: Actor, unread: bool, cursor: str | None, limit: int
 ) -> Page[NotificationRead]:
     rows = await repository.list_for_user(
         db,
@@ -285,7 +283,7 @@ async def list_mine(
 
 
 async def mark_read(
-    *, db: AsyncConnection, actor: Actor, notification_id: str, now: datetime
+    *, db: Connection, actor: Actor, notification_id: str, now: datetime
 ) -> NotificationRead:
     await repository.mark_read(db, notification_id=notification_id, user_id=actor.id, now=now)
     row = await repository.get(db, notification_id)
@@ -295,7 +293,7 @@ async def mark_read(
     return NotificationRead.model_validate(row)
 
 
-async def mark_all_read(*, db: AsyncConnection, actor: Actor, now: datetime) -> int:
+async def mark_all_read(*, db: Connection, actor: Actor, now: datetime) -> int:
     return await repository.mark_all_read(db, user_id=actor.id, now=now)
 
 
@@ -304,7 +302,7 @@ def install(app: FastAPI) -> Notifier:
     from peerview.notifications.mailer import Mailer
 
     settings: Settings = app.state.settings
-    mailer = Mailer(engine=app.state.engine, clock=app.state.clock, settings=settings)
+    mailer = Mailer(database=app.state.database, clock=app.state.clock, settings=settings)
     realtime = getattr(app.state, "realtime", None)
     notifier = Notifier(
         settings=settings,

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    RowMapping,
     delete,
     exists,
     func,
@@ -19,9 +18,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from peerview.db import insert_ignoring_conflicts
+from peerview.db import Connection, RowMapping, insert_ignoring_conflicts
 from peerview.models import Question, SessionQuestion
 from peerview.models.base import table_of
 from peerview.pagination import after
@@ -46,29 +44,31 @@ COLUMNS = (
 ORDER = (questions.c.created_at, questions.c.id)
 
 
-def _has_tag(db: AsyncConnection, tag: str) -> ColumnElement[bool]:
-    if db.dialect.name == "postgresql":
+def _has_tag(db: Connection, tag: str) -> ColumnElement[bool]:
+    if db.dialect == "postgresql":
         # JSONB containment (`@>`), which a GIN index on tags could serve.
         return type_coerce(questions.c.tags, JSONB).contains([tag])
     elements = func.json_each(questions.c.tags).table_valued("value")
     return exists(select(literal(1)).select_from(elements).where(elements.c.value == tag))
 
 
-async def insert_question(db: AsyncConnection, values: dict[str, Any]) -> RowMapping:
+async def insert_question(db: Connection, values: dict[str, Any]) -> RowMapping:
     result = await db.execute(insert(questions).values(**values).returning(*COLUMNS))
     return result.mappings().one()
 
 
-async def insert_new_seeded(db: AsyncConnection, rows: list[dict[str, Any]]) -> int:
+async def insert_new_seeded(db: Connection, rows: list[dict[str, Any]]) -> int:
     """Insert the rows whose `seed_key` is not present yet; how many were added."""
     if not rows:
         return 0
-    statement = insert_ignoring_conflicts(db, questions).values(rows).returning(questions.c.id)
+    statement = (
+        insert_ignoring_conflicts(db.dialect, questions).values(rows).returning(questions.c.id)
+    )
     result = await db.execute(statement)
     return len(result.all())
 
 
-async def get(db: AsyncConnection, question_id: str, *, include_deleted: bool) -> RowMapping | None:
+async def get(db: Connection, question_id: str, *, include_deleted: bool) -> RowMapping | None:
     query = select(*COLUMNS).where(questions.c.id == question_id)
     if not include_deleted:
         query = query.where(questions.c.deleted_at.is_(None))
@@ -77,7 +77,7 @@ async def get(db: AsyncConnection, question_id: str, *, include_deleted: bool) -
 
 
 async def list_questions(
-    db: AsyncConnection,
+    db: Connection,
     *,
     category: str | None,
     difficulty: str | None,
@@ -112,7 +112,7 @@ async def list_questions(
 
 
 async def list_candidates(
-    db: AsyncConnection,
+    db: Connection,
     *,
     category: str,
     difficulty: str,
@@ -138,7 +138,7 @@ async def list_candidates(
 
 
 async def replace_active(
-    db: AsyncConnection, question_id: str, values: dict[str, Any]
+    db: Connection, question_id: str, values: dict[str, Any]
 ) -> RowMapping | None:
     result = await db.execute(
         update(questions)
@@ -149,7 +149,7 @@ async def replace_active(
     return result.mappings().first()
 
 
-async def soft_delete(db: AsyncConnection, question_id: str, *, now: datetime, by_id: str) -> bool:
+async def soft_delete(db: Connection, question_id: str, *, now: datetime, by_id: str) -> bool:
     result = await db.execute(
         update(questions)
         .where(questions.c.id == question_id, questions.c.deleted_at.is_(None))
@@ -158,7 +158,7 @@ async def soft_delete(db: AsyncConnection, question_id: str, *, now: datetime, b
     return result.rowcount == 1
 
 
-async def restore(db: AsyncConnection, question_id: str, *, now: datetime) -> RowMapping | None:
+async def restore(db: Connection, question_id: str, *, now: datetime) -> RowMapping | None:
     result = await db.execute(
         update(questions)
         .where(questions.c.id == question_id, questions.c.deleted_at.is_not(None))
@@ -168,14 +168,14 @@ async def restore(db: AsyncConnection, question_id: str, *, now: datetime) -> Ro
     return result.mappings().first()
 
 
-async def used_in_session(db: AsyncConnection, question_id: str) -> bool:
+async def used_in_session(db: Connection, question_id: str) -> bool:
     result = await db.execute(
         select(exists().where(session_questions.c.question_id == question_id))
     )
     return bool(result.scalar())
 
 
-async def hard_delete_deleted(db: AsyncConnection, question_id: str) -> bool:
+async def hard_delete_deleted(db: Connection, question_id: str) -> bool:
     """Remove a soft-deleted question for good; False when it is not (or no longer) deleted."""
     result = await db.execute(
         delete(questions).where(questions.c.id == question_id, questions.c.deleted_at.is_not(None))

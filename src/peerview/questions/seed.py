@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 
 from peerview.clock import Clock, SystemClock
 from peerview.config import Settings
-from peerview.db import create_engine, transaction
+from peerview.db import create_database
 from peerview.questions import service
 from peerview.questions.schemas import StarterQuestion
 
@@ -38,10 +38,10 @@ async def seed_questions(*, settings: Settings, clock: Clock | None = None) -> t
     """Add the starter questions missing from the database: (added, total in the bank)."""
     entries = load_starter_bank()
     now = (clock or SystemClock()).now()
-    engine = create_engine(settings)
+    database = create_database(settings)
     try:
-        async with transaction(engine) as db:
+        async with database.transaction() as db:
             added = await service.add_starter_questions(db=db, now=now, entries=entries)
     finally:
-        await engine.dispose()
+        await database.close()
     return added, len(entries)

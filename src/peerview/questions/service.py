@@ -6,11 +6,8 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from peerview.actor import Actor
+from peerview.db import Connection, IntegrityError, RowMapping
 from peerview.models.base import new_id
 from peerview.models.enums import Difficulty, QuestionType, Role
 from peerview.pagination import Page, decode_cursor, page_of
@@ -61,7 +58,7 @@ def _editable(body: QuestionCreate) -> dict[str, Any]:
 
 async def list_questions(
     *,
-    db: AsyncConnection,
+    db: Connection,
     actor: Actor,
     category: str | None,
     difficulty: Difficulty | None,
@@ -94,7 +91,7 @@ async def list_questions(
     return page_of([QuestionPublicRead.model_validate(r) for r in rows], limit, key)
 
 
-async def get(*, db: AsyncConnection, actor: Actor, question_id: str) -> QuestionView:
+async def get(*, db: Connection, actor: Actor, question_id: str) -> QuestionView:
     row = await repository.get(db, question_id, include_deleted=actor.is_admin)
     if row is None:
         raise QuestionNotFound()
@@ -102,7 +99,7 @@ async def get(*, db: AsyncConnection, actor: Actor, question_id: str) -> Questio
 
 
 async def create(
-    *, db: AsyncConnection, now: datetime, actor: Actor, body: QuestionCreate
+    *, db: Connection, now: datetime, actor: Actor, body: QuestionCreate
 ) -> QuestionRead:
     values = {
         "id": new_id(),
@@ -115,7 +112,7 @@ async def create(
 
 
 async def replace(
-    *, db: AsyncConnection, now: datetime, question_id: str, body: QuestionUpdate
+    *, db: Connection, now: datetime, question_id: str, body: QuestionUpdate
 ) -> QuestionRead:
     row = await repository.replace_active(db, question_id, {**_editable(body), "updated_at": now})
     if row is None:
@@ -123,14 +120,12 @@ async def replace(
     return QuestionRead.model_validate(row)
 
 
-async def soft_delete(
-    *, db: AsyncConnection, now: datetime, actor: Actor, question_id: str
-) -> None:
+async def soft_delete(*, db: Connection, now: datetime, actor: Actor, question_id: str) -> None:
     if not await repository.soft_delete(db, question_id, now=now, by_id=actor.id):
         raise QuestionNotFound()
 
 
-async def restore(*, db: AsyncConnection, now: datetime, question_id: str) -> QuestionRead:
+async def restore(*, db: Connection, now: datetime, question_id: str) -> QuestionRead:
     row = await repository.restore(db, question_id, now=now)
     if row is not None:
         return QuestionRead.model_validate(row)
@@ -139,7 +134,7 @@ async def restore(*, db: AsyncConnection, now: datetime, question_id: str) -> Qu
     raise QuestionNotDeleted()
 
 
-async def hard_delete(*, db: AsyncConnection, question_id: str) -> None:
+async def hard_delete(*, db: Connection, question_id: str) -> None:
     row = await repository.get(db, question_id, include_deleted=True)
     if row is None:
         raise QuestionNotFound()
@@ -150,7 +145,7 @@ async def hard_delete(*, db: AsyncConnection, question_id: str) -> None:
     try:
         # The RESTRICT foreign key of session_questions is the backstop for a question
         # added to a session between the check above and this delete.
-        async with db.begin_nested():
+        async with db.savepoint():
             deleted = await repository.hard_delete_deleted(db, question_id)
     except IntegrityError as exc:
         raise HardDeleteGuarded("The question was used in a session") from exc
@@ -159,13 +154,13 @@ async def hard_delete(*, db: AsyncConnection, question_id: str) -> None:
         raise HardDeleteGuarded("Soft-delete the question first")
 
 
-async def get_active(db: AsyncConnection, question_id: str) -> RowMapping | None:
+async def get_active(db: Connection, question_id: str) -> RowMapping | None:
     """A question that is not deleted, hints and solution included; for session questions."""
     return await repository.get(db, question_id, include_deleted=False)
 
 
 async def list_candidates(
-    db: AsyncConnection,
+    db: Connection,
     *,
     category: str,
     difficulty: str,
@@ -185,7 +180,7 @@ async def list_candidates(
 
 
 async def add_starter_questions(
-    *, db: AsyncConnection, now: datetime, entries: Sequence[StarterQuestion]
+    *, db: Connection, now: datetime, entries: Sequence[StarterQuestion]
 ) -> int:
     """Insert the starter questions not present yet (by `seed_key`); how many were added."""
     rows = [

@@ -17,13 +17,12 @@ from typing import Any, TypeVar
 import socketio
 from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peerview.actor import Actor
 from peerview.auth import tokens
 from peerview.clock import Clock
 from peerview.config import Settings
-from peerview.db import transaction
+from peerview.db import Database
 from peerview.errors import AppError
 from peerview.events import EventBus, SessionChanged
 from peerview.interview_sessions import realtime_info
@@ -81,14 +80,14 @@ class Realtime:
         *,
         settings: Settings,
         clock: Clock,
-        engine: AsyncEngine,
+        database: Database,
         presence: Presence,
         client_manager: socketio.AsyncManager | None = None,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self.engine = engine
+        self.database = database
         self.presence = presence
         self.timer = timer
         self.rules = sessions_service.time_rules(settings)
@@ -104,7 +103,7 @@ class Realtime:
             # overtakes its offer, and a flooding socket only slows itself down.
             async_handlers=False,
             logger=False,
-            engineio_logger=False,
+            databaseio_logger=False,
         )
         self.sio.on("connect", self.connect)
         self.sio.on("disconnect", self.disconnect)
@@ -150,7 +149,7 @@ class Realtime:
             )
         except tokens.TokenError:
             return None
-        async with transaction(self.engine, write=False) as db:
+        async with self.database.transaction(write=False) as db:
             return await users_service.token_holder(db=db, claims=claims)
 
     async def disconnect(self, sid: str, reason: Any = None) -> None:
@@ -185,7 +184,7 @@ class Realtime:
             return refused("VALIDATION_ERROR")
         now = self.clock.now()
         try:
-            async with transaction(self.engine) as db:
+            async with self.database.transaction() as db:
                 # Re-checked here: a token revoked since the handshake joins nothing.
                 actor = await users_service.token_holder(db=db, claims=state.actor.token)
                 if actor is None:
@@ -256,7 +255,7 @@ class Realtime:
         # The database decides, at every message: a session that ended (by a REST call in
         # another process, or by time) relays nothing more.
         now = self.clock.now()
-        async with transaction(self.engine, write=False) as db:
+        async with self.database.transaction(write=False) as db:
             # And so does it for the sender, as on join: a revoked token or a deactivated
             # account relays nothing more, even in a session joined before.
             actor = await users_service.token_holder(db=db, claims=state.actor.token)
@@ -289,7 +288,7 @@ class Realtime:
             return
         now = self.clock.now()
         views: list[tuple[str, SessionEvent]] = []
-        async with transaction(self.engine, write=False) as db:
+        async with self.database.transaction(write=False) as db:
             for user_id in (event.interviewer_id, event.interviewee_id):
                 viewer = await users_service.viewer(db=db, user_id=user_id, now=now)
                 if viewer is None:
@@ -327,7 +326,7 @@ def install(app: FastAPI) -> Realtime:
     realtime = Realtime(
         settings=settings,
         clock=app.state.clock,
-        engine=app.state.engine,
+        database=app.state.database,
         presence=presence,
         client_manager=manager,
     )

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, exists, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import bindparam, exists, insert, select, update
 
-from peerview.db import insert_ignoring_conflicts
+from peerview.db import Connection, RowMapping, insert_ignoring_conflicts
 from peerview.models import RevokedToken, User
 from peerview.models.base import table_of
 from peerview.pagination import after
@@ -27,17 +26,17 @@ PUBLIC_COLUMNS = (
 )
 
 
-async def insert_user(db: AsyncConnection, values: dict[str, Any]) -> RowMapping:
+async def insert_user(db: Connection, values: dict[str, Any]) -> RowMapping:
     result = await db.execute(insert(users).values(**values).returning(*PUBLIC_COLUMNS))
     return result.mappings().one()
 
 
-async def get(db: AsyncConnection, user_id: str) -> RowMapping | None:
+async def get(db: Connection, user_id: str) -> RowMapping | None:
     result = await db.execute(select(*PUBLIC_COLUMNS).where(users.c.id == user_id))
     return result.mappings().first()
 
 
-async def get_credentials_by_email(db: AsyncConnection, email: str) -> RowMapping | None:
+async def get_credentials_by_email(db: Connection, email: str) -> RowMapping | None:
     result = await db.execute(
         select(*PUBLIC_COLUMNS, users.c.password_hash, users.c.tokens_valid_after).where(
             users.c.email == email
@@ -46,9 +45,10 @@ async def get_credentials_by_email(db: AsyncConnection, email: str) -> RowMappin
     return result.mappings().first()
 
 
-async def get_password_hash(db: AsyncConnection, user_id: str) -> str | None:
+async def get_password_hash(db: Connection, user_id: str) -> str | None:
     result = await db.execute(select(users.c.password_hash).where(users.c.id == user_id))
-    return result.scalar_one_or_none()
+    value: str | None = result.scalar_one_or_none()
+    return value
 
 
 # Built once: checked on every authenticated request, it skips statement construction and
@@ -60,14 +60,14 @@ _TOKEN_HOLDER = select(
 ).where(users.c.id == bindparam("user_id"))
 
 
-async def get_token_holder(db: AsyncConnection, user_id: str, jti: str) -> RowMapping | None:
+async def get_token_holder(db: Connection, user_id: str, jti: str) -> RowMapping | None:
     """The user behind a token, with whether that token was revoked: one round trip."""
     result = await db.execute(_TOKEN_HOLDER, {"user_id": user_id, "jti": jti})
     return result.mappings().first()
 
 
 async def list_users(
-    db: AsyncConnection, *, role: str | None, cursor: list[Any] | None, limit: int
+    db: Connection, *, role: str | None, cursor: list[Any] | None, limit: int
 ) -> list[RowMapping]:
     query = select(*PUBLIC_COLUMNS).order_by(users.c.created_at, users.c.id).limit(limit + 1)
     if role is not None:
@@ -78,23 +78,19 @@ async def list_users(
     return list(result.mappings().all())
 
 
-async def update_user(
-    db: AsyncConnection, user_id: str, values: dict[str, Any]
-) -> RowMapping | None:
+async def update_user(db: Connection, user_id: str, values: dict[str, Any]) -> RowMapping | None:
     result = await db.execute(
         update(users).where(users.c.id == user_id).values(**values).returning(*PUBLIC_COLUMNS)
     )
     return result.mappings().first()
 
 
-async def revoke_token(
-    db: AsyncConnection, *, jti: str, user_id: str, expires_at: datetime
-) -> None:
-    statement = insert_ignoring_conflicts(db, revoked)
+async def revoke_token(db: Connection, *, jti: str, user_id: str, expires_at: datetime) -> None:
+    statement = insert_ignoring_conflicts(db.dialect, revoked)
     await db.execute(statement.values(jti=jti, user_id=user_id, expires_at=expires_at))
 
 
-async def purge_revoked_tokens(db: AsyncConnection, *, now: datetime) -> int:
+async def purge_revoked_tokens(db: Connection, *, now: datetime) -> int:
     """Forget revocations of tokens that have expired on their own."""
     result = await db.execute(revoked.delete().where(revoked.c.expires_at <= now))
     return result.rowcount or 0

@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from peerview.actor import Actor
 from peerview.auth.passwords import PasswordService
 from peerview.auth.tokens import TokenClaims
+from peerview.db import Connection, IntegrityError, RowMapping
 from peerview.models.base import new_id
 from peerview.models.enums import Role
 from peerview.pagination import Page, decode_cursor, page_of
@@ -26,7 +23,7 @@ def normalise_email(email: str) -> str:
 
 async def create(
     *,
-    db: AsyncConnection,
+    db: Connection,
     now: datetime,
     name: str,
     email: str,
@@ -47,25 +44,25 @@ async def create(
     if await repository.get_credentials_by_email(db, values["email"]) is not None:
         raise EmailTaken()
     try:
-        async with db.begin_nested():
+        async with db.savepoint():
             return await repository.insert_user(db, values)
     except IntegrityError as exc:
         # Two registrations racing for one e-mail: the unique index decides.
         raise EmailTaken() from exc
 
 
-async def find_credentials(*, db: AsyncConnection, email: str) -> RowMapping | None:
+async def find_credentials(*, db: Connection, email: str) -> RowMapping | None:
     return await repository.get_credentials_by_email(db, normalise_email(email))
 
 
-async def get_public(*, db: AsyncConnection, user_id: str) -> PublicProfile:
+async def get_public(*, db: Connection, user_id: str) -> PublicProfile:
     row = await repository.get(db, user_id)
     if row is None:
         raise UserNotFound()
     return PublicProfile.model_validate(row)
 
 
-async def get(*, db: AsyncConnection, user_id: str) -> UserRead:
+async def get(*, db: Connection, user_id: str) -> UserRead:
     row = await repository.get(db, user_id)
     if row is None:
         raise UserNotFound()
@@ -73,7 +70,7 @@ async def get(*, db: AsyncConnection, user_id: str) -> UserRead:
 
 
 async def list_users(
-    *, db: AsyncConnection, role: Role | None, cursor: str | None, limit: int
+    *, db: Connection, role: Role | None, cursor: str | None, limit: int
 ) -> Page[UserRead]:
     after = decode_cursor(cursor, datetime, str)
     rows = await repository.list_users(
@@ -85,7 +82,7 @@ async def list_users(
 
 async def update_profile(
     *,
-    db: AsyncConnection,
+    db: Connection,
     now: datetime,
     actor: Actor,
     changes: ProfileUpdate,
@@ -111,7 +108,7 @@ async def update_profile(
 
 
 async def admin_update(
-    *, db: AsyncConnection, now: datetime, user_id: str, changes: AdminUserUpdate
+    *, db: Connection, now: datetime, user_id: str, changes: AdminUserUpdate
 ) -> UserRead:
     values: dict[str, Any] = {"updated_at": now}
     if changes.role is not None:
@@ -124,13 +121,13 @@ async def admin_update(
     return UserRead.model_validate(row)
 
 
-async def revoke_token(*, db: AsyncConnection, actor: Actor) -> None:
+async def revoke_token(*, db: Connection, actor: Actor) -> None:
     await repository.revoke_token(
         db, jti=actor.token.jti, user_id=actor.id, expires_at=actor.token.expires_at
     )
 
 
-async def purge_revoked_tokens(*, db: AsyncConnection, now: datetime) -> int:
+async def purge_revoked_tokens(*, db: Connection, now: datetime) -> int:
     return await repository.purge_revoked_tokens(db, now=now)
 
 
@@ -147,7 +144,7 @@ def _actor_of(row: RowMapping, claims: TokenClaims) -> Actor:
     )
 
 
-async def token_holder(*, db: AsyncConnection, claims: TokenClaims) -> Actor | None:
+async def token_holder(*, db: Connection, claims: TokenClaims) -> Actor | None:
     """The active user a verified token speaks for, or None: the rules of every REST request.
 
     Revoked tokens, deactivated users and tokens issued before a password change are refused.
@@ -161,7 +158,7 @@ async def token_holder(*, db: AsyncConnection, claims: TokenClaims) -> Actor | N
     return _actor_of(row, claims)
 
 
-async def viewer(*, db: AsyncConnection, user_id: str, now: datetime) -> Actor | None:
+async def viewer(*, db: Connection, user_id: str, now: datetime) -> Actor | None:
     """A user as the reader of something Peerview sends them unasked (a push, an e-mail).
 
     It carries no token and must only be used to shape what that user may see.
