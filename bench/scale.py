@@ -38,7 +38,7 @@ from common import (
 from peerview.clock import FakeClock
 from peerview.config import Settings
 from peerview.events import EventBus
-from peerview.interview_sessions.sweeper import sweep_once
+from peerview.jobs.sweeper import sweep_once
 from peerview.main import create_app
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -122,8 +122,8 @@ async def _sweep(database: Database, when: datetime, subscribers: bool) -> tuple
     )
     clock = FakeClock(when)
     app = create_app(settings, clock)
-    peerview_database = app.state.database
-    events = app.state.events if subscribers else EventBus()
+    peerview_database = app.services.database
+    events = app.services.events if subscribers else EventBus()
     statements = 0
 
     def count(*_: Any) -> None:
@@ -138,7 +138,7 @@ async def _sweep(database: Database, when: datetime, subscribers: bool) -> tuple
         )
         elapsed = time.perf_counter() - started
     finally:
-        app.state.passwords.close()
+        app.services.passwords.close()
         await peerview_database.close()
     return elapsed, statements, result
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from peerview.clock import FakeClock
 from peerview.config import Settings
-from peerview.main import create_app
+from peerview.main import close_services, create_app
 from peerview.migrate import upgrade
 from peerview.models import Base
 from tests.factories import Factory
@@ -123,10 +123,7 @@ def settings(database_url: str) -> Settings:
 async def app(settings: Settings, clock: FakeClock) -> AsyncIterator[FastAPI]:
     application = create_app(settings, clock)
     yield application
-    application.state.passwords.close()
-    if application.state.redis is not None:
-        await application.state.redis.aclose()
-    await application.state.database.close()
+    await close_services(application.services)
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ class Factory:
         n = next(_counter)
         name = name or f"{role.value.title()} {n}"
         email = email or f"user{n}-{role.value.lower()}@example.com"
-        async with self.app.state.database.transaction() as db:
+        async with self.app.services.database.transaction() as db:
             row = await users_service.create(
                 db=db,
                 now=self.clock.now(),
@@ -68,8 +68,8 @@ class Factory:
                 password_hash=default_password_hash(),
                 role=role,
             )
-        token = self.token_for(row["id"])
-        return TestUser(id=row["id"], name=name, email=email.lower(), role=role, token=token)
+        token = self.token_for(row.id)
+        return TestUser(id=row.id, name=name, email=email.lower(), role=role, token=token)
 
     def token_for(self, user_id: str, *, lifetime: timedelta = LONG_LIVED) -> str:
         """A token valid for `lifetime` from the clock's now.
@@ -78,7 +78,7 @@ class Factory:
         tests of expiry ask for the configured lifetime (or log in through the API).
         """
         token, _ = tokens.issue(
-            secret=self.app.state.settings.signing_secret(),
+            secret=self.app.services.settings.signing_secret(),
             subject=user_id,
             now=self.clock.now(),
             lifetime=lifetime,

@@ -37,7 +37,7 @@ async def create_admin(*, settings: Settings, email: str, name: str, password: s
                 password_hash=password_hash,
                 role=Role.ADMIN,
             )
-        return str(row["id"])
+        return row.id
     except EmailTaken as exc:
         raise ValueError(f"an account with the e-mail {email} already exists") from exc
     finally:

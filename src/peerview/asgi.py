@@ -1,4 +1,4 @@
-"""The ASGI application that servers load (`uvicorn peerview.asgi:app --factory`).
+"""The ASGI application that servers load (`peerview.asgi:app`, a factory).
 
 Socket.IO answers under /socket.io; everything else goes to the FastAPI application.
 """
@@ -6,16 +6,15 @@ Socket.IO answers under /socket.io; everything else goes to the FastAPI applicat
 from __future__ import annotations
 
 import socketio
-from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from peerview.main import create_app
+from peerview.main import PeerviewApp, create_app
 
 
-def wrap(application: FastAPI) -> ASGIApp:
+def wrap(application: PeerviewApp) -> ASGIApp:
     """`application` with its Socket.IO server (made by create_app) in front of it."""
     wrapped: ASGIApp = socketio.ASGIApp(
-        application.state.sio, other_asgi_app=application, socketio_path="socket.io"
+        application.services.realtime.sio, other_asgi_app=application, socketio_path="socket.io"
     )
     return wrapped
 

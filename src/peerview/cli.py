@@ -34,7 +34,7 @@ def _exit_normally(_signum: int, _frame: FrameType | None) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from peerview.observability import logging_config
+    from peerview.logging import logging_config
 
     if not args.no_migrate:
         _migrate(settings)

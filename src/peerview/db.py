@@ -29,7 +29,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar, cast
+from typing import Any, Generic, Literal, TypeVar, cast, overload
 
 import msgspec
 from sqlalchemy import BindParameter, ColumnElement, String, func
@@ -295,13 +295,29 @@ def _column_names(statement: Executable) -> list[str]:
 class Query(Generic[R]):
     """A statement built once; compiled once per dialect on first use.
 
-    `row` is the type each result row becomes: a `msgspec.Struct` whose fields are the
-    statement's columns in order (checked when it compiles). Without it, rows are tuples.
+    `statement` is the statement, or a function of the dialect's name that builds it where
+    the dialects' SQL differs (`INSERT … ON CONFLICT` say). `row` is the type each result
+    row becomes: a `msgspec.Struct` whose fields are the statement's columns in order
+    (checked when it compiles). Without it, rows are tuples.
     """
 
     __slots__ = ("_plans", "row", "statement")
 
-    def __init__(self, statement: Executable, row: type[R] | None = None) -> None:
+    @overload
+    def __init__(
+        self: Query[tuple[Any, ...]],
+        statement: Executable | Callable[[Dialect], Executable],
+        row: None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self, statement: Executable | Callable[[Dialect], Executable], row: type[R]
+    ) -> None: ...
+
+    def __init__(
+        self, statement: Executable | Callable[[Dialect], Executable], row: type[R] | None = None
+    ) -> None:
         self.statement = statement
         self.row = row
         self._plans: dict[str, Plan] = {}
@@ -309,7 +325,10 @@ class Query(Generic[R]):
     def plan(self, dialect: Dialect) -> Plan:
         plan = self._plans.get(dialect)
         if plan is None:
-            plan = self._plans[dialect] = _compile(self.statement, dialect, self.row)
+            statement = self.statement
+            if callable(statement) and not isinstance(statement, ClauseElement):
+                statement = statement(dialect)
+            plan = self._plans[dialect] = _compile(statement, dialect, self.row)
         return plan
 
 
@@ -355,7 +374,23 @@ class Variants(Generic[R]):
 
     __slots__ = ("_build", "_queries", "row")
 
-    def __init__(self, build: Callable[..., Executable], row: type[R] | None = None) -> None:
+    @overload
+    def __init__(
+        self: Variants[tuple[Any, ...]],
+        build: Callable[..., Executable | Callable[[Dialect], Executable]],
+        row: None = None,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self, build: Callable[..., Executable | Callable[[Dialect], Executable]], row: type[R]
+    ) -> None: ...
+
+    def __init__(
+        self,
+        build: Callable[..., Executable | Callable[[Dialect], Executable]],
+        row: type[R] | None = None,
+    ) -> None:
         self._build = build
         self.row = row
         self._queries: dict[Hashable, Query[R]] = {}
@@ -363,7 +398,8 @@ class Variants(Generic[R]):
     def __call__(self, *key: Hashable) -> Query[R]:
         query = self._queries.get(key)
         if query is None:
-            query = self._queries[key] = Query(self._build(*key), self.row)
+            query = cast(Query[R], Query(self._build(*key), self.row))
+            self._queries[key] = query
         return query
 
 

@@ -7,13 +7,14 @@ import binascii
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, or_
 
+from peerview.db import bind
 from peerview.errors import InvalidInput
+from peerview.schemas import Page
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -26,11 +27,6 @@ Cursor = Annotated[
 
 
 T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None
 
 
 class InvalidCursor(InvalidInput):
@@ -72,15 +68,21 @@ def decode_cursor(cursor: str | None, *kinds: type) -> list[Any] | None:
 
 
 def after(
-    columns: tuple[ColumnElement[Any], ...], values: list[Any], *, descending: bool = False
+    columns: tuple[ColumnElement[Any], ...], name: str = "cursor", *, descending: bool = False
 ) -> ColumnElement[bool]:
-    """Rows strictly after `values` in the (lexicographic) order of `columns`."""
+    """Rows strictly after a cursor in the (lexicographic) order of `columns`; the cursor's
+    values are the parameters `<name>_0`, `<name>_1`, … (`cursor_params` makes them)."""
+    values = [bind(f"{name}_{i}", column.type) for i, column in enumerate(columns)]
     clauses = []
     for i, column in enumerate(columns):
         equal = [c == v for c, v in zip(columns[:i], values[:i], strict=True)]
         step = column < values[i] if descending else column > values[i]
         clauses.append(and_(*equal, step))
     return or_(*clauses)
+
+
+def cursor_params(values: list[Any], name: str = "cursor") -> dict[str, Any]:
+    return {f"{name}_{i}": value for i, value in enumerate(values)}
 
 
 def page_of(items: list[T], limit: int, key: Callable[[T], tuple[Any, ...]]) -> Page[T]:

@@ -147,7 +147,7 @@ def test_averages_are_rounded_half_up_to_two_decimals() -> None:
 async def test_week_start_is_the_iso_monday_in_utc(
     app: FastAPI, moment: datetime, monday: date
 ) -> None:
-    async with app.state.database.transaction() as db:
+    async with app.services.database.transaction() as db:
         if db.dialect == "postgresql":
             # The week must not depend on the connection's time zone.
             await db.execute(text("SET LOCAL TIME ZONE 'Pacific/Kiritimati'"))
@@ -159,7 +159,7 @@ async def test_week_start_is_the_iso_monday_in_utc(
 async def test_minutes_between_is_exact_to_the_second(app: FastAPI) -> None:
     earlier = at(7, 9)
     later = earlier + timedelta(hours=25, minutes=1, seconds=30)
-    async with app.state.database.transaction(write=False) as db:
+    async with app.services.database.transaction(write=False) as db:
         query = select(
             repository.minutes_between(
                 db, literal(later, UTCDateTime()), literal(earlier, UTCDateTime())

@@ -112,7 +112,7 @@ async def _bulk_insert(
     app: FastAPI, count: int, offset: int, interviewer: TestUser, interviewee: TestUser
 ) -> None:
     requests, sessions, feedback = _rows(count, offset, interviewer, interviewee)
-    async with app.state.database.transaction() as db:
+    async with app.services.database.transaction() as db:
         for table, rows in (
             (table_of(InterviewRequest), requests),
             (table_of(InterviewSession), sessions),
@@ -129,7 +129,7 @@ def counting_statements(app: FastAPI) -> Iterator[list[str]]:
     def count(statement: str, _in_transaction: bool) -> None:
         statements.append(statement)
 
-    listeners = app.state.database.listeners
+    listeners = app.services.database.listeners
     listeners.append(count)
     try:
         yield statements

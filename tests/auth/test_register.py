@@ -29,12 +29,12 @@ def body(**overrides: Any) -> dict[str, Any]:
 
 
 async def count_users(app: FastAPI) -> int:
-    async with app.state.database.acquire() as conn:
+    async with app.services.database.acquire() as conn:
         return int((await conn.execute(select(func.count()).select_from(User))).scalar_one())
 
 
 async def stored_hash(app: FastAPI, email: str) -> str:
-    async with app.state.database.acquire() as conn:
+    async with app.services.database.acquire() as conn:
         query = select(User.password_hash).where(User.email == email)
         return str((await conn.execute(query)).scalar_one())
 

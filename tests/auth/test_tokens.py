@@ -126,7 +126,7 @@ async def test_expired_token_is_401(
         "/api/auth/login", json={"email": user.email, "password": user.password}
     )
     token = login.json()["access_token"]
-    minutes = factory.app.state.settings.access_token_minutes
+    minutes = factory.app.services.settings.access_token_minutes
     clock.advance(minutes=minutes - 1)
     assert await me_status(client, token) == 200
     clock.advance(minutes=1)

@@ -221,7 +221,7 @@ def build_target(database_url: str) -> FuzzTarget:
 def close_target(target: FuzzTarget) -> None:
     # Ends the lifespan (so the pool is emptied on schemathesis' loop), then the hash pool.
     asgi.shutdown_lifespans()
-    target.app.state.passwords.close()
+    target.app.services.passwords.close()
 
 
 class FuzzedApp:
@@ -245,7 +245,7 @@ class FuzzedApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await self.app.state.database.close()
+                await self.app.services.database.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -264,7 +264,7 @@ async def _create_users(app_settings: Settings, clock: FakeClock) -> dict[Role, 
                     password_hash=default_password_hash(),
                     role=role,
                 )
-            ids[role] = row["id"]
+            ids[role] = row.id
     finally:
         await database.close()
     return ids

@@ -34,7 +34,7 @@ def _operations() -> list[tuple[str, str, bool]]:
     )
     app = create_app(app_settings, FakeClock())
     paths = app.openapi()["paths"]
-    app.state.passwords.close()
+    app.services.passwords.close()
     return [
         (method.upper(), path, bool(operation.get("security")))
         for path, operations in paths.items()

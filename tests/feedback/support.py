@@ -71,7 +71,7 @@ def sealed(feedback: dict[str, Any]) -> dict[str, Any]:
 
 
 async def stored_count(factory: Factory, session_id: str) -> int:
-    async with factory.app.state.database.transaction(write=False) as db:
+    async with factory.app.services.database.transaction(write=False) as db:
         result = await db.execute(
             select(func.count()).where(feedback_table.c.session_id == session_id)
         )

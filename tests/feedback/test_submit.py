@@ -186,7 +186,7 @@ async def test_timed_out_session_accepts_feedback_without_the_sweeper(factory: F
     assert response.status_code == 201, response.text
     # The stored row still says LIVE: the read-time rule, not the sweeper, decided.
     sessions = table_of(InterviewSession)
-    async with factory.app.state.database.transaction(write=False) as db:
+    async with factory.app.services.database.transaction(write=False) as db:
         result = await db.execute(select(sessions.c.status).where(sessions.c.id == flow.id))
         assert result.scalar_one() == "LIVE"
 
@@ -199,7 +199,7 @@ async def test_second_feedback_by_the_same_author_is_409_feedback_exists(
     response = await give(factory.client, flow.interviewee, flow.id, comments="Changed my mind.")
     assert_problem(response, 409, "FEEDBACK_EXISTS")
     assert await stored_count(factory, flow.id) == 1
-    async with factory.app.state.database.transaction(write=False) as db:
+    async with factory.app.services.database.transaction(write=False) as db:
         result = await db.execute(select(feedback_table.c.id, feedback_table.c.comments))
         assert [tuple(r) for r in result] == [(first["id"], first["comments"])]
 
@@ -261,7 +261,7 @@ async def test_submission_publishes_feedback_submitted_in_the_transaction(
         if isinstance(event, FeedbackSubmitted):
             after_commit.append(event)
 
-    factory.app.state.events.subscribe(in_transaction=on_event, after_commit=on_commit)
+    factory.app.services.events.subscribe(in_transaction=on_event, after_commit=on_commit)
     created = await given(factory.client, flow.interviewee, flow.id)
     expected = FeedbackSubmitted(
         feedback_id=created["id"],
@@ -286,7 +286,7 @@ async def test_refused_submission_publishes_nothing(factory: Factory) -> None:
     async def record_late(event: Any) -> None:
         published.append(event)
 
-    factory.app.state.events.subscribe(in_transaction=record, after_commit=record_late)
+    factory.app.services.events.subscribe(in_transaction=record, after_commit=record_late)
     assert (await give(factory.client, flow.interviewee, flow.id)).status_code == 409
     assert (await give(factory.client, await factory.interviewee(), flow.id)).status_code == 404
     assert published == []

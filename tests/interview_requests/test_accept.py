@@ -149,7 +149,7 @@ async def test_accept_of_swept_expired_request_is_409_request_expired(factory: F
     posted = await post_request(factory, await factory.interviewee())
     factory.clock.set(datetime.fromisoformat(posted["expires_at"]) + timedelta(minutes=5))
     result = await sweep(factory.app, factory.clock)
-    assert [r["id"] for r in result.expired_requests] == [posted["id"]]
+    assert [r.id for r in result.expired_requests] == [posted["id"]]
     assert (await request_row(factory.app, posted["id"]))["status"] == "EXPIRED"
     response = await factory.client.post(
         url(posted["id"]), headers=(await factory.interviewer()).headers

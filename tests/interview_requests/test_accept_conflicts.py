@@ -107,7 +107,7 @@ async def test_live_session_conflicts_until_its_extended_end(factory: Factory) -
 async def test_session_effectively_no_show_does_not_conflict(factory: Factory) -> None:
     flow = await accepted(factory, scheduled_in=DAY, duration_minutes=180)
     t = flow.scheduled_at
-    no_show = timedelta(minutes=factory.app.state.settings.no_show_minutes)
+    no_show = timedelta(minutes=factory.app.services.settings.no_show_minutes)
     later = t + timedelta(minutes=120)
     factory.clock.set(t + no_show - timedelta(seconds=1))
     assert await accept_at(factory, flow.interviewer, later) == 409  # still SCHEDULED

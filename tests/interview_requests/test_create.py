@@ -142,7 +142,7 @@ async def test_expires_at_is_scheduled_at_minus_the_expiry_buffer(factory: Facto
     user = await factory.interviewee()
     scheduled = factory.clock.now() + timedelta(days=2, hours=3)
     created = (await post(factory, user, body(factory, scheduled_at=scheduled.isoformat()))).json()
-    buffer = timedelta(hours=factory.app.state.settings.request_expiry_buffer_hours)
+    buffer = timedelta(hours=factory.app.services.settings.request_expiry_buffer_hours)
     assert datetime.fromisoformat(created["scheduled_at"]) == scheduled
     assert datetime.fromisoformat(created["expires_at"]) == scheduled - buffer
     assert (await request_row(factory.app, created["id"]))["expires_at"] == scheduled - buffer
@@ -169,7 +169,7 @@ async def test_create_answers_in_utc_as_every_later_read_does(factory: Factory) 
 
 async def test_expiry_not_in_the_future_is_422_schedule_too_soon(factory: Factory) -> None:
     user = await factory.interviewee()
-    buffer = timedelta(hours=factory.app.state.settings.request_expiry_buffer_hours)
+    buffer = timedelta(hours=factory.app.services.settings.request_expiry_buffer_hours)
     # expires_at == now: not in the future.
     response = await post(factory, user, body(factory, scheduled_in=buffer))
     assert_problem(response, 422, "SCHEDULE_TOO_SOON")
@@ -179,7 +179,7 @@ async def test_expiry_not_in_the_future_is_422_schedule_too_soon(factory: Factor
 
 async def test_expiry_one_second_ahead_is_accepted(factory: Factory) -> None:
     user = await factory.interviewee()
-    buffer = timedelta(hours=factory.app.state.settings.request_expiry_buffer_hours)
+    buffer = timedelta(hours=factory.app.services.settings.request_expiry_buffer_hours)
     response = await post(factory, user, body(factory, scheduled_in=buffer + timedelta(seconds=1)))
     assert response.status_code == 201, response.text
 
@@ -238,7 +238,7 @@ async def test_accepted_requests_do_not_count_towards_the_limit(factory: Factory
 
 async def test_expired_requests_do_not_count_even_before_the_sweeper(factory: Factory) -> None:
     user = await factory.interviewee()
-    buffer = timedelta(hours=factory.app.state.settings.request_expiry_buffer_hours)
+    buffer = timedelta(hours=factory.app.services.settings.request_expiry_buffer_hours)
     await post_request(factory, user, scheduled_in=buffer + timedelta(hours=1))
     for day in range(1, 5):
         await post_request(factory, user, scheduled_in=timedelta(days=day))

@@ -60,7 +60,7 @@ async def test_other_interviewer_gets_404_once_someone_else_accepted(factory: Fa
 
 
 async def test_other_interviewer_gets_404_once_it_expired_by_time(factory: Factory) -> None:
-    buffer = timedelta(hours=factory.app.state.settings.request_expiry_buffer_hours)
+    buffer = timedelta(hours=factory.app.services.settings.request_expiry_buffer_hours)
     posted = await post_request(
         factory, await factory.interviewee(), scheduled_in=buffer + timedelta(minutes=1)
     )
@@ -80,7 +80,7 @@ async def test_other_interviewer_gets_404_once_cancelled(factory: Factory) -> No
 
 async def test_owner_sees_expired_status_before_the_sweeper(factory: Factory) -> None:
     owner = await factory.interviewee()
-    buffer = timedelta(hours=factory.app.state.settings.request_expiry_buffer_hours)
+    buffer = timedelta(hours=factory.app.services.settings.request_expiry_buffer_hours)
     posted = await post_request(factory, owner, scheduled_in=buffer + timedelta(minutes=1))
     factory.clock.advance(minutes=1)
     response = await factory.client.get(url(posted["id"]), headers=owner.headers)

@@ -70,7 +70,7 @@ async def test_mine_status_filter(factory: Factory) -> None:
 
 async def test_mine_status_filter_uses_the_read_time_rule(factory: Factory) -> None:
     owner = await factory.interviewee()
-    buffer = timedelta(hours=factory.app.state.settings.request_expiry_buffer_hours)
+    buffer = timedelta(hours=factory.app.services.settings.request_expiry_buffer_hours)
     soon = await post_request(factory, owner, scheduled_in=buffer + timedelta(minutes=30))
     later = await post_request(factory, owner, scheduled_in=timedelta(days=2))
     factory.clock.advance(minutes=30)  # soon is EXPIRED by time; the row still says OPEN

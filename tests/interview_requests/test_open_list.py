@@ -57,14 +57,14 @@ async def test_open_list_shows_only_open_requests(factory: Factory) -> None:
 
 async def test_expired_request_is_not_listed_before_the_sweeper_runs(factory: Factory) -> None:
     owner = await factory.interviewee()
-    buffer = timedelta(hours=factory.app.state.settings.request_expiry_buffer_hours)
+    buffer = timedelta(hours=factory.app.services.settings.request_expiry_buffer_hours)
     soon = await post_request(factory, owner, scheduled_in=buffer + timedelta(hours=1))
     later = await post_request(factory, owner, scheduled_in=timedelta(days=2))
     assert await open_ids(factory) == [soon["id"], later["id"]]
     factory.clock.advance(hours=1)  # soon's expires_at is now: it is EXPIRED, unswept
     assert await open_ids(factory) == [later["id"]]
     result = await sweep(factory.app, factory.clock)
-    assert [r["id"] for r in result.expired_requests] == [soon["id"]]
+    assert [r.id for r in result.expired_requests] == [soon["id"]]
     assert await open_ids(factory) == [later["id"]]
 
 

@@ -147,7 +147,7 @@ async def test_calendar_of_no_show_by_time_says_cancelled_with_a_new_sequence(
 ) -> None:
     flow = await accepted(factory)
     before = await event_of(factory, flow, flow.interviewer)
-    no_show = timedelta(minutes=factory.app.state.settings.no_show_minutes)
+    no_show = timedelta(minutes=factory.app.services.settings.no_show_minutes)
     factory.clock.set(flow.scheduled_at + no_show)
     unswept = await event_of(factory, flow, flow.interviewer)
     assert unswept["STATUS"] == "CANCELLED"

@@ -114,7 +114,7 @@ async def test_join_of_session_timed_out_by_time_is_409_and_records_nothing(
 
 async def test_join_of_missed_session_is_409(factory: Factory) -> None:
     flow = await accepted(factory)
-    no_show = timedelta(minutes=factory.app.state.settings.no_show_minutes)
+    no_show = timedelta(minutes=factory.app.services.settings.no_show_minutes)
     factory.clock.set(flow.scheduled_at + no_show)
     response = await factory.client.post(
         f"/api/interview-sessions/{flow.id}/join", headers=flow.interviewer.headers

@@ -56,7 +56,7 @@ async def test_list_status_filter_uses_the_read_time_rule(factory: Factory) -> N
         factory, interviewer=interviewer, scheduled_in=timedelta(days=1, hours=2)
     )
     waiting = await accepted(factory, interviewer=interviewer, scheduled_in=timedelta(days=3))
-    settings = factory.app.state.settings
+    settings = factory.app.services.settings
     # Past running's hard end and missed's no-show deadline; nothing swept.
     factory.clock.set(missed.scheduled_at + timedelta(minutes=settings.no_show_minutes, seconds=1))
     assert await listed(factory, interviewer, status="COMPLETED") == [running.id]

@@ -68,7 +68,7 @@ async def test_scheduled_session_past_no_show_deadline_reads_cancelled_no_show(
     factory: Factory,
 ) -> None:
     flow = await accepted(factory)
-    deadline = flow.scheduled_at + timedelta(minutes=factory.app.state.settings.no_show_minutes)
+    deadline = flow.scheduled_at + timedelta(minutes=factory.app.services.settings.no_show_minutes)
     url = f"/api/interview-sessions/{flow.id}"
     factory.clock.set(deadline - timedelta(seconds=1))
     assert (await factory.client.get(url, headers=flow.interviewer.headers)).json()[
@@ -83,7 +83,7 @@ async def test_scheduled_session_past_no_show_deadline_reads_cancelled_no_show(
 
 async def test_scheduled_session_past_no_show_deadline_refuses_start(factory: Factory) -> None:
     flow = await accepted(factory)
-    deadline = flow.scheduled_at + timedelta(minutes=factory.app.state.settings.no_show_minutes)
+    deadline = flow.scheduled_at + timedelta(minutes=factory.app.services.settings.no_show_minutes)
     factory.clock.set(deadline)
     response = await factory.client.post(
         f"/api/interview-sessions/{flow.id}/start", headers=flow.interviewer.headers
@@ -94,7 +94,7 @@ async def test_scheduled_session_past_no_show_deadline_refuses_start(factory: Fa
 
 async def test_scheduled_session_past_no_show_deadline_refuses_cancel(factory: Factory) -> None:
     flow = await accepted(factory)
-    deadline = flow.scheduled_at + timedelta(minutes=factory.app.state.settings.no_show_minutes)
+    deadline = flow.scheduled_at + timedelta(minutes=factory.app.services.settings.no_show_minutes)
     factory.clock.set(deadline + timedelta(minutes=1))
     response = await factory.client.post(
         f"/api/interview-sessions/{flow.id}/cancel", headers=flow.interviewee.headers

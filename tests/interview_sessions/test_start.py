@@ -23,7 +23,7 @@ async def start(
 
 
 def early(factory: Factory) -> timedelta:
-    return timedelta(minutes=factory.app.state.settings.session_early_start_minutes)
+    return timedelta(minutes=factory.app.services.settings.session_early_start_minutes)
 
 
 async def test_interviewer_starts_a_scheduled_session(factory: Factory) -> None:
@@ -42,7 +42,7 @@ async def test_start_computes_planned_and_hard_end(factory: Factory) -> None:
     started = flow.scheduled_at - timedelta(minutes=10)
     factory.clock.set(started)
     session = (await start(factory, flow)).json()
-    hard_buffer = timedelta(minutes=factory.app.state.settings.session_hard_buffer_minutes)
+    hard_buffer = timedelta(minutes=factory.app.services.settings.session_hard_buffer_minutes)
     planned = started + timedelta(minutes=45)
     assert datetime.fromisoformat(session["planned_end_at"]) == planned
     assert datetime.fromisoformat(session["hard_end_at"]) == planned + hard_buffer
@@ -83,7 +83,7 @@ async def test_start_exactly_at_the_early_start_boundary_is_allowed(factory: Fac
 
 async def test_start_late_but_before_the_no_show_deadline_is_allowed(factory: Factory) -> None:
     flow = await accepted(factory)
-    no_show = timedelta(minutes=factory.app.state.settings.no_show_minutes)
+    no_show = timedelta(minutes=factory.app.services.settings.no_show_minutes)
     factory.clock.set(flow.scheduled_at + no_show - timedelta(seconds=1))
     response = await start(factory, flow)
     assert response.status_code == 200, response.text

@@ -13,12 +13,11 @@ from sqlalchemy import RowMapping, insert, select
 
 from peerview.clock import FakeClock
 from peerview.events import Event, SessionChanged
-from peerview.interview_sessions import service as sessions_service
-from peerview.interview_sessions.lifecycle import TimeRules, session_at
-from peerview.interview_sessions.sweeper import SweepResult, sweep_once
+from peerview.interview_sessions.lifecycle import SessionTimes, TimeRules, session_at, time_rules
+from peerview.jobs.sweeper import SweepResult, sweep_once
 from peerview.models import InterviewRequest, InterviewSession
 from peerview.models.base import new_id, table_of
-from peerview.models.enums import Role
+from peerview.models.enums import EndReason, Role, SessionStatus
 from tests.factories import Factory, TestUser
 
 requests_table = table_of(InterviewRequest)
@@ -26,25 +25,25 @@ sessions_table = table_of(InterviewSession)
 
 
 def rules_of(app: FastAPI) -> TimeRules:
-    return sessions_service.time_rules(app.state.settings)
+    return time_rules(app.services.settings)
 
 
 async def request_row(app: FastAPI, request_id: str) -> RowMapping:
-    async with app.state.database.transaction(write=False) as db:
+    async with app.services.database.transaction(write=False) as db:
         result = await db.execute(select(requests_table).where(requests_table.c.id == request_id))
         row = result.mappings().one()
     return row
 
 
 async def session_row(app: FastAPI, session_id: str) -> RowMapping:
-    async with app.state.database.transaction(write=False) as db:
+    async with app.services.database.transaction(write=False) as db:
         result = await db.execute(select(sessions_table).where(sessions_table.c.id == session_id))
         row = result.mappings().one()
     return row
 
 
 async def session_count(app: FastAPI, request_id: str) -> int:
-    async with app.state.database.transaction(write=False) as db:
+    async with app.services.database.transaction(write=False) as db:
         result = await db.execute(
             select(sessions_table.c.id).where(sessions_table.c.request_id == request_id)
         )
@@ -53,7 +52,14 @@ async def session_count(app: FastAPI, request_id: str) -> int:
 
 def expected_read(row: RowMapping, now: datetime, rules: TimeRules) -> tuple[str, Any, Any]:
     """(status, ended_at, end_reason) that lifecycle.session_at gives for a stored row."""
-    state = session_at(sessions_service.times_of(row), now, rules)
+    times = SessionTimes(
+        status=SessionStatus(row["status"]),
+        scheduled_at=row["scheduled_at"],
+        hard_end_at=row["hard_end_at"],
+        ended_at=row["ended_at"],
+        end_reason=EndReason(row["end_reason"]) if row["end_reason"] else None,
+    )
+    state = session_at(times, now, rules)
     return state.status.value, state.ended_at, state.end_reason
 
 
@@ -79,16 +85,20 @@ def record_events(app: FastAPI) -> Recorder:
     async def keep(event: Event) -> None:
         recorder.events.append(event)
 
-    app.state.events.subscribe(after_commit=keep)
+    app.services.events.subscribe(after_commit=keep)
     return recorder
 
 
 async def sweep(app: FastAPI, clock: FakeClock, **settings_changes: Any) -> SweepResult:
-    settings = app.state.settings
+    settings = app.services.settings
     if settings_changes:
         settings = settings.model_copy(update=settings_changes)
     return await sweep_once(
-        database=app.state.database, clock=clock, settings=settings, events=app.state.events
+        database=app.services.database,
+        clock=clock,
+        settings=settings,
+        events=app.services.events,
+        notifier=app.services.notifier,
     )
 
 
@@ -136,7 +146,7 @@ async def insert_requests(
         }
         for request_id in ids
     ]
-    async with app.state.database.transaction() as db:
+    async with app.services.database.transaction() as db:
         await db.execute(insert(requests_table), rows)
     return ids
 
@@ -184,6 +194,6 @@ async def insert_live_sessions(
         }
         for session_id, request_id in zip(session_ids, request_ids, strict=True)
     ]
-    async with app.state.database.transaction() as db:
+    async with app.services.database.transaction() as db:
         await db.execute(insert(sessions_table), rows)
     return session_ids

@@ -36,9 +36,9 @@ class Gate:
         self.reached = asyncio.Event()
         self.armed = True
         if after_commit:
-            app.state.events.subscribe(after_commit=self._after)
+            app.services.events.subscribe(after_commit=self._after)
         else:
-            app.state.events.subscribe(in_transaction=self._inside)
+            app.services.events.subscribe(in_transaction=self._inside)
 
     async def _hold(self, event: Event) -> None:
         if self.armed and isinstance(event, SessionChanged) and event.session_id == self.session_id:
@@ -232,7 +232,7 @@ async def abandon_during_update(factory: Factory, action: str) -> None:
             for task in in_flight:
                 loop.call_soon(task.cancel)
 
-    listeners = factory.app.state.database.listeners
+    listeners = factory.app.services.database.listeners
     listeners.append(cancel_on_update)
     try:
         task = asyncio.create_task(post(factory, flow, action))

@@ -91,8 +91,8 @@ async def open_env(runner: LoopThread, app_settings: Settings) -> Env:
 async def close_env(env: Env) -> None:
     app = env.factory.app
     await env.factory.client.aclose()
-    app.state.passwords.close()
-    await app.state.database.close()
+    app.services.passwords.close()
+    await app.services.database.close()
 
 
 def expected_answer(
@@ -231,9 +231,7 @@ def machine_for(env: Env) -> type[RuleBasedStateMachine]:
         @rule()
         def sweep(self) -> None:
             result = run(sweep(factory.app, factory.clock))
-            mine = [
-                r for r in result.auto_timed_out + result.no_shows if r["id"] == self.session_id
-            ]
+            mine = [r for r in result.auto_timed_out + result.no_shows if r.id == self.session_id]
             assert len(mine) <= 1
             row = run(session_row(factory.app, self.session_id))
             assert row["status"] == self.read()["status"]  # the sweep only persisted the read

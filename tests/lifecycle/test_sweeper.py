@@ -6,14 +6,15 @@ Three sweepers racing each other: tests/reliability/test_races.py.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from peerview.clock import FakeClock
-from peerview.interview_sessions import sweeper
-from peerview.interview_sessions.sweeper import SweepResult, run_forever, sweep_once
+from peerview.jobs import sweeper
+from peerview.jobs.sweeper import SweepResult, run_forever, sweep_once
 from tests.factories import Factory
 from tests.flow import accepted, live, post_request
 from tests.lifecycle.support import (
@@ -52,8 +53,8 @@ async def make_overdue(factory: Factory, count: int) -> tuple[list[str], list[st
 async def test_one_sweeper_drains_every_batch(factory: Factory) -> None:
     session_ids, request_ids = await make_overdue(factory, 2 * BATCH + 5)
     result = await sweep(factory.app, factory.clock, sweeper_batch_size=BATCH)
-    assert sorted(r["id"] for r in result.auto_timed_out) == sorted(session_ids)
-    assert sorted(r["id"] for r in result.expired_requests) == sorted(request_ids)
+    assert sorted(r.id for r in result.auto_timed_out) == sorted(session_ids)
+    assert sorted(r.id for r in result.expired_requests) == sorted(request_ids)
 
 
 async def test_auto_timeout_is_persisted_with_ended_at_hard_end(factory: Factory) -> None:
@@ -76,7 +77,7 @@ async def test_sweep_of_request_waits_for_its_expiry(factory: Factory) -> None:
     assert (await sweep(factory.app, factory.clock)).expired_requests == []
     factory.clock.advance(seconds=1)
     result = await sweep(factory.app, factory.clock)
-    assert [r["id"] for r in result.expired_requests] == [posted["id"]]
+    assert [r.id for r in result.expired_requests] == [posted["id"]]
 
 
 async def test_session_extended_just_before_its_hard_end_is_not_ended(factory: Factory) -> None:
@@ -97,7 +98,7 @@ async def test_session_extended_just_before_its_hard_end_is_not_ended(factory: F
     assert moved["hard_end_at"] == row["hard_end_at"] + timedelta(minutes=5)
     assert moved["hard_end_at"] == moved["planned_end_at"] + rules.hard_buffer
     result = await sweep(factory.app, FakeClock(moved["hard_end_at"]))
-    assert [r["id"] for r in result.auto_timed_out] == [flow.id]
+    assert [r.id for r in result.auto_timed_out] == [flow.id]
 
 
 async def test_no_show_sets_ended_at_and_end_reason(factory: Factory) -> None:
@@ -107,7 +108,7 @@ async def test_no_show_sets_ended_at_and_end_reason(factory: Factory) -> None:
     deadline = flow.scheduled_at + rules.no_show
     assert (await sweep(factory.app, FakeClock(deadline - timedelta(seconds=1)))).no_shows == []
     result = await sweep(factory.app, FakeClock(deadline + timedelta(minutes=3)))
-    assert [r["id"] for r in result.no_shows] == [flow.id]
+    assert [r.id for r in result.no_shows] == [flow.id]
     row = await session_row(factory.app, flow.id)
     assert (row["status"], row["end_reason"], row["ended_at"]) == ("CANCELLED", "NO_SHOW", deadline)
     assert row["started_at"] is None
@@ -151,13 +152,11 @@ async def test_an_error_in_a_sweep_does_not_stop_run_forever(
         recovered.set()
 
     monkeypatch.setattr(sweeper, "sweep_once", flaky)
-    settings = factory.app.state.settings.model_copy(update={"cron_interval_minutes": 0.0005})
+    services = factory.app.services
+    settings = services.settings.model_copy(update={"cron_interval_minutes": 0.0005})
     task = asyncio.create_task(
         run_forever(
-            database=factory.app.state.database,
-            clock=factory.clock,
-            settings=settings,
-            events=factory.app.state.events,
+            dataclasses.replace(services, settings=settings),
             on_result=keep,
             on_error=errors.append,
         )

@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from peerview.interview_sessions.sweeper import SweepResult, sweep_once
+from peerview.jobs.sweeper import SweepResult, sweep_once
 from peerview.models import Notification
 from peerview.models.base import table_of
 from tests.factories import TestUser
@@ -23,7 +23,7 @@ async def stored(app: FastAPI, **where: Any) -> list[dict[str, Any]]:
     )
     for column, value in where.items():
         query = query.where(notifications_table.c[column] == value)
-    async with app.state.database.transaction(write=False) as db:
+    async with app.services.database.transaction(write=False) as db:
         rows = (await db.execute(query)).mappings().all()
     return [dict(r) for r in rows]
 
@@ -43,8 +43,9 @@ async def mine(client: httpx.AsyncClient, user: TestUser, **params: Any) -> Any:
 
 async def sweep(app: FastAPI) -> SweepResult:
     return await sweep_once(
-        database=app.state.database,
-        clock=app.state.clock,
-        settings=app.state.settings,
-        events=app.state.events,
+        database=app.services.database,
+        clock=app.services.clock,
+        settings=app.services.settings,
+        events=app.services.events,
+        notifier=app.services.notifier,
     )

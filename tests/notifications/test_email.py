@@ -69,11 +69,11 @@ async def mail_factory(
     )
     async with extra_app(configured, clock) as application, client_for(application) as client:
         yield Factory(app=application, client=client, clock=clock)
-        await application.state.mailer.stop()
+        await application.services.mailer.stop()
 
 
 async def delivered(factory: Factory) -> None:
-    await factory.app.state.mailer.idle()
+    await factory.app.services.mailer.idle()
 
 
 async def test_notification_is_emailed_to_its_recipient(
@@ -158,13 +158,13 @@ async def test_failing_smtp_never_fails_the_request_and_the_email_is_retried_lat
     assert row["email_next_at"] == mail_factory.clock.now() + retry_delay(1)
 
     # Not due yet: nothing is attempted.
-    assert await mail_factory.app.state.mailer.deliver_due() == 0
+    assert await mail_factory.app.services.mailer.deliver_due() == 0
     [row] = await stored(mail_factory.app, kind="REQUEST_ACCEPTED")
     assert row["email_attempts"] == 1
 
     handler.failing = False
     mail_factory.clock.advance(minutes=1)
-    assert await mail_factory.app.state.mailer.deliver_due() == 1
+    assert await mail_factory.app.services.mailer.deliver_due() == 1
     [message] = handler.messages
     assert message["To"] == flow.interviewee.email
     [row] = await stored(mail_factory.app, kind="REQUEST_ACCEPTED")
@@ -179,7 +179,7 @@ async def test_unreachable_smtp_never_fails_the_request(
     async with extra_app(closed, clock) as application, client_for(application) as client:
         factory = Factory(app=application, client=client, clock=clock)
         await accepted(factory)
-        await application.state.mailer.idle()
+        await application.services.mailer.idle()
         [row] = await stored(application, kind="REQUEST_ACCEPTED")
         assert row["email_status"] == "PENDING"
         assert row["email_attempts"] == 1
@@ -194,13 +194,13 @@ async def test_email_is_given_up_after_the_last_attempt(
     await delivered(mail_factory)
     for _ in range(MAX_ATTEMPTS):
         mail_factory.clock.advance(hours=1)
-        await mail_factory.app.state.mailer.deliver_due()
+        await mail_factory.app.services.mailer.deliver_due()
     [row] = await stored(mail_factory.app, kind="REQUEST_ACCEPTED")
     assert row["email_status"] == "FAILED"
     assert row["email_attempts"] == MAX_ATTEMPTS
     handler.failing = False
     mail_factory.clock.advance(hours=1)
-    assert await mail_factory.app.state.mailer.deliver_due() == 0
+    assert await mail_factory.app.services.mailer.deliver_due() == 0
 
 
 async def test_two_mailers_send_each_email_once(
@@ -213,9 +213,9 @@ async def test_two_mailers_send_each_email_once(
     await delivered(mail_factory)
     handler.failing = False
     clock.advance(minutes=2)
-    async with extra_app(mail_factory.app.state.settings, clock) as other:
+    async with extra_app(mail_factory.app.services.settings, clock) as other:
         sent = await asyncio.gather(
-            mail_factory.app.state.mailer.deliver_due(), other.state.mailer.deliver_due()
+            mail_factory.app.services.mailer.deliver_due(), other.services.mailer.deliver_due()
         )
     assert sum(sent) == 3
     assert len(handler.messages) == 3

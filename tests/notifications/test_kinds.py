@@ -137,7 +137,7 @@ async def test_feedback_event_published_twice_creates_one_notification(
         at=factory.clock.now(),
     )
     for _ in range(2):
-        async with app.state.database.transaction() as db:
-            await app.state.events.publish(db, event)
+        async with app.services.database.transaction() as db:
+            await app.services.events.publish(db, event)
     received = await stored(app, kind="FEEDBACK_RECEIVED")
     assert [r["user_id"] for r in received] == [flow.interviewer.id]

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from peerview.observability import JsonFormatter, note_user, redact
+from peerview.logging import JsonFormatter, note_user, redact
 from tests.factories import Factory
 
 ACCESS = "peerview.access"

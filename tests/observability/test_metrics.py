@@ -15,8 +15,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from peerview.clock import FakeClock
 from peerview.config import Settings
 from peerview.interview_requests import repository as requests_repository
-from peerview.interview_sessions.sweeper import SweepResult
-from peerview.observability import record_sweep, record_sweep_error
+from peerview.jobs.sweeper import SweepResult
+from peerview.jobs.sweeper import record as record_sweep
+from peerview.jobs.sweeper import record_error as record_sweep_error
 from tests.factories import Factory
 from tests.flow import accepted, live, post_request
 from tests.observability.support import label_values, sample, scrape
@@ -123,10 +124,10 @@ async def test_the_running_sweeper_reports_its_runs(
                 break
             await asyncio.sleep(0.01)
     assert _sweeper_runs() > runs
-    async with factory.app.state.database.transaction(write=False) as db:
+    async with factory.app.services.database.transaction(write=False) as db:
         row = await requests_repository.get(db, request["id"])
     assert row is not None
-    assert row["status"] == "EXPIRED"
+    assert row.status == "EXPIRED"
 
 
 def _production(settings: Settings, token: str | None) -> Settings:
@@ -169,5 +170,5 @@ async def test_metrics_in_production_with_the_token_are_200(
 
 
 async def test_metrics_are_open_outside_production(app: FastAPI, client: httpx.AsyncClient) -> None:
-    assert app.state.settings.peerview_env != "production"
+    assert app.services.settings.peerview_env != "production"
     assert (await client.get("/metrics")).status_code == 200

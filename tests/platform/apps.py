@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from peerview.clock import FakeClock
 from peerview.config import Settings
-from peerview.main import create_app
+from peerview.main import close_services, create_app
 
 
 @asynccontextmanager
@@ -21,10 +21,7 @@ async def extra_app(settings: Settings, clock: FakeClock) -> AsyncIterator[FastA
     try:
         yield application
     finally:
-        application.state.passwords.close()
-        if application.state.redis is not None:
-            await application.state.redis.aclose()
-        await application.state.database.close()
+        await close_services(application.services)
 
 
 @asynccontextmanager

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.types import Message, Receive, Scope, Send
 
-from peerview.deps import DB
+from peerview.context import AnyUser
 from peerview.errors import Conflict
 from peerview.models import User
 from tests.factories import Factory
@@ -20,7 +20,7 @@ from tests.factories import Factory
 
 @pytest.fixture
 def on_sqlite(app: FastAPI) -> None:
-    if app.state.database.dialect != "sqlite":
+    if app.services.database.dialect != "sqlite":
         pytest.skip("SQLite connection settings")
 
 
@@ -32,14 +32,14 @@ def statements(app: FastAPI) -> Iterator[list[tuple[str, bool]]]:
     def record(statement: str, in_transaction: bool) -> None:
         seen.append((" ".join(statement.split()), in_transaction))
 
-    listeners = app.state.database.listeners
+    listeners = app.services.database.listeners
     listeners.append(record)
     yield seen
     listeners.remove(record)
 
 
 async def pragma(app: FastAPI, name: str) -> Any:
-    async with app.state.database.acquire() as conn:
+    async with app.services.database.acquire() as conn:
         return conn.raw.execute(f"PRAGMA {name}").fetchone()[0]
 
 
@@ -59,7 +59,7 @@ async def test_sqlite_waits_for_locks_instead_of_failing(app: FastAPI) -> None:
 
 
 @pytest.mark.usefixtures("on_sqlite")
-async def test_post_request_takes_the_write_lock_up_front(
+async def test_post_request_takes_the_write_lock_after_the_token_check(
     client: httpx.AsyncClient, factory: Factory, statements: list[tuple[str, bool]]
 ) -> None:
     user = await factory.user()
@@ -68,10 +68,17 @@ async def test_post_request_takes_the_write_lock_up_front(
     assert response.status_code == 200
     begins = [s for s, _ in statements if s.startswith("BEGIN")]
     assert begins == ["BEGIN IMMEDIATE"]
+    # The token check reads outside the transaction, so it holds no write lock; the write
+    # itself is inside it.
+    token_check, *rest = statements
+    assert token_check[0].startswith("SELECT users.id")
+    assert not token_check[1]
+    assert rest[0][0] == "BEGIN IMMEDIATE"
+    assert all(inside for sql, inside in rest[1:] if not sql.startswith("COMMIT")), rest
 
 
 @pytest.mark.usefixtures("on_sqlite")
-async def test_get_request_reads_inside_one_transaction(
+async def test_get_request_reads_inside_one_transaction_after_the_token_check(
     client: httpx.AsyncClient, factory: Factory, statements: list[tuple[str, bool]]
 ) -> None:
     admin = await factory.admin()
@@ -80,8 +87,9 @@ async def test_get_request_reads_inside_one_transaction(
     assert response.status_code == 200
     begins = [s for s, _ in statements if s.startswith("BEGIN")]
     assert begins == ["BEGIN DEFERRED"]
-    selects = [(s, inside) for s, inside in statements if s.startswith("SELECT")]
-    assert len(selects) >= 2  # the caller, then the page
+    token_check, *selects = [(s, inside) for s, inside in statements if s.startswith("SELECT")]
+    assert not token_check[1]
+    assert selects  # the page
     assert all(inside for _, inside in selects), selects
 
 
@@ -134,12 +142,12 @@ async def test_request_that_fails_after_writing_leaves_no_trace(
 ) -> None:
     user = await factory.user()
 
-    async def write_then_fail(db: DB) -> None:
-        await db.execute(update(User).where(User.id == user.id).values(name="Half done"))
+    async def write_then_fail(ctx: AnyUser) -> None:
+        await ctx.db.execute(update(User).where(User.id == user.id).values(name="Half done"))
         raise Conflict("changed my mind")
 
     app.add_api_route("/api/test-write-then-fail", write_then_fail, methods=["POST"])
-    response = await client.post("/api/test-write-then-fail")
+    response = await client.post("/api/test-write-then-fail", headers=user.headers)
     assert response.status_code == 409
     me = await client.get("/api/auth/me", headers=user.headers)
     assert me.json()["name"] == user.name

@@ -61,7 +61,9 @@ async def test_requests_needing_the_database_are_503_when_it_is_unreachable(
 ) -> None:
     from peerview.auth.service import issue_token
 
-    token = issue_token(settings=unreachable_app.state.settings, user_id="someone", now=clock.now())
+    token = issue_token(
+        settings=unreachable_app.services.settings, user_id="someone", now=clock.now()
+    )
     async with client_for(unreachable_app) as c:
         me = await c.get("/api/auth/me", headers={"Authorization": f"Bearer {token}"})
         logins = [

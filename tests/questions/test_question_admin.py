@@ -20,7 +20,7 @@ questions = table_of(Question)
 
 
 async def _stored(app: FastAPI, question_id: str) -> Any:
-    async with app.state.database.transaction(write=False) as db:
+    async with app.services.database.transaction(write=False) as db:
         result = await db.execute(select(questions).where(questions.c.id == question_id))
         return result.mappings().first()
 

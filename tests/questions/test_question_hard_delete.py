@@ -28,7 +28,7 @@ async def _use_in_session(
     scheduled_at = now + timedelta(days=1)
     request_id, session_id = new_id(), new_id()
     kind = {"category": "arrays", "difficulty": "EASY", "type": "CODING"}
-    async with app.state.database.transaction() as db:
+    async with app.services.database.transaction() as db:
         await db.execute(
             insert(table_of(InterviewRequest)).values(
                 id=request_id,
@@ -78,7 +78,7 @@ async def _use_in_session(
 
 async def _exists(app: FastAPI, question_id: str) -> bool:
     questions = table_of(Question)
-    async with app.state.database.transaction(write=False) as db:
+    async with app.services.database.transaction(write=False) as db:
         result = await db.execute(select(questions.c.id).where(questions.c.id == question_id))
         return result.first() is not None
 

@@ -13,11 +13,11 @@ from tests.questions.conftest import MakeQuestion
 
 async def test_get_active_returns_the_full_question(app: FastAPI, question: MakeQuestion) -> None:
     created = await question()
-    async with app.state.database.transaction(write=False) as db:
+    async with app.services.database.transaction(write=False) as db:
         row = await service.get_active(db, created["id"])
     assert row is not None
-    assert row["hints"] == created["hints"]
-    assert row["solution"] == created["solution"]
+    assert row.hints == created["hints"]
+    assert row.solution == created["solution"]
 
 
 async def test_get_active_ignores_deleted_and_unknown_questions(
@@ -25,7 +25,7 @@ async def test_get_active_ignores_deleted_and_unknown_questions(
 ) -> None:
     created = await question()
     await client.delete(f"/api/questions/{created['id']}", headers=admin.headers)
-    async with app.state.database.transaction(write=False) as db:
+    async with app.services.database.transaction(write=False) as db:
         assert await service.get_active(db, created["id"]) is None
         assert await service.get_active(db, "nope") is None
 
@@ -52,7 +52,7 @@ async def test_list_candidates_matches_kind_excludes_ids_oldest_first(
     await question(title="Other type", **{**match, "type": "CONCEPTUAL"})
     await client.delete(f"/api/questions/{deleted['id']}", headers=admin.headers)
 
-    async with app.state.database.transaction(write=False) as db:
+    async with app.services.database.transaction(write=False) as db:
         rows = await service.list_candidates(
             db,
             category="graphs",
@@ -64,6 +64,6 @@ async def test_list_candidates_matches_kind_excludes_ids_oldest_first(
         everything = await service.list_candidates(
             db, category="graphs", difficulty="MEDIUM", type="CODING", exclude_ids=(), limit=10
         )
-    assert [r["id"] for r in rows] == [first["id"], third["id"], fourth["id"]]
-    assert "solution" in rows[0]
+    assert [r.id for r in rows] == [first["id"], third["id"], fourth["id"]]
+    assert rows[0].solution == first["solution"]  # the full question, solution included
     assert len(everything) == 4

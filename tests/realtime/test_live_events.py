@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from peerview.interview_sessions.sweeper import sweep_once
+from peerview.jobs.sweeper import sweep_once
 from tests.factories import Factory, TestUser
 from tests.flow import Flow, accepted, live
 from tests.realtime.support import Peer, peers
@@ -80,12 +80,13 @@ async def test_sweeper_auto_timeout_pushes_one_session_event_to_both(
     async with peers(live_url, flow.interviewer.token, flow.interviewee.token) as both:
         factory.clock.advance(hours=3)
         result = await sweep_once(
-            database=app.state.database,
+            database=app.services.database,
             clock=factory.clock,
-            settings=app.state.settings,
-            events=app.state.events,
+            settings=app.services.settings,
+            events=app.services.events,
+            notifier=app.services.notifier,
         )
-        assert [r["id"] for r in result.auto_timed_out] == [flow.id]
+        assert [r.id for r in result.auto_timed_out] == [flow.id]
         for peer in both:
             event = await exactly_one(peer, "ended")
             assert event["session"]["end_reason"] == "AUTO_TIMEOUT"
@@ -99,10 +100,11 @@ async def test_sweeper_no_show_pushes_one_cancelled_event_to_both(
         factory.clock.set(flow.scheduled_at)
         factory.clock.advance(hours=1)
         await sweep_once(
-            database=app.state.database,
+            database=app.services.database,
             clock=factory.clock,
-            settings=app.state.settings,
-            events=app.state.events,
+            settings=app.services.settings,
+            events=app.services.events,
+            notifier=app.services.notifier,
         )
         for peer in both:
             event = await exactly_one(peer, "cancelled")
@@ -173,7 +175,7 @@ async def test_nothing_is_pushed_when_the_transaction_rolls_back(
     async def fail(db: Any, event: Any) -> None:
         raise RuntimeError("a later subscriber fails: the whole change rolls back")
 
-    app.state.events.subscribe(in_transaction=fail)
+    app.services.events.subscribe(in_transaction=fail)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with (
         httpx.AsyncClient(transport=transport, base_url="http://testserver") as failing,

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 
-from peerview.interview_sessions.sweeper import sweep_once
+from peerview.jobs.sweeper import sweep_once
 from tests.factories import Factory
 from tests.flow import accepted, post_request
 from tests.realtime.support import peers
@@ -56,10 +56,11 @@ async def test_sweeper_notifications_are_pushed_once_with_three_concurrent_sweep
 
         async def sweep() -> None:
             await sweep_once(
-                database=app.state.database,
+                database=app.services.database,
                 clock=factory.clock,
-                settings=app.state.settings,
-                events=app.state.events,
+                settings=app.services.settings,
+                events=app.services.events,
+                notifier=app.services.notifier,
             )
 
         await asyncio.gather(sweep(), sweep(), sweep())

@@ -117,7 +117,7 @@ async def test_unknown_email_and_wrong_password_answer_alike_in_the_same_time(
     unknown, wrong, answers = await medians(factory.client, email, TRIES)
     first = comparable(answers[0])
     assert all(comparable(r) == first for r in answers)
-    cost = factory.app.state.settings
+    cost = factory.app.services.settings
     print(
         f"\nlogin medians over {TRIES} each (argon2 m={cost.argon2_memory_kib} KiB,"
         f" t={cost.argon2_time_cost}, p={cost.argon2_parallelism}):"

@@ -32,7 +32,7 @@ from peerview.clock import FakeClock
 from peerview.config import Settings
 from peerview.db import Database
 from peerview.events import RequestAccepted, RequestExpired, SessionChanged
-from peerview.interview_sessions.sweeper import SweepResult, sweep_once
+from peerview.jobs.sweeper import SweepResult, sweep_once
 from tests.factories import Factory
 from tests.feedback.support import give, stored_count
 from tests.flow import accepted, completed, live, post_request
@@ -105,11 +105,11 @@ async def test_fifty_concurrent_accepts_create_exactly_one_session(factory: Fact
     for round_ in range(REPEATS):
         posted = await post_request(factory, owner, scheduled_in=timedelta(days=1 + round_))
         url = f"/api/interview-requests/{posted['id']}/accept"
-        with connections_at_once(factory.app.state.database) as peak:
+        with connections_at_once(factory.app.services.database) as peak:
             responses = await asyncio.gather(
                 *(factory.client.post(url, headers=i.headers) for i in interviewers)
             )
-        assert_overlapped(factory.app.state.database, peak, round_)
+        assert_overlapped(factory.app.services.database, peak, round_)
         assert codes(responses) == {(201, None): 1, (409, "REQUEST_NOT_OPEN"): 49}, round_
         [winner] = [r.json() for r in responses if r.status_code == 201]
         assert await session_count(factory.app, posted["id"]) == 1
@@ -135,9 +135,9 @@ async def test_twenty_concurrent_feedbacks_per_author_store_exactly_one_each(
     for round_ in range(REPEATS):
         flow = await completed(factory)
         authors = [flow.interviewee] * 20 + [flow.interviewer] * 20
-        with connections_at_once(factory.app.state.database) as peak:
+        with connections_at_once(factory.app.services.database) as peak:
             responses = await asyncio.gather(*(give(factory.client, a, flow.id) for a in authors))
-        assert_overlapped(factory.app.state.database, peak, round_)
+        assert_overlapped(factory.app.services.database, peak, round_)
         for author, answers in (
             (flow.interviewee, responses[:20]),
             (flow.interviewer, responses[20:]),
@@ -155,11 +155,11 @@ async def test_ten_concurrent_ends_one_wins(factory: Factory) -> None:
         flow = await live(factory, interviewer=interviewer, scheduled_in=timedelta(days=1))
         factory.clock.advance(minutes=10)
         url = f"/api/interview-sessions/{flow.id}/end"
-        with connections_at_once(factory.app.state.database) as peak:
+        with connections_at_once(factory.app.services.database) as peak:
             responses = await asyncio.gather(
                 *(factory.client.post(url, headers=interviewer.headers) for _ in range(10))
             )
-        assert_overlapped(factory.app.state.database, peak, round_)
+        assert_overlapped(factory.app.services.database, peak, round_)
         assert codes(responses) == {(200, None): 1, (409, "INVALID_SESSION_STATE"): 9}, round_
         row = await session_row(factory.app, flow.id)
         assert (row["status"], row["end_reason"]) == ("COMPLETED", "ENDED_BY_INTERVIEWER")
@@ -201,14 +201,14 @@ async def test_start_racing_the_no_show_sweep_ends_in_exactly_one_state(
             f"/api/interview-sessions/{flow.id}", headers=flow.interviewee.headers
         )
         if response.status_code == 200:
-            assert [r["id"] for r in result.no_shows] == []
+            assert [r.id for r in result.no_shows] == []
             assert row["status"] == "LIVE"
             assert [e.event for e in events] == ["started"]
             assert read.json()["status"] == "LIVE"
         else:
             assert response.status_code == 409, response.text
             assert response.json()["code"] == "INVALID_SESSION_STATE"
-            assert [r["id"] for r in result.no_shows] == [flow.id]
+            assert [r.id for r in result.no_shows] == [flow.id]
             assert (row["status"], row["end_reason"]) == ("CANCELLED", "NO_SHOW")
             assert row["ended_at"] == flow.scheduled_at + rules.no_show
             assert [(e.event, e.end_reason) for e in events] == [("cancelled", "NO_SHOW")]
@@ -254,7 +254,7 @@ BULK = 10  # overdue live sessions and expired requests inserted per round, 3 ba
 
 def ids(results: list[SweepResult], kind: str) -> Counter[str]:
     """How many times the sweeps in `results` made each transition of `kind`."""
-    return Counter(row["id"] for result in results for row in getattr(result, kind))
+    return Counter(row.id for result in results for row in getattr(result, kind))
 
 
 async def test_three_concurrent_sweepers_make_each_transition_and_notification_once(
@@ -291,10 +291,11 @@ async def test_three_concurrent_sweepers_make_each_transition_and_notification_o
                 recorders = [record_events(a) for a in apps]
                 sweeps = [
                     sweep_once(
-                        database=a.state.database,
+                        database=a.services.database,
                         clock=clock,
                         settings=batched,
-                        events=a.state.events,
+                        events=a.services.events,
+                        notifier=a.services.notifier,
                     )
                     for a in apps
                 ]
@@ -302,10 +303,11 @@ async def test_three_concurrent_sweepers_make_each_transition_and_notification_o
                 recorders = [record_events(app)]
                 sweeps = [
                     sweep_once(
-                        database=app.state.database,
+                        database=app.services.database,
                         clock=clock,
                         settings=batched,
-                        events=app.state.events,
+                        events=app.services.events,
+                        notifier=app.services.notifier,
                     )
                     for _ in "abc"
                 ]
@@ -315,7 +317,7 @@ async def test_three_concurrent_sweepers_make_each_transition_and_notification_o
         assert ids(results, "expired_requests") == Counter([expired["id"], *bulk_requests]), round_
         assert ids(results, "auto_timed_out") == Counter([timed_out.id, *bulk_sessions]), round_
         assert ids(results, "no_shows") == Counter([no_show.id]), round_
-        reminder_users = Counter(row["user_id"] for r in results for row in r.reminders)
+        reminder_users = Counter(row.user_id for r in results for row in r.reminders)
         assert reminder_users == Counter([reminded.interviewer.id, reminded.interviewee.id])
         # Each transition announced once, by whichever sweeper made it.
         announced = Counter(e.request_id for e in recorded.events if isinstance(e, RequestExpired))

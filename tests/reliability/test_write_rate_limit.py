@@ -8,6 +8,7 @@ The window moves with the app's injectable clock, so expiry is tested without sl
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import httpx
@@ -141,10 +142,12 @@ async def test_a_concurrent_burst_gets_exactly_the_limit_through(factory: Factor
 async def test_every_authenticated_write_is_limited_and_only_the_limit_refused_it(
     factory: Factory, app: FastAPI
 ) -> None:
-    app.state.write_limit = WriteRateLimit(clock=FakeClock(), per_minute=0)  # to prepare
+    unlimited = WriteRateLimit(clock=FakeClock(), per_minute=0)  # to prepare
+    app.services = dataclasses.replace(app.services, write_limit=unlimited)
     calls = await valid_calls(factory)
     limiter_clock = FakeClock()  # a clock of its own, so the app's sessions keep their times
-    app.state.write_limit = WriteRateLimit(clock=limiter_clock, per_minute=2)
+    limit = WriteRateLimit(clock=limiter_clock, per_minute=2)
+    app.services = dataclasses.replace(app.services, write_limit=limit)
     schema = await openapi(factory.client)
     authenticated = {
         label for label, operation in write_operations(schema).items() if operation.get("security")
@@ -155,7 +158,7 @@ async def test_every_authenticated_write_is_limited_and_only_the_limit_refused_i
             continue
         limiter_clock.advance(seconds=60)  # a fresh window: earlier calls of this user left it
         for _ in range(2):
-            assert await app.state.write_limit.check(call.user.id) is None
+            assert await app.services.write_limit.check(call.user.id) is None
         before = await snapshot(app)
         refused = await call.send(factory.client)
         assert assert_limited(refused) == 60, label

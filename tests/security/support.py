@@ -91,7 +91,7 @@ def write_operations(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
 async def snapshot(app: FastAPI) -> dict[str, list[str]]:
     """Every row of every table, to compare a database before and after a refused request."""
     tables: dict[str, list[str]] = {}
-    async with app.state.database.acquire() as conn:
+    async with app.services.database.acquire() as conn:
         for table in Base.metadata.sorted_tables:
             rows = (await conn.execute(select(table))).all()
             tables[table.name] = sorted(repr(tuple(row)) for row in rows)

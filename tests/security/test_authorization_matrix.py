@@ -843,7 +843,7 @@ async def revoke(world: World, token: str) -> None:
 
 async def gone(world: World, sid: str | None) -> None:
     """Wait until the server has handled this socket's disconnection."""
-    sockets = world.app.state.realtime.sockets
+    sockets = world.app.services.realtime.sockets
     for _ in range(500):
         if sid not in sockets:
             return
@@ -986,7 +986,7 @@ def test_table_covers_every_route_and_socket_handler(world: World) -> None:
         assert route.shows <= set(route.cells) - route.sealed, route.shows
         # A fresh resource is only made for a success that changes it.
         assert all(200 <= status_of(route.cells[cell]) < 300 for cell in route.fresh)
-    handlers = set(app.state.sio.handlers["/"])
+    handlers = set(app.services.realtime.sio.handlers["/"])
     assert handlers == {row.event for row in SOCKET_ROWS}, handlers
 
 
@@ -1030,8 +1030,8 @@ async def world(
             factory = Factory(app=app, client=client, clock=clock)
             yield await build_world(app, factory)
     finally:
-        app.state.passwords.close()
-        await app.state.database.close()
+        app.services.passwords.close()
+        await app.services.database.close()
 
 
 @pytest.fixture(scope="module")

@@ -113,6 +113,6 @@ def _keys(value: Any) -> set[str]:
 
 
 async def test_the_pattern_searched_for_matches_the_hashes_peerview_stores(app: FastAPI) -> None:
-    stored = await app.state.passwords.hash(PASSWORD)
+    stored = await app.services.passwords.hash(PASSWORD)
     assert ARGON2_HASH.fullmatch(stored)
     assert not ARGON2_HASH.search('{"title": "$argon2"}')

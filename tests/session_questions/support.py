@@ -40,7 +40,7 @@ async def bank_question(factory: Factory, **fields: Any) -> dict[str, Any]:
         "deleted_at": None,
         **fields,
     }
-    async with factory.app.state.database.transaction() as db:
+    async with factory.app.services.database.transaction() as db:
         await db.execute(questions_table.insert().values(**values))
     return values
 
@@ -84,7 +84,7 @@ async def session_questions(
 
 
 async def stored_rows(factory: Factory, session_id: str) -> list[dict[str, Any]]:
-    async with factory.app.state.database.transaction(write=False) as db:
+    async with factory.app.services.database.transaction(write=False) as db:
         result = await db.execute(
             select(session_questions_table)
             .where(session_questions_table.c.session_id == session_id)

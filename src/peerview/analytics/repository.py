@@ -86,9 +86,15 @@ def minutes_between(db: Connection, later: Any, earlier: Any) -> ColumnElement[A
 
 def _session_state(now: datetime, rules: TimeRules) -> ColumnElement[str]:
     return case(
-        (session_status_is(SessionStatus.COMPLETED, now, rules), SessionStatus.COMPLETED.value),
-        (session_status_is(SessionStatus.CANCELLED, now, rules), SessionStatus.CANCELLED.value),
-        (session_status_is(SessionStatus.LIVE, now, rules), SessionStatus.LIVE.value),
+        (
+            session_status_is(SessionStatus.COMPLETED, now, now - rules.no_show),
+            SessionStatus.COMPLETED.value,
+        ),
+        (
+            session_status_is(SessionStatus.CANCELLED, now, now - rules.no_show),
+            SessionStatus.CANCELLED.value,
+        ),
+        (session_status_is(SessionStatus.LIVE, now, now - rules.no_show), SessionStatus.LIVE.value),
         else_=SessionStatus.SCHEDULED.value,
     )
 
@@ -97,14 +103,14 @@ def _timed_out(now: datetime, rules: TimeRules) -> ColumnElement[bool]:
     """Still stored LIVE but already COMPLETED by time: the AUTO_TIMEOUT of lifecycle.session_at."""
     return and_(
         sessions.c.status == SessionStatus.LIVE,
-        session_status_is(SessionStatus.COMPLETED, now, rules),
+        session_status_is(SessionStatus.COMPLETED, now, now - rules.no_show),
     )
 
 
 def _session_end_reason(now: datetime, rules: TimeRules) -> ColumnElement[str | None]:
     missed = and_(
         sessions.c.status == SessionStatus.SCHEDULED,
-        session_status_is(SessionStatus.CANCELLED, now, rules),
+        session_status_is(SessionStatus.CANCELLED, now, now - rules.no_show),
     )
     return case(
         (_timed_out(now, rules), EndReason.AUTO_TIMEOUT.value),

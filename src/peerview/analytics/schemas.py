@@ -1,56 +1,69 @@
-"""Shapes of the analytics answers (SPEC §10)."""
+"""Shapes of the analytics answers (docs/api.md §10)."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from pydantic import Field
+from msgspec import Meta
 
-from peerview.schemas import OutputModel
+from peerview.schemas import Output
 
-AVERAGE = "Mean rounded half-up to 2 decimals; null when there is nothing to average."
+Average = Annotated[
+    float | None,
+    Meta(description="Mean rounded half-up to 2 decimals; null when there is nothing to average."),
+]
 
 
-class MySessionCounts(OutputModel):
-    completed: int = Field(description="COMPLETED, including those ended by the hard time limit.")
-    cancelled: int = Field(description="CANCELLED, including no-shows.")
+class MySessionCounts(Output):
+    completed: Annotated[
+        int, Meta(description="COMPLETED, including those ended by the hard time limit.")
+    ]
+    cancelled: Annotated[int, Meta(description="CANCELLED, including no-shows.")]
     live: int
     scheduled: int
-    as_interviewer: int = Field(description="Sessions of any status where I interview.")
-    as_interviewee: int = Field(description="Sessions of any status where I am interviewed.")
+    as_interviewer: Annotated[int, Meta(description="Sessions of any status where I interview.")]
+    as_interviewee: Annotated[
+        int, Meta(description="Sessions of any status where I am interviewed.")
+    ]
 
 
-class RatingsReceived(OutputModel):
-    communication: float | None = Field(description=AVERAGE)
-    problem_solving: float | None = Field(description=AVERAGE)
-    technical: float | None = Field(description=AVERAGE)
-    overall: float | None = Field(description=AVERAGE)
-    count: int = Field(description="Feedback about me that I may see (sealed feedback is not).")
+class RatingsReceived(Output):
+    communication: Average
+    problem_solving: Average
+    technical: Average
+    overall: Average
+    count: Annotated[
+        int, Meta(description="Feedback about me that I may see (sealed feedback is not).")
+    ]
 
 
-class CategoryActivity(OutputModel):
+class CategoryActivity(Output):
     category: str
     sessions: int
-    average_overall: float | None = Field(description=AVERAGE)
+    average_overall: Average
 
 
-class WeeklyActivity(OutputModel):
-    week_start: date = Field(description="Monday (UTC) of the ISO week of `scheduled_at`.")
+class WeeklyActivity(Output):
+    week_start: Annotated[date, Meta(description="Monday (UTC) of the ISO week of `scheduled_at`.")]
     sessions: int
-    average_overall: float | None = Field(description=AVERAGE)
+    average_overall: Average
 
 
-class MyAnalytics(OutputModel):
+class MyAnalytics(Output):
     sessions: MySessionCounts
-    minutes_practised: float = Field(
-        description="Sum of `ended_at - started_at` over my COMPLETED sessions, 2 decimals."
-    )
+    minutes_practised: Annotated[
+        float,
+        Meta(description="Sum of `ended_at - started_at` over my COMPLETED sessions, 2 decimals."),
+    ]
     ratings_received: RatingsReceived
-    by_category: list[CategoryActivity] = Field(description="One entry per category, A to Z.")
-    weekly: list[WeeklyActivity] = Field(description="Weeks with sessions, oldest first.")
+    by_category: Annotated[
+        list[CategoryActivity], Meta(description="One entry per category, A to Z.")
+    ]
+    weekly: Annotated[list[WeeklyActivity], Meta(description="Weeks with sessions, oldest first.")]
 
 
-class Funnel(OutputModel):
+class Funnel(Output):
     """Requests by status at read time: `created = accepted + expired + cancelled + open`."""
 
     created: int
@@ -60,40 +73,46 @@ class Funnel(OutputModel):
     open: int
 
 
-class PlatformSessionCounts(OutputModel):
+class PlatformSessionCounts(Output):
     """Sessions by outcome; the six counts partition all sessions."""
 
-    completed: int = Field(description="COMPLETED, ended by the interviewer.")
-    auto_timeout: int = Field(description="COMPLETED by the hard time limit.")
-    no_show: int = Field(description="CANCELLED because nobody started it in time.")
-    cancelled: int = Field(description="CANCELLED by a participant.")
+    completed: Annotated[int, Meta(description="COMPLETED, ended by the interviewer.")]
+    auto_timeout: Annotated[int, Meta(description="COMPLETED by the hard time limit.")]
+    no_show: Annotated[int, Meta(description="CANCELLED because nobody started it in time.")]
+    cancelled: Annotated[int, Meta(description="CANCELLED by a participant.")]
     live: int
     scheduled: int
 
 
-class CategoryRatings(OutputModel):
+class CategoryRatings(Output):
     category: str
-    count: int = Field(description="Feedback rows of both directions.")
-    average_overall: float | None = Field(description=AVERAGE)
+    count: Annotated[int, Meta(description="Feedback rows of both directions.")]
+    average_overall: Average
 
 
-class WeeklyActiveUsers(OutputModel):
-    week_start: date = Field(description="Monday (UTC) of the ISO week.")
-    users: int = Field(
-        description=(
-            "People who created a request that week, or took part (in either role, whatever "
-            "the outcome) in a session scheduled that week."
-        )
-    )
+class WeeklyActiveUsers(Output):
+    week_start: Annotated[date, Meta(description="Monday (UTC) of the ISO week.")]
+    users: Annotated[
+        int,
+        Meta(
+            description=(
+                "People who created a request that week, or took part (in either role, "
+                "whatever the outcome) in a session scheduled that week."
+            )
+        ),
+    ]
 
 
-class PlatformAnalytics(OutputModel):
+class PlatformAnalytics(Output):
     funnel: Funnel
-    median_minutes_to_accept: float | None = Field(
-        description="Median of `accepted_at - created_at` over accepted requests, 2 decimals."
-    )
+    median_minutes_to_accept: Annotated[
+        float | None,
+        Meta(
+            description="Median of `accepted_at - created_at` over accepted requests, 2 decimals."
+        ),
+    ]
     sessions: PlatformSessionCounts
-    ratings_by_category: list[CategoryRatings] = Field(
-        description="One entry per category, A to Z."
-    )
-    active_users_weekly: list[WeeklyActiveUsers] = Field(description="Oldest week first.")
+    ratings_by_category: Annotated[
+        list[CategoryRatings], Meta(description="One entry per category, A to Z.")
+    ]
+    active_users_weekly: Annotated[list[WeeklyActiveUsers], Meta(description="Oldest week first.")]

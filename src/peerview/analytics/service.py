@@ -1,4 +1,4 @@
-"""Analytics for a user and for the platform: aggregate queries shaped into SPEC §10's answers."""
+"""Analytics for a user and for the platform: aggregate queries shaped into docs/api.md §10."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from peerview.actor import Actor
 from peerview.analytics import repository
 from peerview.analytics.errors import InvalidPeriod
 from peerview.analytics.repository import Period
@@ -22,6 +21,7 @@ from peerview.analytics.schemas import (
     WeeklyActiveUsers,
     WeeklyActivity,
 )
+from peerview.context import Ctx
 from peerview.db import Connection
 from peerview.feedback import service as feedback_service
 from peerview.interview_sessions.lifecycle import TimeRules
@@ -50,10 +50,9 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-async def mine(
-    *, db: Connection, actor: Actor, now: datetime, rules: TimeRules, period: Period
-) -> MyAnalytics:
-    # Admins see every feedback (SPEC §7), so nothing is sealed for them.
+async def mine(ctx: Ctx, *, period: Period) -> MyAnalytics:
+    db, actor, now, rules = ctx.db, ctx.actor, ctx.now, ctx.rules
+    # Admins see every feedback (docs/api.md §7), so nothing is sealed for them.
     reveal_after = None if actor.is_admin else feedback_service.REVEAL_AFTER
     scope: dict[str, Any] = {
         "user_id": actor.id,
@@ -101,9 +100,8 @@ async def mine(
     )
 
 
-async def platform(
-    *, db: Connection, now: datetime, rules: TimeRules, period: Period
-) -> PlatformAnalytics:
+async def platform(ctx: Ctx, *, period: Period) -> PlatformAnalytics:
+    db, now, rules = ctx.db, ctx.now, ctx.rules
     funnel = await repository.request_funnel(db, now=now, period=period)
     median = await repository.median_minutes_to_accept(db, period=period)
     outcomes = await repository.session_outcomes(db, now=now, rules=rules, period=period)

@@ -6,12 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.security import OAuth2PasswordRequestForm
+from starlette.responses import Response
 
 from peerview.auth import service
 from peerview.auth.errors import InvalidCredentials, LoginThrottled, RoleNotAllowed
 from peerview.auth.schemas import LoginIn, LogoutOut, OAuth2TokenOut, RegisterIn, TokenOut
-from peerview.deps import DB, ClockDep, CurrentUser, SettingsDep, client_address
-from peerview.errors import InvalidToken, NotAuthenticated, problem_schema
+from peerview.context import AnyUser, client_address, services_of
+from peerview.openapi import answers
+from peerview.schemas import respond
+from peerview.users import service as users_service
 from peerview.users.errors import EmailTaken
 from peerview.users.schemas import UserRead
 
@@ -20,49 +23,26 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 @router.post(
     "/register",
-    status_code=201,
-    response_model=TokenOut,
-    responses=problem_schema(RoleNotAllowed, EmailTaken),
+    **answers(TokenOut, RoleNotAllowed, EmailTaken, status=201),
     summary="Create an account (interviewer or interviewee)",
 )
-async def register(
-    body: RegisterIn, clock: ClockDep, settings: SettingsDep, request: Request
-) -> TokenOut:
-    # No `DB` dependency: the service opens its transaction after hashing the password.
-    return await service.register(
-        database=request.app.state.database,
-        now=clock.now(),
-        settings=settings,
-        passwords=request.app.state.passwords,
-        body=body,
-    )
-
-
-async def _login(
-    request: Request, clock: ClockDep, settings: SettingsDep, email: str, password: str
-) -> TokenOut:
-    return await service.login(
-        database=request.app.state.database,
-        now=clock.now(),
-        settings=settings,
-        passwords=request.app.state.passwords,
-        throttle=request.app.state.login_throttle,
-        email=email,
-        password=password,
-        address=client_address(request),
-    )
+async def register(body: RegisterIn, request: Request) -> Response:
+    return respond(await service.register(services_of(request), body=body), 201)
 
 
 @router.post(
     "/login",
-    response_model=TokenOut,
-    responses=problem_schema(InvalidCredentials, LoginThrottled),
+    **answers(TokenOut, InvalidCredentials, LoginThrottled),
     summary="Log in with e-mail and password",
 )
-async def login(
-    body: LoginIn, clock: ClockDep, settings: SettingsDep, request: Request
-) -> TokenOut:
-    return await _login(request, clock, settings, body.email, body.password)
+async def login(body: LoginIn, request: Request) -> Response:
+    result = await service.login(
+        services_of(request),
+        email=body.email,
+        password=body.password,
+        address=client_address(request),
+    )
+    return respond(result)
 
 
 class PasswordForm(OAuth2PasswordRequestForm):
@@ -94,44 +74,25 @@ class PasswordForm(OAuth2PasswordRequestForm):
 
 @router.post(
     "/token",
-    response_model=OAuth2TokenOut,
-    responses=problem_schema(InvalidCredentials, LoginThrottled),
+    **answers(OAuth2TokenOut, InvalidCredentials, LoginThrottled),
     summary="OAuth2 password flow (the /docs Authorize button); username is the e-mail",
 )
-async def token(
-    form: Annotated[PasswordForm, Depends()],
-    clock: ClockDep,
-    settings: SettingsDep,
-    request: Request,
-) -> OAuth2TokenOut:
-    result = await _login(request, clock, settings, form.username, form.password)
-    return OAuth2TokenOut(access_token=result.access_token)
-
-
-@router.get(
-    "/me",
-    response_model=UserRead,
-    responses=problem_schema(NotAuthenticated, InvalidToken),
-    summary="The caller's account",
-)
-async def me(actor: CurrentUser) -> UserRead:
-    return UserRead(
-        id=actor.id,
-        name=actor.name,
-        email=actor.email,
-        role=actor.role,
-        is_active=actor.is_active,
-        email_notifications=actor.email_notifications,
-        created_at=actor.created_at,
+async def token(form: Annotated[PasswordForm, Depends()], request: Request) -> Response:
+    result = await service.login(
+        services_of(request),
+        email=form.username,
+        password=form.password,
+        address=client_address(request),
     )
+    return respond(OAuth2TokenOut(access_token=result.access_token))
 
 
-@router.post(
-    "/logout",
-    response_model=LogoutOut,
-    responses=problem_schema(NotAuthenticated, InvalidToken),
-    summary="Revoke the token used for this call",
-)
-async def logout(actor: CurrentUser, db: DB) -> LogoutOut:
-    await service.logout(db=db, actor=actor)
-    return LogoutOut(revoked=True)
+@router.get("/me", **answers(UserRead), summary="The caller's account")
+async def me(ctx: AnyUser) -> Response:
+    return respond(users_service.read(ctx.actor))
+
+
+@router.post("/logout", **answers(LogoutOut), summary="Revoke the token used for this call")
+async def logout(ctx: AnyUser) -> Response:
+    await service.logout(ctx)
+    return respond(LogoutOut(revoked=True))

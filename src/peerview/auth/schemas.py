@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import EmailStr, Field
 
 from peerview.models.enums import Role
-from peerview.schemas import InputModel, OutputModel
+from peerview.schemas import InputModel, Output
 from peerview.users.schemas import GivenPassword, NewPassword, UserRead
 
 
@@ -23,16 +23,16 @@ class LoginIn(InputModel):
     password: GivenPassword
 
 
-class TokenOut(OutputModel):
+class TokenOut(Output):
     user: UserRead
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (the OAuth2 token type)
 
 
-class OAuth2TokenOut(OutputModel):
+class OAuth2TokenOut(Output):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (the OAuth2 token type)
 
 
-class LogoutOut(OutputModel):
+class LogoutOut(Output):
     revoked: bool

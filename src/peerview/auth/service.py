@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from peerview.actor import Actor
 from peerview.auth import tokens
 from peerview.auth.errors import InvalidCredentials, LoginThrottled, RoleNotAllowed
-from peerview.auth.passwords import PasswordService
 from peerview.auth.schemas import RegisterIn, TokenOut
-from peerview.auth.throttle import LoginThrottle
 from peerview.config import Settings
-from peerview.db import Connection, Database
+from peerview.context import Ctx
 from peerview.models.enums import Role
+from peerview.services import Services
 from peerview.users import service as users_service
-from peerview.users.schemas import UserRead
 
 SELF_SERVICE_ROLES = frozenset({Role.INTERVIEWER, Role.INTERVIEWEE})
 
@@ -29,20 +26,14 @@ def issue_token(*, settings: Settings, user_id: str, now: datetime) -> str:
     return token
 
 
-async def register(
-    *,
-    database: Database,
-    now: datetime,
-    settings: Settings,
-    passwords: PasswordService,
-    body: RegisterIn,
-) -> TokenOut:
+async def register(services: Services, *, body: RegisterIn) -> TokenOut:
     """Hash first, then take a connection: argon2's tens of milliseconds must not hold one
     of the pool's few, or a burst of registrations starves every other request."""
     if body.role not in SELF_SERVICE_ROLES:
         raise RoleNotAllowed()
-    password_hash = await passwords.hash(body.password)
-    async with database.transaction() as db:
+    now = services.clock.now()
+    password_hash = await services.passwords.hash(body.password)
+    async with services.database.transaction() as db:
         row = await users_service.create(
             db=db,
             now=now,
@@ -51,46 +42,34 @@ async def register(
             password_hash=password_hash,
             role=body.role,
         )
-    user = UserRead.model_validate(row)
-    return TokenOut(
-        user=user, access_token=issue_token(settings=settings, user_id=user.id, now=now)
-    )
+    token = issue_token(settings=services.settings, user_id=row.id, now=now)
+    return TokenOut(user=users_service.read(row), access_token=token)
 
 
-async def login(
-    *,
-    database: Database,
-    now: datetime,
-    settings: Settings,
-    passwords: PasswordService,
-    throttle: LoginThrottle,
-    email: str,
-    password: str,
-    address: str,
-) -> TokenOut:
+async def login(services: Services, *, email: str, password: str, address: str) -> TokenOut:
     email = users_service.normalise_email(email)
+    throttle = services.login_throttle
     attempt = await throttle.begin(email=email, address=address)
     if attempt.retry_after is not None:
         raise LoginThrottled(retry_after=attempt.retry_after)
     try:
         # The connection goes back to the pool before the slow hash check (see `register`).
-        async with database.transaction(write=False) as db:
+        async with services.database.transaction(write=False) as db:
             row = await users_service.find_credentials(db=db, email=email)
-        ok = await passwords.verify(row["password_hash"] if row else None, password)
+        ok = await services.passwords.verify(row.password_hash if row else None, password)
     except BaseException:
         # Not judged (the database failed, say): it must not count against anyone.
         await throttle.abandon(attempt)
         raise
     # Unknown e-mail, wrong password and a deactivated account answer alike; the attempt
     # stays counted as a failure.
-    if row is None or not ok or not row["is_active"]:
+    if row is None or not ok or not row.is_active:
         raise InvalidCredentials()
     await throttle.succeeded(attempt)
-    user = UserRead.model_validate(row)
-    return TokenOut(
-        user=user, access_token=issue_token(settings=settings, user_id=user.id, now=now)
-    )
+    now = services.clock.now()
+    token = issue_token(settings=services.settings, user_id=row.id, now=now)
+    return TokenOut(user=users_service.read(row), access_token=token)
 
 
-async def logout(*, db: Connection, actor: Actor) -> None:
-    await users_service.revoke_token(db=db, actor=actor)
+async def logout(ctx: Ctx) -> None:
+    await users_service.revoke_token(ctx)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, insert, select
-from sqlalchemy.sql import Select
+import msgspec
+from sqlalchemy import Executable, exists, insert, select
 
-from peerview.db import Connection, RowMapping
+from peerview.db import Connection, Query, Variants, bind, binds_for
 from peerview.models import Feedback, InterviewSession, User
 from peerview.models.base import table_of
-from peerview.pagination import after
+from peerview.pagination import after, cursor_params
 
 feedback = table_of(Feedback)
 _sessions = table_of(InterviewSession)
@@ -35,48 +36,75 @@ SESSION_TIME_COLUMNS = (
 ORDER = (feedback.c.created_at, feedback.c.id)
 
 
-def _with_names() -> Select[Any]:
-    return select(*FEEDBACK_COLUMNS).select_from(
-        feedback.join(_author, _author.c.id == feedback.c.author_id).join(
-            _subject, _subject.c.id == feedback.c.subject_id
-        )
+class FeedbackRow(msgspec.Struct, frozen=True):
+    id: str
+    session_id: str
+    author_id: str
+    subject_id: str
+    author_role: str
+    communication: int
+    problem_solving: int
+    technical: int
+    overall: int
+    comments: str
+    created_at: datetime
+    author_name: str
+    subject_name: str
+
+
+class ReceivedRow(msgspec.Struct, frozen=True):
+    """Feedback about a user, with its session's times and whether they left their own."""
+
+    id: str
+    session_id: str
+    author_id: str
+    subject_id: str
+    author_role: str
+    communication: int
+    problem_solving: int
+    technical: int
+    overall: int
+    comments: str
+    created_at: datetime
+    author_name: str
+    subject_name: str
+    status: str
+    scheduled_at: datetime
+    hard_end_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None
+    subject_has_authored: bool
+
+
+_WITH_NAMES = select(*FEEDBACK_COLUMNS).select_from(
+    feedback.join(_author, _author.c.id == feedback.c.author_id).join(
+        _subject, _subject.c.id == feedback.c.subject_id
     )
-
-
-async def insert_feedback(db: Connection, values: dict[str, Any]) -> None:
-    await db.execute(insert(feedback).values(**values))
-
-
-async def has_authored(db: Connection, *, session_id: str, author_id: str) -> bool:
-    result = await db.execute(
-        select(feedback.c.id).where(
-            feedback.c.session_id == session_id, feedback.c.author_id == author_id
-        )
+)
+_INSERT = Query(insert(feedback).values(binds_for(list(feedback.c))))
+_HAS_AUTHORED = Query(
+    select(feedback.c.id).where(
+        feedback.c.session_id == bind("session_id"), feedback.c.author_id == bind("author_id")
     )
-    return result.first() is not None
+)
 
 
-async def list_for_session(
-    db: Connection, *, session_id: str, cursor: list[Any] | None, limit: int
-) -> list[RowMapping]:
-    """Oldest first; one row more than `limit`, to learn whether another page exists."""
+def _for_session(cursor: bool) -> Executable:
     query = (
-        _with_names().where(feedback.c.session_id == session_id).order_by(*ORDER).limit(limit + 1)
+        _WITH_NAMES.where(feedback.c.session_id == bind("session_id"))
+        .order_by(*ORDER)
+        .limit(bind("limit"))
     )
-    if cursor is not None:
-        query = query.where(after(ORDER, cursor))
-    result = await db.execute(query)
-    return list(result.mappings().all())
+    return query.where(after(ORDER)) if cursor else query
 
 
-async def list_received(
-    db: Connection, *, subject_id: str, cursor: list[Any] | None, limit: int
-) -> list[RowMapping]:
-    """Feedback about `subject_id`, newest first, each with its session's times and whether
-    the subject has left their own feedback in that session (`subject_has_authored`)."""
+_FOR_SESSION = Variants(_for_session, FeedbackRow)
+
+
+def _received(cursor: bool) -> Executable:
     subject_has_authored = exists(
         select(_own.c.id).where(
-            _own.c.session_id == feedback.c.session_id, _own.c.author_id == subject_id
+            _own.c.session_id == feedback.c.session_id, _own.c.author_id == bind("subject_id")
         )
     ).label("subject_has_authored")
     query = (
@@ -86,11 +114,40 @@ async def list_received(
             .join(_subject, _subject.c.id == feedback.c.subject_id)
             .join(_sessions, _sessions.c.id == feedback.c.session_id)
         )
-        .where(feedback.c.subject_id == subject_id)
+        .where(feedback.c.subject_id == bind("subject_id"))
         .order_by(feedback.c.created_at.desc(), feedback.c.id.desc())
-        .limit(limit + 1)
+        .limit(bind("limit"))
     )
+    return query.where(after(ORDER, descending=True)) if cursor else query
+
+
+_RECEIVED = Variants(_received, ReceivedRow)
+
+
+async def insert_feedback(db: Connection, **values: Any) -> None:
+    await db.run(_INSERT, **values)
+
+
+async def has_authored(db: Connection, *, session_id: str, author_id: str) -> bool:
+    found = await db.scalar(_HAS_AUTHORED, session_id=session_id, author_id=author_id)
+    return found is not None
+
+
+async def list_for_session(
+    db: Connection, *, session_id: str, cursor: list[Any] | None, limit: int
+) -> list[FeedbackRow]:
+    """Oldest first; one row more than `limit`, to learn whether another page exists."""
+    params: dict[str, Any] = {"session_id": session_id, "limit": limit + 1}
     if cursor is not None:
-        query = query.where(after(ORDER, cursor, descending=True))
-    result = await db.execute(query)
-    return list(result.mappings().all())
+        params.update(cursor_params(cursor))
+    return await db.all(_FOR_SESSION(cursor is not None), **params)
+
+
+async def list_received(
+    db: Connection, *, subject_id: str, cursor: list[Any] | None, limit: int
+) -> list[ReceivedRow]:
+    """Feedback about `subject_id`, newest first."""
+    params: dict[str, Any] = {"subject_id": subject_id, "limit": limit + 1}
+    if cursor is not None:
+        params.update(cursor_params(cursor))
+    return await db.all(_RECEIVED(cursor is not None), **params)

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter
+from starlette.responses import Response
 
-from peerview.deps import DB, ClockDep, CurrentUser, EventsDep, SettingsDep
-from peerview.errors import InvalidToken, NotAuthenticated, problem_schema
+from peerview.context import AnyUser
 from peerview.feedback import service
 from peerview.feedback.errors import FeedbackExists, SessionNotCompleted
 from peerview.feedback.schemas import FeedbackCreate, FeedbackPage, FeedbackRead
-from peerview.interview_sessions import service as sessions_service
 from peerview.interview_sessions.errors import SessionNotFound
+from peerview.openapi import answers
 from peerview.pagination import DEFAULT_LIMIT, Cursor, InvalidCursor, Limit
+from peerview.schemas import respond
 
 router = APIRouter(prefix="/api/feedback", tags=["feedback"])
-
-AUTH = (NotAuthenticated, InvalidToken)
 
 DOUBLE_BLIND = (
     "Double-blind: a participant sees the other participant's feedback only once they have "
@@ -27,9 +26,7 @@ DOUBLE_BLIND = (
 
 @router.post(
     "",
-    status_code=status.HTTP_201_CREATED,
-    response_model=FeedbackRead,
-    responses=problem_schema(*AUTH, SessionNotFound, SessionNotCompleted, FeedbackExists),
+    **answers(FeedbackRead, SessionNotFound, SessionNotCompleted, FeedbackExists, status=201),
     summary="Leave feedback about the other participant of a completed session",
     description=(
         "For the two participants only (anyone else, admins included, gets 404). The session "
@@ -38,71 +35,30 @@ DOUBLE_BLIND = (
         "author's role in that session."
     ),
 )
-async def submit_feedback(
-    body: FeedbackCreate,
-    actor: CurrentUser,
-    db: DB,
-    clock: ClockDep,
-    settings: SettingsDep,
-    events: EventsDep,
-) -> FeedbackRead:
-    return await service.submit(
-        db=db,
-        events=events,
-        actor=actor,
-        body=body,
-        now=clock.now(),
-        rules=sessions_service.time_rules(settings),
-    )
+async def submit_feedback(body: FeedbackCreate, ctx: AnyUser) -> Response:
+    return respond(await service.submit(ctx, body=body), 201)
 
 
 @router.get(
     "/session/{session_id}",
-    response_model=FeedbackPage,
-    responses=problem_schema(*AUTH, SessionNotFound, InvalidCursor),
+    **answers(FeedbackPage, SessionNotFound, InvalidCursor),
     summary="A session's feedback, oldest first (participants and admins)",
     description=DOUBLE_BLIND,
 )
 async def list_session_feedback(
-    session_id: str,
-    actor: CurrentUser,
-    db: DB,
-    clock: ClockDep,
-    settings: SettingsDep,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
-) -> FeedbackPage:
-    return await service.list_for_session(
-        db=db,
-        actor=actor,
-        session_id=session_id,
-        now=clock.now(),
-        rules=sessions_service.time_rules(settings),
-        cursor=cursor,
-        limit=limit,
-    )
+    session_id: str, ctx: AnyUser, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response:
+    page = await service.list_for_session(ctx, session_id=session_id, cursor=cursor, limit=limit)
+    return respond(page)
 
 
 @router.get(
     "/received",
-    response_model=FeedbackPage,
-    responses=problem_schema(*AUTH, InvalidCursor),
+    **answers(FeedbackPage, InvalidCursor),
     summary="Feedback about me, newest first",
     description=DOUBLE_BLIND,
 )
 async def list_received_feedback(
-    actor: CurrentUser,
-    db: DB,
-    clock: ClockDep,
-    settings: SettingsDep,
-    limit: Limit = DEFAULT_LIMIT,
-    cursor: Cursor = None,
-) -> FeedbackPage:
-    return await service.list_received(
-        db=db,
-        actor=actor,
-        now=clock.now(),
-        rules=sessions_service.time_rules(settings),
-        cursor=cursor,
-        limit=limit,
-    )
+    ctx: AnyUser, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response:
+    return respond(await service.list_received(ctx, cursor=cursor, limit=limit))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from peerview.pagination import Page
-from peerview.schemas import InputModel, OutputModel, UserRef
+from peerview.schemas import InputModel, Output, UserRef, one_of
 
 # Strict: 4.0, "4" and true are not ratings.
 Rating = Annotated[int, Field(strict=True, ge=1, le=5, description="An integer from 1 to 5.")]
@@ -35,18 +34,25 @@ class FeedbackCreate(InputModel):
     comments: str = Field(default="", max_length=5000)
 
 
-class FeedbackRead(OutputModel):
+class RatingsRead(Output):
+    communication: int
+    problem_solving: int
+    technical: int
+    overall: int
+
+
+class FeedbackRead(Output):
     id: str
     session_id: str
     author: UserRef
     subject: UserRef
     author_role: AuthorRole
-    ratings: Ratings
+    ratings: RatingsRead
     comments: str
     created_at: datetime
 
 
-class SealedFeedback(OutputModel):
+class SealedFeedback(Output):
     """Feedback that exists but is not revealed to the viewer yet (double-blind)."""
 
     id: str
@@ -54,9 +60,16 @@ class SealedFeedback(OutputModel):
     hidden: Literal[True]
 
 
-FeedbackItem = FeedbackRead | SealedFeedback
+# Either shape, told apart by `hidden`.
+if TYPE_CHECKING:
+    FeedbackItem = FeedbackRead | SealedFeedback
+else:
+    FeedbackItem = one_of(FeedbackRead, SealedFeedback)
 
 
-class FeedbackPage(Page[FeedbackItem]):
+class FeedbackPage(Output):
     """Feedback items: each one in full, or `{"id", "author_role", "hidden": true}` while the
     double-blind seal holds for the viewer."""
+
+    items: list[FeedbackItem]
+    next_cursor: str | None

@@ -5,43 +5,45 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    and_,
-    bindparam,
-    func,
-    insert,
-    null,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy.sql import Select
+import msgspec
+from sqlalchemy import ColumnElement, Executable, and_, func, insert, null, or_, select, update
 
-from peerview.db import Connection, RowMapping
+from peerview.db import Connection, Query, Variants, bind, binds_for
 from peerview.models import InterviewRequest, InterviewSession, User
 from peerview.models.base import table_of
 from peerview.models.enums import RequestStatus
-from peerview.pagination import after
+from peerview.pagination import after, cursor_params
 
 requests = table_of(InterviewRequest)
 _sessions = table_of(InterviewSession)
 _users = table_of(User)
-
-REQUEST_COLUMNS = (
-    *requests.c,
-    _users.c.name.label("interviewee_name"),
-    _sessions.c.id.label("session_id"),
-    _sessions.c.interviewer_id.label("interviewer_id"),
-)
+_NOW = bind("now", requests.c.expires_at.type)
 
 
-def _with_refs() -> Select[Any]:
-    return select(*REQUEST_COLUMNS).select_from(
-        requests.join(_users, _users.c.id == requests.c.interviewee_id).outerjoin(
-            _sessions, _sessions.c.request_id == requests.c.id
-        )
-    )
+class Expired(msgspec.Struct, frozen=True):
+    """A request the sweeper marked EXPIRED."""
+
+    id: str
+    interviewee_id: str
+
+
+class RequestRow(msgspec.Struct, frozen=True):
+    id: str
+    interviewee_id: str
+    category: str
+    difficulty: str
+    type: str
+    scheduled_at: datetime
+    duration_minutes: int
+    note: str
+    status: str
+    expires_at: datetime
+    accepted_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    interviewee_name: str
+    session_id: str | None
+    interviewer_id: str | None
 
 
 def effective_status_is(
@@ -58,45 +60,125 @@ def effective_status_is(
     return requests.c.status == status
 
 
-_INSERT_REQUEST = insert(requests)
+_WITH_REFS = select(
+    *requests.c,
+    _users.c.name.label("interviewee_name"),
+    _sessions.c.id.label("session_id"),
+    _sessions.c.interviewer_id.label("interviewer_id"),
+).select_from(
+    requests.join(_users, _users.c.id == requests.c.interviewee_id).outerjoin(
+        _sessions, _sessions.c.request_id == requests.c.id
+    )
+)
 
-
-async def insert_request(db: Connection, values: dict[str, Any]) -> None:
-    await db.execute(_INSERT_REQUEST, values)
-
-
-async def get(db: Connection, request_id: str) -> RowMapping | None:
-    result = await db.execute(_with_refs().where(requests.c.id == request_id))
-    row: RowMapping | None = result.mappings().first()
-    return row
-
-
-_COUNT_OPEN = (
+_INSERT = Query(insert(requests).values(binds_for(list(requests.c))))
+_GET = Query(_WITH_REFS.where(requests.c.id == bind("request_id")), RequestRow)
+_COUNT_OPEN = Query(
     select(func.count())
     .select_from(requests)
     .where(
-        requests.c.interviewee_id == bindparam("interviewee_id"),
-        effective_status_is(RequestStatus.OPEN, bindparam("now", type_=requests.c.expires_at.type)),
+        requests.c.interviewee_id == bind("interviewee_id"),
+        effective_status_is(RequestStatus.OPEN, _NOW),
     )
 )
+
+
+def _open(
+    category: bool, difficulty: bool, type_: bool, since: bool, until: bool, cursor: bool
+) -> Executable:
+    # Open requests have no session yet: join only the interviewee's name.
+    query = (
+        select(
+            *requests.c,
+            _users.c.name.label("interviewee_name"),
+            null().label("session_id"),
+            null().label("interviewer_id"),
+        )
+        .select_from(requests.join(_users, _users.c.id == requests.c.interviewee_id))
+        .where(effective_status_is(RequestStatus.OPEN, _NOW))
+        .order_by(requests.c.scheduled_at, requests.c.id)
+        .limit(bind("limit"))
+    )
+    if category:
+        query = query.where(requests.c.category == bind("category"))
+    if difficulty:
+        query = query.where(requests.c.difficulty == bind("difficulty"))
+    if type_:
+        query = query.where(requests.c.type == bind("type"))
+    if since:
+        query = query.where(requests.c.scheduled_at >= bind("since", requests.c.scheduled_at.type))
+    if until:
+        query = query.where(requests.c.scheduled_at <= bind("until", requests.c.scheduled_at.type))
+    if cursor:
+        query = query.where(after((requests.c.scheduled_at, requests.c.id)))
+    return query
+
+
+# The hot read: one statement per combination of filters, each built and compiled once.
+_OPEN = Variants(_open, RequestRow)
+
+
+def _mine(as_interviewer: bool, status: RequestStatus | None, cursor: bool) -> Executable:
+    owner = _sessions.c.interviewer_id if as_interviewer else requests.c.interviewee_id
+    query = (
+        _WITH_REFS.where(owner == bind("user_id"))
+        .order_by(requests.c.created_at.desc(), requests.c.id.desc())
+        .limit(bind("limit"))
+    )
+    if status is not None:
+        query = query.where(effective_status_is(status, _NOW))
+    if cursor:
+        query = query.where(after((requests.c.created_at, requests.c.id), descending=True))
+    return query
+
+
+_MINE = Variants(_mine, RequestRow)
+_LOCK_USER = Query(select(_users.c.id).where(_users.c.id == bind("user_id")).with_for_update())
+
+
+def _move(*columns: str) -> Executable:
+    values = {name: bind(name, requests.c[name].type) for name in columns}
+    return (
+        update(requests)
+        .where(requests.c.id == bind("request_id"), effective_status_is(RequestStatus.OPEN, _NOW))
+        .values({**values, "updated_at": _NOW})
+    )
+
+
+_MOVE_IF_OPEN = Variants(_move)
+
+_DUE = and_(requests.c.status == RequestStatus.OPEN, requests.c.expires_at <= _NOW)
+# Ordered by the indexed deadline: the (status, expires_at) index serves it at any size. On
+# PostgreSQL SKIP LOCKED lets concurrent sweepers split the work.
+_EXPIRE_DUE = Query(
+    update(requests)
+    .where(
+        requests.c.id.in_(
+            select(requests.c.id)
+            .where(_DUE)
+            .order_by(requests.c.expires_at)
+            .limit(bind("batch"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        ),
+        _DUE,
+    )
+    .values(status=RequestStatus.EXPIRED, updated_at=_NOW)
+    .returning(requests.c.id, requests.c.interviewee_id),
+    Expired,
+)
+
+
+async def insert_request(db: Connection, **values: Any) -> None:
+    await db.run(_INSERT, **values)
+
+
+async def get(db: Connection, request_id: str) -> RequestRow | None:
+    return await db.one(_GET, request_id=request_id)
 
 
 async def count_open(db: Connection, *, interviewee_id: str, now: datetime) -> int:
-    result = await db.execute(_COUNT_OPEN, {"interviewee_id": interviewee_id, "now": now})
-    return int(result.scalar_one())
-
-
-# The hot read, built once: without filters it runs as is (no construction, no cache key).
-_OPEN_REQUESTS = (
-    # Open requests have no session yet: join only the interviewee's name.
-    select(*requests.c, _users.c.name.label("interviewee_name"), null().label("session_id"))
-    .select_from(requests.join(_users, _users.c.id == requests.c.interviewee_id))
-    .where(
-        effective_status_is(RequestStatus.OPEN, bindparam("now", type_=requests.c.expires_at.type))
-    )
-    .order_by(requests.c.scheduled_at, requests.c.id)
-    .limit(bindparam("limit"))
-)
+    return int(await db.scalar(_COUNT_OPEN, interviewee_id=interviewee_id, now=now))
 
 
 async def list_open(
@@ -110,22 +192,20 @@ async def list_open(
     scheduled_to: datetime | None,
     cursor: list[Any] | None,
     limit: int,
-) -> list[RowMapping]:
-    query = _OPEN_REQUESTS
-    if category is not None:
-        query = query.where(requests.c.category == category)
-    if difficulty is not None:
-        query = query.where(requests.c.difficulty == difficulty)
-    if type_ is not None:
-        query = query.where(requests.c.type == type_)
-    if scheduled_from is not None:
-        query = query.where(requests.c.scheduled_at >= scheduled_from)
-    if scheduled_to is not None:
-        query = query.where(requests.c.scheduled_at <= scheduled_to)
+) -> list[RequestRow]:
+    params: dict[str, Any] = {"now": now, "limit": limit + 1}
+    filters = {
+        "category": category,
+        "difficulty": difficulty,
+        "type": type_,
+        "since": scheduled_from,
+        "until": scheduled_to,
+    }
+    params.update((name, value) for name, value in filters.items() if value is not None)
     if cursor is not None:
-        query = query.where(after((requests.c.scheduled_at, requests.c.id), cursor))
-    result = await db.execute(query, {"now": now, "limit": limit + 1})
-    return list(result.mappings().all())
+        params.update(cursor_params(cursor))
+    query = _OPEN(*(value is not None for value in filters.values()), cursor is not None)
+    return await db.all(query, **params)
 
 
 async def list_mine(
@@ -137,55 +217,27 @@ async def list_mine(
     now: datetime,
     cursor: list[Any] | None,
     limit: int,
-) -> list[RowMapping]:
-    owner = _sessions.c.interviewer_id if as_interviewer else requests.c.interviewee_id
-    query = (
-        _with_refs()
-        .where(owner == user_id)
-        .order_by(requests.c.created_at.desc(), requests.c.id.desc())
-        .limit(limit + 1)
-    )
-    if status is not None:
-        query = query.where(effective_status_is(status, now))
+) -> list[RequestRow]:
+    params: dict[str, Any] = {"user_id": user_id, "now": now, "limit": limit + 1}
     if cursor is not None:
-        query = query.where(after((requests.c.created_at, requests.c.id), cursor, descending=True))
-    result = await db.execute(query)
-    return list(result.mappings().all())
-
-
-_LOCK_USER = select(_users.c.id).where(_users.c.id == bindparam("user_id")).with_for_update()
+        params.update(cursor_params(cursor))
+    query = _MINE(as_interviewer, status, cursor is not None)
+    return await db.all(query, **params)
 
 
 async def lock_user(db: Connection, user_id: str) -> None:
     """Serialise one user's competing writes: a row lock on PostgreSQL. SQLite needs none, its
     writers already hold the one write lock (BEGIN IMMEDIATE)."""
     if db.dialect != "sqlite":
-        await db.execute(_LOCK_USER, {"user_id": user_id})
+        await db.run(_LOCK_USER, user_id=user_id)
 
 
-async def move_if_open(
-    db: Connection, *, request_id: str, now: datetime, values: dict[str, Any]
-) -> bool:
+async def move_if_open(db: Connection, *, request_id: str, now: datetime, **values: Any) -> bool:
     """OPEN → another status, only if still OPEN and unexpired: the row count says who won."""
-    result = await db.execute(
-        update(requests)
-        .where(requests.c.id == request_id, effective_status_is(RequestStatus.OPEN, now))
-        .values(**values, updated_at=now)
-    )
-    return result.rowcount == 1
+    query = _MOVE_IF_OPEN(*sorted(values))
+    return await db.run(query, request_id=request_id, now=now, **values) == 1
 
 
-async def expire_due(db: Connection, *, now: datetime, batch: int) -> list[RowMapping]:
+async def expire_due(db: Connection, *, now: datetime, batch: int) -> list[Expired]:
     """Persist one bounded batch of expirations that time has already made."""
-    due = and_(requests.c.status == RequestStatus.OPEN, requests.c.expires_at <= now)
-    # Ordered by the indexed deadline: the (status, expires_at) index serves it at any size.
-    candidates = select(requests.c.id).where(due).order_by(requests.c.expires_at).limit(batch)
-    if db.dialect == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    result = await db.execute(
-        update(requests)
-        .where(requests.c.id.in_(candidates.scalar_subquery()), due)
-        .values(status=RequestStatus.EXPIRED, updated_at=now)
-        .returning(requests.c.id, requests.c.interviewee_id)
-    )
-    return list(result.mappings().all())
+    return await db.all(_EXPIRE_DUE, now=now, batch=batch)

@@ -6,18 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
+from starlette.responses import Response
 
-from peerview.deps import (
-    DB,
-    ClockDep,
-    CurrentUser,
-    EventsDep,
-    IntervieweeUser,
-    InterviewerOrAdmin,
-    InterviewerUser,
-    SettingsDep,
-)
-from peerview.errors import Forbidden, InvalidToken, NotAuthenticated, problem_schema
+from peerview.context import AnyUser, Interviewee, Interviewer, InterviewerOrAdmin
 from peerview.interview_requests import service
 from peerview.interview_requests.errors import (
     RequestExpired,
@@ -30,47 +21,31 @@ from peerview.interview_requests.errors import (
     TooManyOpenRequests,
 )
 from peerview.interview_requests.schemas import RequestCreate, RequestRead
-from peerview.interview_sessions import service as sessions_service
 from peerview.interview_sessions.schemas import SessionRead
 from peerview.models.enums import Difficulty, QuestionType, RequestStatus
-from peerview.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from peerview.openapi import answers
+from peerview.pagination import DEFAULT_LIMIT, Cursor, InvalidCursor, Limit
+from peerview.schemas import Page, respond
 
 router = APIRouter(prefix="/api/interview-requests", tags=["interview requests"])
-
-AUTH = (NotAuthenticated, InvalidToken)
 
 
 @router.post(
     "",
-    status_code=201,
-    response_model=RequestRead,
-    responses=problem_schema(
-        *AUTH, Forbidden, ScheduleTooSoon, ScheduleTooFar, TooManyOpenRequests
-    ),
+    **answers(RequestRead, ScheduleTooSoon, ScheduleTooFar, TooManyOpenRequests, status=201),
     summary="Post an interview request (interviewee)",
 )
-async def create_request(
-    body: RequestCreate,
-    actor: IntervieweeUser,
-    db: DB,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> RequestRead:
-    return await service.create(
-        db=db, actor=actor, body=body, now=clock.now(), rules=sessions_service.time_rules(settings)
-    )
+async def create_request(body: RequestCreate, ctx: Interviewee) -> Response:
+    return respond(await service.create(ctx, body=body), 201)
 
 
 @router.get(
     "/open",
-    response_model=Page[RequestRead],
-    responses=problem_schema(*AUTH, Forbidden),
+    **answers(Page[RequestRead], InvalidCursor),
     summary="Open, unexpired requests, soonest first (interviewers and admins)",
 )
 async def list_open(
-    _: InterviewerOrAdmin,
-    db: DB,
-    clock: ClockDep,
+    ctx: InterviewerOrAdmin,
     category: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     difficulty: Annotated[Difficulty | None, Query()] = None,
     type: Annotated[QuestionType | None, Query()] = None,
@@ -80,10 +55,9 @@ async def list_open(
     to: Annotated[AwareDatetime | None, Query(description="scheduled at or before")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[RequestRead]:
-    return await service.list_open(
-        db=db,
-        now=clock.now(),
+) -> Response:
+    page = await service.list_open(
+        ctx,
         category=category,
         difficulty=difficulty,
         type_=type,
@@ -92,75 +66,53 @@ async def list_open(
         cursor=cursor,
         limit=limit,
     )
+    return respond(page)
 
 
 @router.get(
     "/mine",
-    response_model=Page[RequestRead],
-    responses=problem_schema(*AUTH),
+    **answers(Page[RequestRead], InvalidCursor),
     summary="Requests I posted (interviewee) or accepted (interviewer), newest first",
 )
 async def list_mine(
-    actor: CurrentUser,
-    db: DB,
-    clock: ClockDep,
+    ctx: AnyUser,
     status: Annotated[RequestStatus | None, Query()] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[RequestRead]:
-    return await service.list_mine(
-        db=db, actor=actor, status=status, now=clock.now(), cursor=cursor, limit=limit
-    )
+) -> Response:
+    return respond(await service.list_mine(ctx, status=status, cursor=cursor, limit=limit))
 
 
 @router.get(
     "/{request_id}",
-    response_model=RequestRead,
-    responses=problem_schema(*AUTH, RequestNotFound),
+    **answers(RequestRead, RequestNotFound),
     summary="One request (its owner, its interviewer, any interviewer while open, admins)",
 )
-async def get_request(request_id: str, actor: CurrentUser, db: DB, clock: ClockDep) -> RequestRead:
-    return await service.get(db=db, actor=actor, request_id=request_id, now=clock.now())
+async def get_request(request_id: str, ctx: AnyUser) -> Response:
+    return respond(await service.get(ctx, request_id=request_id))
 
 
 @router.post(
     "/{request_id}/accept",
-    status_code=201,
-    response_model=SessionRead,
-    responses=problem_schema(
-        *AUTH,
-        Forbidden,
+    **answers(
+        SessionRead,
         SelfAccept,
         RequestNotFound,
         RequestNotOpen,
         RequestExpired,
         ScheduleConflict,
+        status=201,
     ),
     summary="Accept a request (interviewer): creates the session",
 )
-async def accept(
-    request_id: str,
-    actor: InterviewerUser,
-    db: DB,
-    clock: ClockDep,
-    settings: SettingsDep,
-    events: EventsDep,
-) -> SessionRead:
-    return await service.accept(
-        db=db,
-        events=events,
-        actor=actor,
-        request_id=request_id,
-        now=clock.now(),
-        rules=sessions_service.time_rules(settings),
-    )
+async def accept(request_id: str, ctx: Interviewer) -> Response:
+    return respond(await service.accept(ctx, request_id=request_id), 201)
 
 
 @router.post(
     "/{request_id}/cancel",
-    response_model=RequestRead,
-    responses=problem_schema(*AUTH, RequestNotFound, RequestNotOpen),
+    **answers(RequestRead, RequestNotFound, RequestNotOpen),
     summary="Cancel my open request",
 )
-async def cancel(request_id: str, actor: CurrentUser, db: DB, clock: ClockDep) -> RequestRead:
-    return await service.cancel(db=db, actor=actor, request_id=request_id, now=clock.now())
+async def cancel(request_id: str, ctx: AnyUser) -> Response:
+    return respond(await service.cancel(ctx, request_id=request_id))

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, Field, field_validator
 
 from peerview.models.enums import Difficulty, QuestionType, RequestStatus
-from peerview.schemas import InputModel, OutputModel, UserRef
+from peerview.schemas import InputModel, Output, UserRef
 
 
 class RequestCreate(InputModel):
@@ -24,7 +24,7 @@ class RequestCreate(InputModel):
         return value.lower()
 
 
-class RequestRead(OutputModel):
+class RequestRead(Output):
     id: str
     interviewee: UserRef
     category: str

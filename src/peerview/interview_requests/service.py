@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from peerview.actor import Actor
-from peerview.db import Connection, IntegrityError, RowMapping
+import msgspec
+
+from peerview.context import Ctx
+from peerview.db import Connection, IntegrityError
 from peerview.events import EventBus, RequestAccepted, RequestExpired
 from peerview.interview_requests import repository
 from peerview.interview_requests.errors import (
@@ -20,76 +22,57 @@ from peerview.interview_requests.errors import (
     SelfAccept,
     TooManyOpenRequests,
 )
+from peerview.interview_requests.repository import Expired, RequestRow
 from peerview.interview_requests.schemas import RequestCreate, RequestRead
 from peerview.interview_sessions import service as sessions_service
-from peerview.interview_sessions.lifecycle import TimeRules, request_status_at
+from peerview.interview_sessions.lifecycle import request_status_at
 from peerview.interview_sessions.schemas import SessionRead
 from peerview.models.base import new_id
 from peerview.models.enums import Difficulty, QuestionType, RequestStatus, Role
-from peerview.pagination import Page, decode_cursor, page_of
-from peerview.schemas import UserRef
+from peerview.pagination import decode_cursor, page_of
+from peerview.schemas import Page, UserRef
 
 MAX_OPEN_REQUESTS = 5
 MAX_DAYS_AHEAD = 60
 
 
-def status_at(row: RowMapping, now: datetime) -> RequestStatus:
-    return request_status_at(RequestStatus(row["status"]), row["expires_at"], now)
+def status_at(row: RequestRow, now: datetime) -> RequestStatus:
+    return request_status_at(RequestStatus(row.status), row.expires_at, now)
 
 
-def to_read(row: RowMapping, now: datetime) -> RequestRead:
+def to_read(row: RequestRow, now: datetime) -> RequestRead:
     return RequestRead(
-        id=row["id"],
-        interviewee=UserRef(id=row["interviewee_id"], name=row["interviewee_name"]),
-        category=row["category"],
-        difficulty=row["difficulty"],
-        type=row["type"],
-        scheduled_at=row["scheduled_at"],
-        duration_minutes=row["duration_minutes"],
-        note=row["note"],
+        id=row.id,
+        interviewee=UserRef(id=row.interviewee_id, name=row.interviewee_name),
+        category=row.category,
+        difficulty=Difficulty(row.difficulty),
+        type=QuestionType(row.type),
+        scheduled_at=row.scheduled_at,
+        duration_minutes=row.duration_minutes,
+        note=row.note,
         status=status_at(row, now),
-        expires_at=row["expires_at"],
-        created_at=row["created_at"],
-        session_id=row.get("session_id"),
+        expires_at=row.expires_at,
+        created_at=row.created_at,
+        session_id=row.session_id,
     )
 
 
-async def create(
-    *, db: Connection, actor: Actor, body: RequestCreate, now: datetime, rules: TimeRules
-) -> RequestRead:
+async def create(ctx: Ctx, *, body: RequestCreate) -> RequestRead:
+    now, actor = ctx.now, ctx.actor
+    buffer = ctx.rules.request_expiry_buffer
     # Whole seconds: schedules need no more, and stored times stay exact on every database.
     # In UTC, so this answer shows the same times as every later read of the request.
     scheduled_at = body.scheduled_at.astimezone(UTC).replace(microsecond=0)
-    expires_at = scheduled_at - rules.request_expiry_buffer
+    expires_at = scheduled_at - buffer
     if expires_at <= now:
-        raise ScheduleTooSoon(
-            f"Requests must be scheduled more than {rules.request_expiry_buffer} ahead"
-        )
+        raise ScheduleTooSoon(f"Requests must be scheduled more than {buffer} ahead")
     if scheduled_at > now + timedelta(days=MAX_DAYS_AHEAD):
         raise ScheduleTooFar()
-    await repository.lock_user(db, actor.id)
-    if await repository.count_open(db, interviewee_id=actor.id, now=now) >= MAX_OPEN_REQUESTS:
+    await repository.lock_user(ctx.db, actor.id)
+    if await repository.count_open(ctx.db, interviewee_id=actor.id, now=now) >= MAX_OPEN_REQUESTS:
         raise TooManyOpenRequests()
-    request_id = new_id()
-    await repository.insert_request(
-        db,
-        {
-            "id": request_id,
-            "interviewee_id": actor.id,
-            "category": body.category,
-            "difficulty": body.difficulty,
-            "type": body.type,
-            "scheduled_at": scheduled_at,
-            "duration_minutes": body.duration_minutes,
-            "note": body.note,
-            "status": RequestStatus.OPEN,
-            "expires_at": expires_at,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
-    return RequestRead(
-        id=request_id,
+    read = RequestRead(
+        id=new_id(),
         interviewee=UserRef(id=actor.id, name=actor.name),
         category=body.category,
         difficulty=body.difficulty,
@@ -102,12 +85,28 @@ async def create(
         created_at=now,
         session_id=None,
     )
+    await repository.insert_request(
+        ctx.db,
+        id=read.id,
+        interviewee_id=actor.id,
+        category=body.category,
+        difficulty=body.difficulty,
+        type=body.type,
+        scheduled_at=scheduled_at,
+        duration_minutes=body.duration_minutes,
+        note=body.note,
+        status=RequestStatus.OPEN,
+        expires_at=expires_at,
+        accepted_at=None,
+        created_at=now,
+        updated_at=now,
+    )
+    return read
 
 
 async def list_open(
+    ctx: Ctx,
     *,
-    db: Connection,
-    now: datetime,
     category: str | None,
     difficulty: Difficulty | None,
     type_: QuestionType | None,
@@ -116,8 +115,9 @@ async def list_open(
     cursor: str | None,
     limit: int,
 ) -> Page[RequestRead]:
+    now = ctx.now
     rows = await repository.list_open(
-        db,
+        ctx.db,
         now=now,
         category=category.lower() if category else None,
         difficulty=difficulty,
@@ -131,40 +131,36 @@ async def list_open(
 
 
 async def list_mine(
-    *,
-    db: Connection,
-    actor: Actor,
-    status: RequestStatus | None,
-    now: datetime,
-    cursor: str | None,
-    limit: int,
+    ctx: Ctx, *, status: RequestStatus | None, cursor: str | None, limit: int
 ) -> Page[RequestRead]:
     rows = await repository.list_mine(
-        db,
-        user_id=actor.id,
-        as_interviewer=actor.role is Role.INTERVIEWER,
+        ctx.db,
+        user_id=ctx.actor.id,
+        as_interviewer=ctx.actor.role is Role.INTERVIEWER,
         status=status,
-        now=now,
+        now=ctx.now,
         cursor=decode_cursor(cursor, datetime, str),
         limit=limit,
     )
+    now = ctx.now
     return page_of([to_read(r, now) for r in rows], limit, lambda r: (r.created_at, r.id))
 
 
-def _visible(actor: Actor, row: RowMapping, now: datetime) -> bool:
-    if actor.role is Role.ADMIN or actor.id in (row["interviewee_id"], row["interviewer_id"]):
+def _visible(ctx: Ctx, row: RequestRow) -> bool:
+    actor = ctx.actor
+    if actor.role is Role.ADMIN or actor.id in (row.interviewee_id, row.interviewer_id):
         return True
-    return actor.role is Role.INTERVIEWER and status_at(row, now) is RequestStatus.OPEN
+    return actor.role is Role.INTERVIEWER and status_at(row, ctx.now) is RequestStatus.OPEN
 
 
-async def get(*, db: Connection, actor: Actor, request_id: str, now: datetime) -> RequestRead:
-    row = await repository.get(db, request_id)
-    if row is None or not _visible(actor, row, now):
+async def get(ctx: Ctx, *, request_id: str) -> RequestRead:
+    row = await repository.get(ctx.db, request_id)
+    if row is None or not _visible(ctx, row):
         raise RequestNotFound()
-    return to_read(row, now)
+    return to_read(row, ctx.now)
 
 
-def _refuse_if_not_open(row: RowMapping, now: datetime) -> None:
+def _refuse_if_not_open(row: RequestRow, now: datetime) -> None:
     status = status_at(row, now)
     if status is RequestStatus.EXPIRED:
         raise RequestExpiredError()
@@ -172,39 +168,29 @@ def _refuse_if_not_open(row: RowMapping, now: datetime) -> None:
         raise RequestNotOpen(f"The request is {status.value}")
 
 
-async def accept(
-    *,
-    db: Connection,
-    events: EventBus,
-    actor: Actor,
-    request_id: str,
-    now: datetime,
-    rules: TimeRules,
-) -> SessionRead:
+async def accept(ctx: Ctx, *, request_id: str) -> SessionRead:
+    db, actor, now = ctx.db, ctx.actor, ctx.now
     row = await repository.get(db, request_id)
     if row is None:
         raise RequestNotFound()
     # By identity, not by role: someone who posted as an interviewee and later became an
     # interviewer still may not accept their own old request.
-    if row["interviewee_id"] == actor.id:
+    if row.interviewee_id == actor.id:
         raise SelfAccept()
     _refuse_if_not_open(row, now)
     await repository.lock_user(db, actor.id)
     busy = await sessions_service.interviewer_is_busy(
         db=db,
         interviewer_id=actor.id,
-        start=row["scheduled_at"],
-        duration_minutes=row["duration_minutes"],
+        start=row.scheduled_at,
+        duration_minutes=row.duration_minutes,
         now=now,
-        rules=rules,
+        rules=ctx.rules,
     )
     if busy:
         raise ScheduleConflict()
     won = await repository.move_if_open(
-        db,
-        request_id=request_id,
-        now=now,
-        values={"status": RequestStatus.ACCEPTED, "accepted_at": now},
+        db, request_id=request_id, now=now, status=RequestStatus.ACCEPTED, accepted_at=now
     )
     if not won:
         raise RequestNotOpen("Another interviewer accepted this request first")
@@ -216,45 +202,42 @@ async def accept(
     except IntegrityError as exc:
         # The unique request_id of sessions: the backstop if the conditional update ever let two by.
         raise RequestNotOpen("Another interviewer accepted this request first") from exc
-    await events.publish(
+    await ctx.events.publish(
         db,
         RequestAccepted(
             request_id=request_id,
             session_id=session_id,
-            interviewee_id=row["interviewee_id"],
+            interviewee_id=row.interviewee_id,
             interviewer_id=actor.id,
-            scheduled_at=row["scheduled_at"],
+            scheduled_at=row.scheduled_at,
             at=now,
         ),
     )
-    return await sessions_service.get(
-        db=db, actor=actor, session_id=session_id, now=now, rules=rules
-    )
+    return await sessions_service.get(ctx, session_id=session_id)
 
 
-async def cancel(*, db: Connection, actor: Actor, request_id: str, now: datetime) -> RequestRead:
-    row = await repository.get(db, request_id)
-    if row is None or row["interviewee_id"] != actor.id:
+async def cancel(ctx: Ctx, *, request_id: str) -> RequestRead:
+    row = await repository.get(ctx.db, request_id)
+    if row is None or row.interviewee_id != ctx.actor.id:
         raise RequestNotFound()
-    if status_at(row, now) is not RequestStatus.OPEN:
-        raise RequestNotOpen(f"The request is {status_at(row, now).value}")
+    status = status_at(row, ctx.now)
+    if status is not RequestStatus.OPEN:
+        raise RequestNotOpen(f"The request is {status.value}")
     won = await repository.move_if_open(
-        db, request_id=request_id, now=now, values={"status": RequestStatus.CANCELLED}
+        ctx.db, request_id=request_id, now=ctx.now, status=RequestStatus.CANCELLED
     )
     if not won:
         raise RequestNotOpen("The request changed meanwhile")
-    updated = await repository.get(db, request_id)
-    assert updated is not None
-    return to_read(updated, now)
+    return to_read(msgspec.structs.replace(row, status=RequestStatus.CANCELLED), ctx.now)
 
 
 async def expire_due(
     *, db: Connection, events: EventBus, now: datetime, batch: int
-) -> list[RowMapping]:
+) -> list[Expired]:
     """The sweeper's part: persist a batch of expirations and announce each one."""
     rows = await repository.expire_due(db, now=now, batch=batch)
     for row in rows:
         await events.publish(
-            db, RequestExpired(request_id=row["id"], interviewee_id=row["interviewee_id"], at=now)
+            db, RequestExpired(request_id=row.id, interviewee_id=row.interviewee_id, at=now)
         )
     return rows

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
+from peerview.config import Settings
 from peerview.models.enums import EndReason, RequestStatus, SessionStatus
 
 Who = Literal["interviewer", "participant", "system"]
@@ -158,4 +159,13 @@ def rules_from(
         hard_buffer=timedelta(minutes=hard_buffer_minutes),
         early_start=timedelta(minutes=early_start_minutes),
         request_expiry_buffer=timedelta(hours=request_expiry_buffer_hours),
+    )
+
+
+def time_rules(settings: Settings) -> TimeRules:
+    return rules_from(
+        no_show_minutes=settings.no_show_minutes,
+        hard_buffer_minutes=settings.session_hard_buffer_minutes,
+        early_start_minutes=settings.session_early_start_minutes,
+        request_expiry_buffer_hours=settings.request_expiry_buffer_hours,
     )

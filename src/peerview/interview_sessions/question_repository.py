@@ -2,25 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select
 
-from peerview.db import Connection, RowMapping
+from peerview.db import Connection, Query, bind, binds_for
+from peerview.interview_sessions.repository import QUESTION_COLUMNS, QuestionRow
 from peerview.models import InterviewSession, SessionQuestion
 from peerview.models.base import table_of
 
 _sessions = table_of(InterviewSession)
 session_questions = table_of(SessionQuestion)
 
-SNAPSHOT_COLUMNS = (
-    session_questions.c.question_id,
-    session_questions.c.position,
-    session_questions.c.title,
-    session_questions.c.prompt,
-    session_questions.c.hints,
-    session_questions.c.solution,
-    session_questions.c.added_at,
+_LOCK_SESSION = Query(
+    select(_sessions.c.id).where(_sessions.c.id == bind("session_id")).with_for_update()
+)
+_LIST = Query(
+    select(*QUESTION_COLUMNS)
+    .where(session_questions.c.session_id == bind("session_id"))
+    .order_by(session_questions.c.position),
+    QuestionRow,
+)
+_CONTAINS = Query(
+    select(session_questions.c.id).where(
+        session_questions.c.session_id == bind("session_id"),
+        session_questions.c.question_id == bind("question_id"),
+    )
+)
+_NEXT_POSITION = Query(
+    select(func.coalesce(func.max(session_questions.c.position), 0) + 1).where(
+        session_questions.c.session_id == bind("session_id")
+    )
+)
+_INSERT = Query(
+    insert(session_questions)
+    .values(binds_for(list(session_questions.c)))
+    .returning(*QUESTION_COLUMNS),
+    QuestionRow,
+)
+_DELETE = Query(
+    delete(session_questions).where(
+        session_questions.c.session_id == bind("session_id"),
+        session_questions.c.question_id == bind("question_id"),
+    )
+)
+_HAD_BY = Query(
+    select(session_questions.c.question_id)
+    .distinct()
+    .select_from(
+        session_questions.join(_sessions, _sessions.c.id == session_questions.c.session_id)
+    )
+    .where(_sessions.c.interviewee_id == bind("interviewee_id"))
 )
 
 
@@ -32,65 +64,58 @@ async def lock_session(db: Connection, session_id: str) -> None:
     additions cannot compute the same next position. SQLite needs nothing: its write
     transactions already run one at a time (BEGIN IMMEDIATE).
     """
-    if db.dialect != "postgresql":
-        return
-    await db.execute(select(_sessions.c.id).where(_sessions.c.id == session_id).with_for_update())
+    if db.dialect == "postgresql":
+        await db.run(_LOCK_SESSION, session_id=session_id)
 
 
-async def list_for_session(db: Connection, session_id: str) -> list[RowMapping]:
-    result = await db.execute(
-        select(*SNAPSHOT_COLUMNS)
-        .where(session_questions.c.session_id == session_id)
-        .order_by(session_questions.c.position)
-    )
-    return list(result.mappings().all())
+async def list_for_session(db: Connection, session_id: str) -> list[QuestionRow]:
+    return await db.all(_LIST, session_id=session_id)
 
 
 async def contains(db: Connection, *, session_id: str, question_id: str) -> bool:
-    result = await db.execute(
-        select(session_questions.c.id).where(
-            session_questions.c.session_id == session_id,
-            session_questions.c.question_id == question_id,
-        )
-    )
-    return result.first() is not None
+    found = await db.scalar(_CONTAINS, session_id=session_id, question_id=question_id)
+    return found is not None
 
 
 async def next_position(db: Connection, session_id: str) -> int:
     """One past the highest position present: later additions always come after earlier ones."""
-    result = await db.execute(
-        select(func.coalesce(func.max(session_questions.c.position), 0)).where(
-            session_questions.c.session_id == session_id
-        )
-    )
-    return int(result.scalar_one()) + 1
+    return int(await db.scalar(_NEXT_POSITION, session_id=session_id))
 
 
-async def insert_snapshot(db: Connection, values: dict[str, Any]) -> RowMapping:
-    result = await db.execute(
-        insert(session_questions).values(**values).returning(*SNAPSHOT_COLUMNS)
+async def insert_snapshot(
+    db: Connection,
+    *,
+    id: str,
+    session_id: str,
+    question_id: str,
+    position: int,
+    title: str,
+    prompt: str,
+    hints: list[str],
+    solution: str,
+    added_at: datetime,
+) -> QuestionRow:
+    row = await db.one(
+        _INSERT,
+        id=id,
+        session_id=session_id,
+        question_id=question_id,
+        position=position,
+        title=title,
+        prompt=prompt,
+        hints=hints,
+        solution=solution,
+        added_at=added_at,
     )
-    return result.mappings().one()
+    assert row is not None
+    return row
 
 
 async def delete_from_session(db: Connection, *, session_id: str, question_id: str) -> bool:
-    result = await db.execute(
-        delete(session_questions).where(
-            session_questions.c.session_id == session_id,
-            session_questions.c.question_id == question_id,
-        )
-    )
-    return result.rowcount == 1
+    return await db.run(_DELETE, session_id=session_id, question_id=question_id) == 1
 
 
 async def question_ids_had_by(db: Connection, *, interviewee_id: str) -> list[str]:
     """Every bank question in any session of this interviewee, whatever its state."""
-    result = await db.execute(
-        select(session_questions.c.question_id)
-        .distinct()
-        .select_from(
-            session_questions.join(_sessions, _sessions.c.id == session_questions.c.session_id)
-        )
-        .where(_sessions.c.interviewee_id == interviewee_id)
-    )
-    return list(result.scalars().all())
+    rows = await db.all(_HAD_BY, interviewee_id=interviewee_id)
+    return [row[0] for row in rows]

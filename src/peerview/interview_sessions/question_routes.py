@@ -5,9 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from pydantic import Field
 
-from peerview.deps import DB, ClockDep, CurrentUser, SettingsDep
-from peerview.errors import InvalidToken, NotAuthenticated, problem_schema
-from peerview.interview_sessions import service as sessions_service
+from peerview.context import AnyUser
 from peerview.interview_sessions import session_questions
 from peerview.interview_sessions.errors import (
     InvalidSessionState,
@@ -15,12 +13,11 @@ from peerview.interview_sessions.errors import (
     SessionNotFound,
 )
 from peerview.interview_sessions.schemas import SessionQuestionRead
+from peerview.openapi import answers
 from peerview.questions.errors import QuestionNotFound
-from peerview.schemas import InputModel, OutputModel
+from peerview.schemas import InputModel, Output, respond
 
 router = APIRouter(prefix="/api/interview-sessions", tags=["session questions"])
-
-AUTH = (NotAuthenticated, InvalidToken)
 
 WHO = (
     "Only the session's interviewer: the interviewee gets 403 `NOT_SESSION_INTERVIEWER`, "
@@ -36,21 +33,20 @@ class SuggestIn(InputModel):
     count: int = Field(ge=1, le=10, description="How many questions to add at most (1 to 10).")
 
 
-class SessionQuestionList(OutputModel):
+class SessionQuestionList(Output):
     items: list[SessionQuestionRead]
 
 
 @router.post(
     "/{session_id}/questions",
-    status_code=status.HTTP_201_CREATED,
-    response_model=SessionQuestionRead,
-    responses=problem_schema(
-        *AUTH,
+    **answers(
+        SessionQuestionRead,
         NotSessionInterviewer,
         SessionNotFound,
         QuestionNotFound,
         InvalidSessionState,
         session_questions.QuestionAlreadyAdded,
+        status=201,
     ),
     summary="Add a bank question to a SCHEDULED or LIVE session (interviewer)",
     description=(
@@ -58,29 +54,20 @@ class SessionQuestionList(OutputModel):
         "or deletion of the bank question do not change it. It takes the next position. " + WHO
     ),
 )
-async def add_question(
-    session_id: str,
-    body: SessionQuestionAdd,
-    actor: CurrentUser,
-    db: DB,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> SessionQuestionRead:
-    return await session_questions.add(
-        db=db,
-        actor=actor,
-        session_id=session_id,
-        question_id=body.question_id,
-        now=clock.now(),
-        rules=sessions_service.time_rules(settings),
-    )
+async def add_question(session_id: str, body: SessionQuestionAdd, ctx: AnyUser) -> Response:
+    added = await session_questions.add(ctx, session_id=session_id, question_id=body.question_id)
+    return respond(added, 201)
 
 
 @router.post(
     "/{session_id}/questions/suggest",
-    status_code=status.HTTP_201_CREATED,
-    response_model=SessionQuestionList,
-    responses=problem_schema(*AUTH, NotSessionInterviewer, SessionNotFound, InvalidSessionState),
+    **answers(
+        SessionQuestionList,
+        NotSessionInterviewer,
+        SessionNotFound,
+        InvalidSessionState,
+        status=201,
+    ),
     summary="Add up to `count` fresh matching questions (interviewer)",
     description=(
         "Adds, oldest first, bank questions of the session's category, difficulty and type "
@@ -89,31 +76,22 @@ async def add_question(
         "whole question list, in position order. " + WHO
     ),
 )
-async def suggest_questions(
-    session_id: str,
-    body: SuggestIn,
-    actor: CurrentUser,
-    db: DB,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> SessionQuestionList:
-    items = await session_questions.suggest(
-        db=db,
-        actor=actor,
-        session_id=session_id,
-        count=body.count,
-        now=clock.now(),
-        rules=sessions_service.time_rules(settings),
-    )
-    return SessionQuestionList(items=items)
+async def suggest_questions(session_id: str, body: SuggestIn, ctx: AnyUser) -> Response:
+    items = await session_questions.suggest(ctx, session_id=session_id, count=body.count)
+    return respond(SessionQuestionList(items=items), 201)
 
 
 @router.delete(
     "/{session_id}/questions/{question_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=problem_schema(
-        *AUTH, NotSessionInterviewer, SessionNotFound, QuestionNotFound, InvalidSessionState
+    **answers(
+        None,
+        NotSessionInterviewer,
+        SessionNotFound,
+        QuestionNotFound,
+        InvalidSessionState,
+        status=204,
+        description="Removed",
     ),
     summary="Remove a question from a session that is not over (interviewer)",
     description=(
@@ -122,20 +100,6 @@ async def suggest_questions(
         "their positions. " + WHO
     ),
 )
-async def remove_question(
-    session_id: str,
-    question_id: str,
-    actor: CurrentUser,
-    db: DB,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> Response:
-    await session_questions.remove(
-        db=db,
-        actor=actor,
-        session_id=session_id,
-        question_id=question_id,
-        now=clock.now(),
-        rules=sessions_service.time_rules(settings),
-    )
+async def remove_question(session_id: str, question_id: str, ctx: AnyUser) -> Response:
+    await session_questions.remove(ctx, session_id=session_id, question_id=question_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
 from peerview.models.enums import Difficulty, EndReason, QuestionType, SessionStatus
-from peerview.schemas import InputModel, OutputModel, UserRef
+from peerview.schemas import InputModel, Output, UserRef, one_of
 
 
-class SessionQuestionBrief(OutputModel):
+class SessionQuestionBrief(Output):
     """A session question as the interviewee sees it: title and prompt only."""
 
     question_id: str
@@ -21,14 +21,25 @@ class SessionQuestionBrief(OutputModel):
     added_at: datetime
 
 
-class SessionQuestionRead(SessionQuestionBrief):
+class SessionQuestionRead(Output):
     """A session question as the interviewer and admins see it."""
 
+    question_id: str
+    position: int
+    title: str
+    prompt: str
+    added_at: datetime
     hints: list[str]
     solution: str
 
 
-class SessionRead(OutputModel):
+if TYPE_CHECKING:
+    SessionQuestionView = SessionQuestionRead | SessionQuestionBrief
+else:
+    SessionQuestionView = one_of(SessionQuestionRead, SessionQuestionBrief)
+
+
+class SessionRead(Output):
     id: str
     request_id: str
     interviewer: UserRef
@@ -46,7 +57,7 @@ class SessionRead(OutputModel):
     end_reason: EndReason | None
     extended_minutes: int
     interviewee_joined_at: datetime | None
-    questions: list[SessionQuestionRead | SessionQuestionBrief]
+    questions: list[SessionQuestionView]
 
 
 class ExtendIn(InputModel):
@@ -57,23 +68,23 @@ class CancelIn(InputModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
-class IceServer(OutputModel):
+class IceServer(Output, omit_defaults=True):
     urls: list[str]
     username: str | None = None
     credential: str | None = None
 
 
-class RealtimeInfo(OutputModel):
+class RealtimeInfo(Output):
     path: str
     room: str
 
 
-class JoinRead(OutputModel):
+class JoinRead(Output):
     session: SessionRead
     realtime: RealtimeInfo
     ice_servers: list[IceServer]
 
 
-class SessionEvent(OutputModel):
+class SessionEvent(Output):
     event: Literal["started", "extended", "ended", "cancelled"]
     session: SessionRead

@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from peerview.actor import Actor
-from peerview.config import Settings
-from peerview.db import Connection, RowMapping
+from peerview.context import Ctx
+from peerview.db import Connection
 from peerview.events import EventBus, SessionChanged
-from peerview.interview_sessions import repository
+from peerview.interview_requests.repository import RequestRow
+from peerview.interview_sessions import realtime_info, repository
 from peerview.interview_sessions.errors import (
     ExtensionLimit,
     InvalidSessionState,
@@ -27,89 +28,95 @@ from peerview.interview_sessions.lifecycle import (
     TimeRules,
     can_start_at,
     end_times,
-    rules_from,
     session_at,
 )
+from peerview.interview_sessions.repository import QuestionRow, SessionRow, Transitioned
 from peerview.interview_sessions.schemas import (
+    JoinRead,
     SessionQuestionBrief,
     SessionQuestionRead,
     SessionRead,
 )
 from peerview.models.base import new_id
-from peerview.models.enums import EndReason, Role, SessionStatus
-from peerview.pagination import Page, decode_cursor, page_of
-from peerview.schemas import UserRef
+from peerview.models.enums import Difficulty, EndReason, QuestionType, Role, SessionStatus
+from peerview.pagination import decode_cursor, page_of
+from peerview.schemas import Page, UserRef
 
 
-def time_rules(settings: Settings) -> TimeRules:
-    return rules_from(
-        no_show_minutes=settings.no_show_minutes,
-        hard_buffer_minutes=settings.session_hard_buffer_minutes,
-        early_start_minutes=settings.session_early_start_minutes,
-        request_expiry_buffer_hours=settings.request_expiry_buffer_hours,
-    )
-
-
-def times_of(row: RowMapping) -> SessionTimes:
+def times_of(row: SessionRow) -> SessionTimes:
     return SessionTimes(
-        status=SessionStatus(row["status"]),
-        scheduled_at=row["scheduled_at"],
-        hard_end_at=row["hard_end_at"],
-        ended_at=row["ended_at"],
-        end_reason=EndReason(row["end_reason"]) if row["end_reason"] else None,
+        status=SessionStatus(row.status),
+        scheduled_at=row.scheduled_at,
+        hard_end_at=row.hard_end_at,
+        ended_at=row.ended_at,
+        end_reason=EndReason(row.end_reason) if row.end_reason else None,
     )
 
 
-def sees_everything(actor: Actor, row: RowMapping) -> bool:
+def sees_everything(actor: Actor, row: SessionRow) -> bool:
     """The interviewer and admins see hints and solutions; the interviewee does not."""
-    return actor.role is Role.ADMIN or actor.id == row["interviewer_id"]
+    return actor.role is Role.ADMIN or actor.id == row.interviewer_id
+
+
+def question_read(row: QuestionRow, *, full: bool) -> SessionQuestionRead | SessionQuestionBrief:
+    if full:
+        return SessionQuestionRead(
+            question_id=row.question_id,
+            position=row.position,
+            title=row.title,
+            prompt=row.prompt,
+            added_at=row.added_at,
+            hints=list(row.hints),
+            solution=row.solution,
+        )
+    return SessionQuestionBrief(
+        question_id=row.question_id,
+        position=row.position,
+        title=row.title,
+        prompt=row.prompt,
+        added_at=row.added_at,
+    )
 
 
 def to_read(
-    row: RowMapping,
+    row: SessionRow,
     *,
     now: datetime,
     rules: TimeRules,
-    questions: list[RowMapping],
+    questions: list[QuestionRow],
     full_questions: bool,
 ) -> SessionRead:
     """The session as it is at `now` (read-time truth), shaped for the viewer."""
     state = session_at(times_of(row), now, rules)
-    shown: list[SessionQuestionRead | SessionQuestionBrief] = [
-        SessionQuestionRead.model_validate(q)
-        if full_questions
-        else SessionQuestionBrief.model_validate(q)
-        for q in questions
-    ]
     return SessionRead(
-        id=row["id"],
-        request_id=row["request_id"],
-        interviewer=UserRef(id=row["interviewer_id"], name=row["interviewer_name"]),
-        interviewee=UserRef(id=row["interviewee_id"], name=row["interviewee_name"]),
-        category=row["category"],
-        difficulty=row["difficulty"],
-        type=row["type"],
+        id=row.id,
+        request_id=row.request_id,
+        interviewer=UserRef(id=row.interviewer_id, name=row.interviewer_name),
+        interviewee=UserRef(id=row.interviewee_id, name=row.interviewee_name),
+        category=row.category,
+        difficulty=Difficulty(row.difficulty),
+        type=QuestionType(row.type),
         status=state.status,
-        scheduled_at=row["scheduled_at"],
-        duration_minutes=row["duration_minutes"],
-        started_at=row["started_at"],
-        planned_end_at=row["planned_end_at"],
-        hard_end_at=row["hard_end_at"],
+        scheduled_at=row.scheduled_at,
+        duration_minutes=row.duration_minutes,
+        started_at=row.started_at,
+        planned_end_at=row.planned_end_at,
+        hard_end_at=row.hard_end_at,
         ended_at=state.ended_at,
         end_reason=state.end_reason,
-        extended_minutes=row["extended_minutes"],
-        interviewee_joined_at=row["interviewee_joined_at"],
-        questions=shown,
+        extended_minutes=row.extended_minutes,
+        interviewee_joined_at=row.interviewee_joined_at,
+        questions=[question_read(q, full=full_questions) for q in questions],
     )
 
 
-def is_participant(actor: Actor, row: RowMapping) -> bool:
-    return actor.id in (row["interviewer_id"], row["interviewee_id"])
+def is_participant(actor: Actor, row: SessionRow) -> bool:
+    return actor.id in (row.interviewer_id, row.interviewee_id)
 
 
 async def load_visible(
     *, db: Connection, actor: Actor, session_id: str, admin_may_see: bool = True
-) -> RowMapping:
+) -> SessionRow:
     """The session row if the caller may see it; otherwise indistinguishable from missing."""
     row = await repository.get(db, session_id)
     if row is None:
@@ -120,62 +127,59 @@ async def load_visible(
 
 
 async def read(
-    *, db: Connection, actor: Actor, row: RowMapping, now: datetime, rules: TimeRules
+    *, db: Connection, actor: Actor, row: SessionRow, now: datetime, rules: TimeRules
 ) -> SessionRead:
-    questions = await repository.questions_of(db, [row["id"]])
+    """The session of `row` as `actor` sees it, questions included."""
+    questions = await repository.questions_of_one(db, row.id)
     return to_read(
-        row,
-        now=now,
-        rules=rules,
-        questions=questions[row["id"]],
-        full_questions=sees_everything(actor, row),
+        row, now=now, rules=rules, questions=questions, full_questions=sees_everything(actor, row)
     )
 
 
-async def get(
+async def view(
     *, db: Connection, actor: Actor, session_id: str, now: datetime, rules: TimeRules
 ) -> SessionRead:
+    """A session as `actor` sees it, if they may (for pushes and e-mails as well)."""
     row = await load_visible(db=db, actor=actor, session_id=session_id)
     return await read(db=db, actor=actor, row=row, now=now, rules=rules)
 
 
+async def get(ctx: Ctx, *, session_id: str) -> SessionRead:
+    return await view(
+        db=ctx.db, actor=ctx.actor, session_id=session_id, now=ctx.now, rules=ctx.rules
+    )
+
+
 async def state_at(
     *, db: Connection, actor: Actor, session_id: str, now: datetime, rules: TimeRules
-) -> tuple[RowMapping, SessionTimes]:
+) -> tuple[SessionRow, SessionTimes]:
     """A session visible to the caller and its state at `now`, for other features' rules."""
     row = await load_visible(db=db, actor=actor, session_id=session_id)
     return row, session_at(times_of(row), now, rules)
 
 
 async def list_mine(
-    *,
-    db: Connection,
-    actor: Actor,
-    status: SessionStatus | None,
-    now: datetime,
-    rules: TimeRules,
-    cursor: str | None,
-    limit: int,
+    ctx: Ctx, *, status: SessionStatus | None, cursor: str | None, limit: int
 ) -> Page[SessionRead]:
     rows = await repository.list_for_user(
-        db,
-        user_id=actor.id,
+        ctx.db,
+        user_id=ctx.actor.id,
         status=status,
-        now=now,
-        rules=rules,
+        now=ctx.now,
+        rules=ctx.rules,
         cursor=decode_cursor(cursor, datetime, str),
         limit=limit,
     )
     # One query for every listed session's questions (rows holds one extra, to learn
     # whether another page exists; page_of drops it).
-    questions = await repository.questions_of(db, [r["id"] for r in rows[:limit]])
+    questions = await repository.questions_of(ctx.db, [r.id for r in rows[:limit]])
     items = [
         to_read(
             r,
-            now=now,
-            rules=rules,
-            questions=questions.get(r["id"], []),
-            full_questions=sees_everything(actor, r),
+            now=ctx.now,
+            rules=ctx.rules,
+            questions=questions.get(r.id, []),
+            full_questions=sees_everything(ctx.actor, r),
         )
         for r in rows
     ]
@@ -183,34 +187,34 @@ async def list_mine(
 
 
 async def create_for_request(
-    *,
-    db: Connection,
-    request: RowMapping,
-    interviewer_id: str,
-    now: datetime,
+    *, db: Connection, request: RequestRow, interviewer_id: str, now: datetime
 ) -> str:
     """Create the SCHEDULED session of a just-accepted request (same transaction)."""
     session_id = new_id()
-    scheduled_at: datetime = request["scheduled_at"]
     await repository.insert_session(
         db,
-        {
-            "id": session_id,
-            "request_id": request["id"],
-            "interviewer_id": interviewer_id,
-            "interviewee_id": request["interviewee_id"],
-            "category": request["category"],
-            "difficulty": request["difficulty"],
-            "type": request["type"],
-            "status": SessionStatus.SCHEDULED,
-            "scheduled_at": scheduled_at,
-            "duration_minutes": request["duration_minutes"],
-            "scheduled_end_at": scheduled_at + timedelta(minutes=request["duration_minutes"]),
-            "extended_minutes": 0,
-            "version": 0,
-            "created_at": now,
-            "updated_at": now,
-        },
+        id=session_id,
+        request_id=request.id,
+        interviewer_id=interviewer_id,
+        interviewee_id=request.interviewee_id,
+        category=request.category,
+        difficulty=request.difficulty,
+        type=request.type,
+        status=SessionStatus.SCHEDULED,
+        scheduled_at=request.scheduled_at,
+        duration_minutes=request.duration_minutes,
+        scheduled_end_at=request.scheduled_at + timedelta(minutes=request.duration_minutes),
+        started_at=None,
+        planned_end_at=None,
+        hard_end_at=None,
+        ended_at=None,
+        end_reason=None,
+        cancel_reason=None,
+        extended_minutes=0,
+        interviewee_joined_at=None,
+        version=0,
+        created_at=now,
+        updated_at=now,
     )
     return session_id
 
@@ -234,17 +238,7 @@ async def interviewer_is_busy(
     )
 
 
-async def _apply(
-    *,
-    db: Connection,
-    events: EventBus,
-    actor: Actor,
-    row: RowMapping,
-    action: Action,
-    now: datetime,
-    rules: TimeRules,
-    values: dict[str, Any],
-) -> bool:
+async def _apply(ctx: Ctx, *, row: SessionRow, action: Action, values: dict[str, Any]) -> bool:
     """The one door for lifecycle actions: declared transition, conditional update, event.
 
     False when the row's version moved since it was read (another action committed first).
@@ -253,51 +247,43 @@ async def _apply(
     if transition.source is not transition.target:
         values = {**values, "status": transition.target}
     changed = await repository.update_if(
-        db,
-        session_id=row["id"],
+        ctx.db,
+        session_id=row.id,
         expected=transition.source,
-        version=row["version"],
-        now=now,
-        rules=rules,
+        version=row.version,
+        now=ctx.now,
+        rules=ctx.rules,
         values=values,
     )
     if not changed:
         return False
-    await events.publish(
-        db,
+    await ctx.events.publish(
+        ctx.db,
         SessionChanged(
             event=transition.event,
-            session_id=row["id"],
-            interviewer_id=row["interviewer_id"],
-            interviewee_id=row["interviewee_id"],
+            session_id=row.id,
+            interviewer_id=row.interviewer_id,
+            interviewee_id=row.interviewee_id,
             end_reason=values.get("end_reason"),
-            actor_id=actor.id,
-            at=now,
+            actor_id=ctx.actor.id,
+            at=ctx.now,
         ),
     )
     return True
 
 
-async def _act(
-    *,
-    db: Connection,
-    actor: Actor,
-    session_id: str,
-    action: Action,
-    now: datetime,
-    rules: TimeRules,
-) -> tuple[RowMapping, SessionTimes]:
-    """Visibility, then who may act, then state: the order SPEC §1 gives."""
-    row = await load_visible(db=db, actor=actor, session_id=session_id, admin_may_see=False)
+async def _act(ctx: Ctx, *, session_id: str, action: Action) -> SessionRow:
+    """Visibility, then who may act, then state: the order of docs/api.md §1."""
+    row = await load_visible(db=ctx.db, actor=ctx.actor, session_id=session_id, admin_may_see=False)
     transition = TRANSITIONS[action]
-    if transition.who == "interviewer" and actor.id != row["interviewer_id"]:
+    if transition.who == "interviewer" and ctx.actor.id != row.interviewer_id:
         raise NotSessionInterviewer()
-    state = session_at(times_of(row), now, rules)
+    state = session_at(times_of(row), ctx.now, ctx.rules)
     if state.status is not transition.source:
         raise InvalidSessionState(
             f"The session is {state.status.value}; {action.value} needs {transition.source.value}"
         )
-    return row, state
+    return row
 
 
 # An action that lost the version check to a concurrent one is judged again on the row as it
@@ -308,165 +294,83 @@ MAX_ATTEMPTS = 16
 
 
 async def _perform(
+    ctx: Ctx,
     *,
-    db: Connection,
-    events: EventBus,
-    actor: Actor,
     session_id: str,
     action: Action,
-    now: datetime,
-    rules: TimeRules,
-    changes: Callable[[RowMapping], dict[str, Any]],
+    changes: Callable[[SessionRow], dict[str, Any]],
 ) -> SessionRead:
     """Check, apply and re-read one lifecycle action; `changes` gives its column values
     (and may refuse with the action's own rule)."""
     for _ in range(MAX_ATTEMPTS):
-        row, _ = await _act(
-            db=db, actor=actor, session_id=session_id, action=action, now=now, rules=rules
-        )
-        applied = await _apply(
-            db=db,
-            events=events,
-            actor=actor,
-            row=row,
-            action=action,
-            now=now,
-            rules=rules,
-            values=changes(row),
-        )
-        if applied:
+        row = await _act(ctx, session_id=session_id, action=action)
+        if await _apply(ctx, row=row, action=action, values=changes(row)):
             break
     else:
         raise InvalidSessionState("The session changed meanwhile; reload it and try again")
-    updated = await repository.get(db, session_id)
+    updated = await repository.get(ctx.db, session_id)
     assert updated is not None
-    return await read(db=db, actor=actor, row=updated, now=now, rules=rules)
+    return await read(db=ctx.db, actor=ctx.actor, row=updated, now=ctx.now, rules=ctx.rules)
 
 
-async def start(
-    *,
-    db: Connection,
-    events: EventBus,
-    actor: Actor,
-    session_id: str,
-    now: datetime,
-    rules: TimeRules,
-) -> SessionRead:
-    def changes(row: RowMapping) -> dict[str, Any]:
-        if not can_start_at(row["scheduled_at"], now, rules):
+async def start(ctx: Ctx, *, session_id: str) -> SessionRead:
+    now, rules = ctx.now, ctx.rules
+
+    def changes(row: SessionRow) -> dict[str, Any]:
+        if not can_start_at(row.scheduled_at, now, rules):
             raise TooEarly()
         planned, hard = end_times(
             started_at=now,
-            duration_minutes=row["duration_minutes"],
-            extended_minutes=row["extended_minutes"],
+            duration_minutes=row.duration_minutes,
+            extended_minutes=row.extended_minutes,
             rules=rules,
         )
         return {"started_at": now, "planned_end_at": planned, "hard_end_at": hard}
 
-    return await _perform(
-        db=db,
-        events=events,
-        actor=actor,
-        session_id=session_id,
-        action=Action.START,
-        now=now,
-        rules=rules,
-        changes=changes,
-    )
+    return await _perform(ctx, session_id=session_id, action=Action.START, changes=changes)
 
 
-async def extend(
-    *,
-    db: Connection,
-    events: EventBus,
-    actor: Actor,
-    session_id: str,
-    minutes: int,
-    now: datetime,
-    rules: TimeRules,
-) -> SessionRead:
-    def changes(row: RowMapping) -> dict[str, Any]:
-        total = row["extended_minutes"] + minutes
+async def extend(ctx: Ctx, *, session_id: str, minutes: int) -> SessionRead:
+    def changes(row: SessionRow) -> dict[str, Any]:
+        total = row.extended_minutes + minutes
         if total > MAX_EXTENSION_MINUTES:
             raise ExtensionLimit(
-                f"{row['extended_minutes']} minute(s) already added; at most "
-                f"{MAX_EXTENSION_MINUTES - row['extended_minutes']} more"
+                f"{row.extended_minutes} minute(s) already added; at most "
+                f"{MAX_EXTENSION_MINUTES - row.extended_minutes} more"
             )
+        assert row.planned_end_at is not None
+        assert row.hard_end_at is not None
         delta = timedelta(minutes=minutes)
         return {
             "extended_minutes": total,
-            "planned_end_at": row["planned_end_at"] + delta,
-            "hard_end_at": row["hard_end_at"] + delta,
+            "planned_end_at": row.planned_end_at + delta,
+            "hard_end_at": row.hard_end_at + delta,
         }
 
-    return await _perform(
-        db=db,
-        events=events,
-        actor=actor,
-        session_id=session_id,
-        action=Action.EXTEND,
-        now=now,
-        rules=rules,
-        changes=changes,
-    )
+    return await _perform(ctx, session_id=session_id, action=Action.EXTEND, changes=changes)
 
 
-async def end(
-    *,
-    db: Connection,
-    events: EventBus,
-    actor: Actor,
-    session_id: str,
-    now: datetime,
-    rules: TimeRules,
-) -> SessionRead:
-    return await _perform(
-        db=db,
-        events=events,
-        actor=actor,
-        session_id=session_id,
-        action=Action.END,
-        now=now,
-        rules=rules,
-        changes=lambda _: {"ended_at": now, "end_reason": EndReason.ENDED_BY_INTERVIEWER},
-    )
+async def end(ctx: Ctx, *, session_id: str) -> SessionRead:
+    values = {"ended_at": ctx.now, "end_reason": EndReason.ENDED_BY_INTERVIEWER}
+    return await _perform(ctx, session_id=session_id, action=Action.END, changes=lambda _: values)
 
 
-async def cancel(
-    *,
-    db: Connection,
-    events: EventBus,
-    actor: Actor,
-    session_id: str,
-    reason: str | None,
-    now: datetime,
-    rules: TimeRules,
-) -> SessionRead:
-    def changes(row: RowMapping) -> dict[str, Any]:
-        by_interviewer = actor.id == row["interviewer_id"]
+async def cancel(ctx: Ctx, *, session_id: str, reason: str | None) -> SessionRead:
+    def changes(row: SessionRow) -> dict[str, Any]:
+        by_interviewer = ctx.actor.id == row.interviewer_id
         return {
-            "ended_at": now,
+            "ended_at": ctx.now,
             "end_reason": EndReason.CANCELLED_BY_INTERVIEWER
             if by_interviewer
             else EndReason.CANCELLED_BY_INTERVIEWEE,
             "cancel_reason": reason,
         }
 
-    return await _perform(
-        db=db,
-        events=events,
-        actor=actor,
-        session_id=session_id,
-        action=Action.CANCEL,
-        now=now,
-        rules=rules,
-        changes=changes,
-    )
+    return await _perform(ctx, session_id=session_id, action=Action.CANCEL, changes=changes)
 
 
-async def join(
-    *, db: Connection, actor: Actor, session_id: str, now: datetime, rules: TimeRules
-) -> SessionRead:
+async def join(ctx: Ctx, *, session_id: str) -> SessionRead:
+    db, actor, now, rules = ctx.db, ctx.actor, ctx.now, ctx.rules
     row = await load_visible(db=db, actor=actor, session_id=session_id, admin_may_see=False)
     state = session_at(times_of(row), now, rules)
     if state.status not in JOINABLE:
@@ -474,9 +378,9 @@ async def join(
             f"The session is {state.status.value}; it can no longer be joined"
         )
     first_live_join = (
-        actor.id == row["interviewee_id"]
+        actor.id == row.interviewee_id
         and state.status is SessionStatus.LIVE
-        and row["interviewee_joined_at"] is None
+        and row.interviewee_joined_at is None
     )
     if first_live_join:
         marked = await repository.mark_interviewee_joined(db, session_id=session_id, now=now)
@@ -485,3 +389,39 @@ async def join(
             # The session ended (or was swept) between our read and our write: a lost race.
             raise InvalidSessionState("The session ended meanwhile; it can no longer be joined")
     return await read(db=db, actor=actor, row=row, now=now, rules=rules)
+
+
+async def join_with_connection_info(ctx: Ctx, *, session_id: str) -> JoinRead:
+    session = await join(ctx, session_id=session_id)
+    return JoinRead(
+        session=session,
+        realtime=realtime_info.realtime_for(session.id),
+        ice_servers=realtime_info.ice_servers(
+            settings=ctx.settings, user_id=ctx.actor.id, now=ctx.now
+        ),
+    )
+
+
+async def persist_due(
+    *, db: Connection, events: EventBus, action: Action, now: datetime, rules: TimeRules, batch: int
+) -> list[Transitioned]:
+    """The sweeper's part: persist a batch of the transitions time has made, announce each."""
+    transition = TRANSITIONS[action]
+    rows = await repository.persist_due(
+        db, source=transition.source, now=now, rules=rules, batch=batch
+    )
+    end_reason = EndReason.AUTO_TIMEOUT if action is Action.AUTO_TIMEOUT else EndReason.NO_SHOW
+    for row in rows:
+        await events.publish(
+            db,
+            SessionChanged(
+                event=transition.event,
+                session_id=row.id,
+                interviewer_id=row.interviewer_id,
+                interviewee_id=row.interviewee_id,
+                end_reason=end_reason,
+                actor_id=None,
+                at=now,
+            ),
+        )
+    return rows

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from peerview.actor import Actor
-from peerview.db import Connection, IntegrityError, RowMapping
+from peerview.context import Ctx
+from peerview.db import IntegrityError
 from peerview.errors import Conflict
 from peerview.interview_sessions import question_repository
 from peerview.interview_sessions import service as sessions_service
 from peerview.interview_sessions.errors import InvalidSessionState, NotSessionInterviewer
-from peerview.interview_sessions.lifecycle import SessionTimes, TimeRules, session_at
+from peerview.interview_sessions.lifecycle import SessionTimes, session_at
+from peerview.interview_sessions.repository import QuestionRow, SessionRow
 from peerview.interview_sessions.schemas import SessionQuestionRead
 from peerview.models.base import new_id
 from peerview.models.enums import SessionStatus
 from peerview.questions import service as questions_service
 from peerview.questions.errors import QuestionNotFound
+from peerview.questions.repository import QuestionRow as BankQuestion
 
 # Questions change only while the session is still ahead or running. A CANCELLED session
 # is as finished as a COMPLETED one: its question list is history too.
@@ -27,19 +27,29 @@ class QuestionAlreadyAdded(Conflict):
     title = "This question is already part of the session"
 
 
-async def _load_for_interviewer(
-    *, db: Connection, actor: Actor, session_id: str, now: datetime, rules: TimeRules
-) -> tuple[RowMapping, SessionTimes]:
-    """The session and its state at `now`, for its interviewer only (SPEC §1 order)."""
-    await question_repository.lock_session(db, session_id)
+def _read(row: QuestionRow) -> SessionQuestionRead:
+    return SessionQuestionRead(
+        question_id=row.question_id,
+        position=row.position,
+        title=row.title,
+        prompt=row.prompt,
+        added_at=row.added_at,
+        hints=list(row.hints),
+        solution=row.solution,
+    )
+
+
+async def _load_for_interviewer(ctx: Ctx, *, session_id: str) -> tuple[SessionRow, SessionTimes]:
+    """The session and its state at `now`, for its interviewer only (docs/api.md §1 order)."""
+    await question_repository.lock_session(ctx.db, session_id)
     # Admins may view a session but not act in it, as for every other session action:
     # to them, as to anyone outside the session, it does not exist here.
     row = await sessions_service.load_visible(
-        db=db, actor=actor, session_id=session_id, admin_may_see=False
+        db=ctx.db, actor=ctx.actor, session_id=session_id, admin_may_see=False
     )
-    if actor.id != row["interviewer_id"]:
+    if ctx.actor.id != row.interviewer_id:
         raise NotSessionInterviewer()
-    return row, session_at(sessions_service.times_of(row), now, rules)
+    return row, session_at(sessions_service.times_of(row), ctx.now, ctx.rules)
 
 
 def _refuse_if_finished(state: SessionTimes) -> None:
@@ -50,65 +60,49 @@ def _refuse_if_finished(state: SessionTimes) -> None:
 
 
 async def _insert_snapshot(
-    db: Connection, *, session_id: str, question: RowMapping, now: datetime
-) -> RowMapping | None:
+    ctx: Ctx, *, session_id: str, question: BankQuestion
+) -> QuestionRow | None:
     """Copy the bank question into the session; None if the database refused the row."""
-    values = {
-        "id": new_id(),
-        "session_id": session_id,
-        "question_id": question["id"],
-        "position": await question_repository.next_position(db, session_id),
-        "title": question["title"],
-        "prompt": question["prompt"],
-        "hints": list(question["hints"]),
-        "solution": question["solution"],
-        "added_at": now,
-    }
+    db = ctx.db
     try:
         # Unique (session_id, question_id) is the backstop against a concurrent add of the
         # same question; the savepoint keeps the rest of the transaction usable.
         async with db.savepoint():
-            return await question_repository.insert_snapshot(db, values)
+            return await question_repository.insert_snapshot(
+                db,
+                id=new_id(),
+                session_id=session_id,
+                question_id=question.id,
+                position=await question_repository.next_position(db, session_id),
+                title=question.title,
+                prompt=question.prompt,
+                hints=list(question.hints),
+                solution=question.solution,
+                added_at=ctx.now,
+            )
     except IntegrityError:
         return None
 
 
-async def add(
-    *,
-    db: Connection,
-    actor: Actor,
-    session_id: str,
-    question_id: str,
-    now: datetime,
-    rules: TimeRules,
-) -> SessionQuestionRead:
-    _, state = await _load_for_interviewer(
-        db=db, actor=actor, session_id=session_id, now=now, rules=rules
-    )
-    question = await questions_service.get_active(db, question_id)
+async def add(ctx: Ctx, *, session_id: str, question_id: str) -> SessionQuestionRead:
+    _, state = await _load_for_interviewer(ctx, session_id=session_id)
+    question = await questions_service.get_active(ctx.db, question_id)
     if question is None:
         raise QuestionNotFound()
     _refuse_if_finished(state)
+    db = ctx.db
     if await question_repository.contains(db, session_id=session_id, question_id=question_id):
         raise QuestionAlreadyAdded()
-    snapshot = await _insert_snapshot(db, session_id=session_id, question=question, now=now)
+    snapshot = await _insert_snapshot(ctx, session_id=session_id, question=question)
     if snapshot is None:
         if await question_repository.contains(db, session_id=session_id, question_id=question_id):
             raise QuestionAlreadyAdded()
         # The only other refusal is the foreign key: the question was purged meanwhile.
         raise QuestionNotFound()
-    return SessionQuestionRead.model_validate(snapshot)
+    return _read(snapshot)
 
 
-async def suggest(
-    *,
-    db: Connection,
-    actor: Actor,
-    session_id: str,
-    count: int,
-    now: datetime,
-    rules: TimeRules,
-) -> list[SessionQuestionRead]:
+async def suggest(ctx: Ctx, *, session_id: str, count: int) -> list[SessionQuestionRead]:
     """Add up to `count` matching questions the interviewee has never had; the whole list.
 
     "Had" means present in any session of theirs, this one included and whatever that
@@ -116,40 +110,30 @@ async def suggest(
     are added, so even a cancelled session's questions are no longer fresh to them.
     Candidates come oldest first, the bank's own order, so suggestions are predictable.
     """
-    row, state = await _load_for_interviewer(
-        db=db, actor=actor, session_id=session_id, now=now, rules=rules
-    )
+    row, state = await _load_for_interviewer(ctx, session_id=session_id)
     _refuse_if_finished(state)
-    had = await question_repository.question_ids_had_by(db, interviewee_id=row["interviewee_id"])
+    db = ctx.db
+    had = await question_repository.question_ids_had_by(db, interviewee_id=row.interviewee_id)
     candidates = await questions_service.list_candidates(
         db,
-        category=row["category"],
-        difficulty=row["difficulty"],
-        type=row["type"],
+        category=row.category,
+        difficulty=row.difficulty,
+        type=row.type,
         exclude_ids=had,
         limit=count,
     )
     for question in candidates:
         # A refusal here can only be a concurrent add of the same question: it is in the
         # list either way, so the suggestion simply moves on.
-        await _insert_snapshot(db, session_id=session_id, question=question, now=now)
+        await _insert_snapshot(ctx, session_id=session_id, question=question)
     rows = await question_repository.list_for_session(db, session_id)
-    return [SessionQuestionRead.model_validate(r) for r in rows]
+    return [_read(r) for r in rows]
 
 
-async def remove(
-    *,
-    db: Connection,
-    actor: Actor,
-    session_id: str,
-    question_id: str,
-    now: datetime,
-    rules: TimeRules,
-) -> None:
+async def remove(ctx: Ctx, *, session_id: str, question_id: str) -> None:
     """Remove a question before the session is over; later positions keep their numbers."""
-    _, state = await _load_for_interviewer(
-        db=db, actor=actor, session_id=session_id, now=now, rules=rules
-    )
+    _, state = await _load_for_interviewer(ctx, session_id=session_id)
+    db = ctx.db
     if not await question_repository.contains(db, session_id=session_id, question_id=question_id):
         raise QuestionNotFound("The question is not part of this session")
     _refuse_if_finished(state)

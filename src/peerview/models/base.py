@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, String, Table, TypeDecorator
+from sqlalchemy import JSON, DateTime, MetaData, Table, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -65,10 +65,6 @@ JSONList = JSON().with_variant(JSONB(), "postgresql")
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-def id_column_type() -> String:
-    return String(36)
 
 
 class Base(DeclarativeBase):

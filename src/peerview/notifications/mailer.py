@@ -21,11 +21,13 @@ import aiosmtplib
 
 from peerview.clock import Clock
 from peerview.config import Settings
-from peerview.db import Database, RowMapping
+from peerview.db import Database
 from peerview.interview_sessions import calendar
 from peerview.interview_sessions import service as sessions_service
+from peerview.interview_sessions.lifecycle import time_rules
 from peerview.models.enums import EmailStatus, NotificationKind
 from peerview.notifications import repository
+from peerview.notifications.repository import NotificationRow
 from peerview.users import service as users_service
 
 logger = logging.getLogger(__name__)
@@ -149,28 +151,28 @@ class Mailer:
             if len(rows) < BATCH:
                 return sent
 
-    async def _deliver(self, row: RowMapping) -> int:
+    async def _deliver(self, row: NotificationRow) -> int:
         try:
             message = await self._compose(row)
             if message is None:
-                await self._record(row, EmailStatus.NONE, attempts=row["email_attempts"])
+                await self._record(row, EmailStatus.NONE, attempts=row.email_attempts)
                 return 0
             await self._send(message)
         except Exception as exc:
-            logger.warning("e-mail of notification %s failed: %r", row["id"], exc)
-            attempts = row["email_attempts"] + 1
+            logger.warning("e-mail of notification %s failed: %r", row.id, exc)
+            attempts = row.email_attempts + 1
             if attempts >= MAX_ATTEMPTS:
                 await self._record(row, EmailStatus.FAILED, attempts=attempts)
             else:
                 retry_at = self.clock.now() + retry_delay(attempts)
                 await self._record(row, EmailStatus.PENDING, attempts=attempts, next_at=retry_at)
             return 0
-        await self._record(row, EmailStatus.SENT, attempts=row["email_attempts"] + 1)
+        await self._record(row, EmailStatus.SENT, attempts=row.email_attempts + 1)
         return 1
 
     async def _record(
         self,
-        row: RowMapping,
+        row: NotificationRow,
         status: EmailStatus,
         *,
         attempts: int,
@@ -178,37 +180,37 @@ class Mailer:
     ) -> None:
         async with self.database.transaction() as db:
             await repository.set_email_state(
-                db, notification_id=row["id"], status=status, attempts=attempts, next_at=next_at
+                db, notification_id=row.id, status=status, attempts=attempts, next_at=next_at
             )
 
-    async def _compose(self, row: RowMapping) -> EmailMessage | None:
+    async def _compose(self, row: NotificationRow) -> EmailMessage | None:
         """The message for a notification row; None when its user no longer wants e-mail."""
         now = self.clock.now()
         ics: str | None = None
         async with self.database.transaction(write=False) as db:
-            user = await users_service.viewer(db=db, user_id=row["user_id"], now=now)
+            user = await users_service.viewer(db=db, user_id=row.user_id, now=now)
             if user is None or not user.email_notifications or not user.is_active:
                 return None
-            if row["kind"] == NotificationKind.SESSION_REMINDER and row["session_id"]:
-                rules = sessions_service.time_rules(self.settings)
-                session_row, _ = await sessions_service.state_at(
-                    db=db, actor=user, session_id=row["session_id"], now=now, rules=rules
+            if row.kind == NotificationKind.SESSION_REMINDER and row.session_id:
+                rules = time_rules(self.settings)
+                session_row = await sessions_service.load_visible(
+                    db=db, actor=user, session_id=row.session_id
                 )
                 session = await sessions_service.read(
                     db=db, actor=user, row=session_row, now=now, rules=rules
                 )
                 ics = calendar.session_event(
                     session,
-                    version=session_row["version"],
-                    stored_status=session_row["status"],
+                    version=session_row.version,
+                    stored_status=session_row.status,
                     now=now,
                 )
         message = EmailMessage()
         message["From"] = self.settings.smtp_from
         message["To"] = user.email
-        message["Subject"] = row["title"]
+        message["Subject"] = row.title
         message.set_content(
-            f"Hello {user.name},\n\n{row['body']}\n\n"
+            f"Hello {user.name},\n\n{row.body}\n\n"
             "— Peerview\n"
             "(You can turn these e-mails off in your profile: email_notifications.)\n"
         )
@@ -216,7 +218,7 @@ class Mailer:
             message.add_attachment(
                 ics,
                 subtype="calendar",
-                filename=f"peerview-{row['session_id']}.ics",
+                filename=f"peerview-{row.session_id}.ics",
                 params={"method": "PUBLISH"},
             )
         return message

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+import msgspec
+from sqlalchemy import Executable, and_, exists, or_, select, update
 
-from peerview.db import Connection, RowMapping, insert_ignoring_conflicts, plus_seconds
+from peerview.db import (
+    Connection,
+    Dialect,
+    Query,
+    Variants,
+    bind,
+    insert_ignoring_conflicts,
+    plus_seconds,
+)
 from peerview.models import InterviewRequest, InterviewSession, Notification, User
 from peerview.models.base import table_of
 from peerview.models.enums import EmailStatus, NotificationKind, SessionStatus
-from peerview.pagination import after
+from peerview.pagination import after, cursor_params
 
 notifications = table_of(Notification)
 _sessions = table_of(InterviewSession)
@@ -19,6 +29,8 @@ _requests = table_of(InterviewRequest)
 _users = table_of(User)
 _interviewer = _users.alias("interviewer")
 _interviewee = _users.alias("interviewee")
+_TIME = notifications.c.created_at.type
+_NOW = bind("now", _TIME)
 
 COLUMNS = (
     notifications.c.id,
@@ -34,77 +46,104 @@ COLUMNS = (
     notifications.c.email_attempts,
     notifications.c.email_next_at,
 )
+INSERTED = ("dedupe_key", *(c.name for c in COLUMNS))
 
 
-async def insert_new(db: Connection, rows: list[dict[str, Any]]) -> list[RowMapping]:
-    """Insert `rows`, skipping any whose dedupe key exists; returns only those inserted.
-
-    The unique dedupe key makes each notification exist once however many transactions
-    (sweepers in several processes, say) try to create it at the same moment.
-    """
-    if not rows:
-        return []
-    statement = (
-        insert_ignoring_conflicts(db.dialect, notifications).values(rows).returning(*COLUMNS)
-    )
-    result = await db.execute(statement)
-    return list(result.mappings().all())
-
-
-async def get(db: Connection, notification_id: str) -> RowMapping | None:
-    result = await db.execute(select(*COLUMNS).where(notifications.c.id == notification_id))
-    row: RowMapping | None = result.mappings().first()
-    return row
+class NotificationRow(msgspec.Struct, frozen=True):
+    id: str
+    user_id: str
+    kind: str
+    session_id: str | None
+    request_id: str | None
+    title: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+    email_status: str
+    email_attempts: int
+    email_next_at: datetime | None
 
 
-async def list_for_user(
-    db: Connection,
-    *,
-    user_id: str,
-    unread: bool,
-    cursor: list[Any] | None,
-    limit: int,
-) -> list[RowMapping]:
-    order = (notifications.c.created_at, notifications.c.id)
+class SessionDetails(msgspec.Struct, frozen=True):
+    """What a notification about a session says: its subject, time and people."""
+
+    id: str
+    category: str
+    difficulty: str
+    type: str
+    scheduled_at: datetime
+    interviewer_id: str
+    interviewee_id: str
+    interviewer_name: str
+    interviewee_name: str
+
+
+class RequestDetails(msgspec.Struct, frozen=True):
+    id: str
+    category: str
+    difficulty: str
+    type: str
+    scheduled_at: datetime
+    interviewee_id: str
+
+
+class DueReminder(msgspec.Struct, frozen=True):
+    id: str
+    interviewer_id: str
+    interviewee_id: str
+    scheduled_at: datetime
+
+
+def _insert_new(count: int) -> Callable[[Dialect], Executable]:
+    def build(dialect: Dialect) -> Executable:
+        rows = [
+            {name: bind(f"{name}_{i}", notifications.c[name].type) for name in INSERTED}
+            for i in range(count)
+        ]
+        statement = insert_ignoring_conflicts(dialect, notifications).values(rows)
+        return statement.returning(*COLUMNS)  # type: ignore[no-any-return]
+
+    return build
+
+
+# One statement for the notifications of one event, however many recipients it has.
+_INSERT_NEW = Variants(_insert_new, NotificationRow)
+_GET = Query(select(*COLUMNS).where(notifications.c.id == bind("notification_id")), NotificationRow)
+
+
+def _list(unread: bool, cursor: bool) -> Executable:
     query = (
         select(*COLUMNS)
-        .where(notifications.c.user_id == user_id)
+        .where(notifications.c.user_id == bind("user_id"))
         .order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
-        .limit(limit + 1)
+        .limit(bind("limit"))
     )
     if unread:
         query = query.where(notifications.c.read_at.is_(None))
-    if cursor is not None:
-        query = query.where(after(order, cursor, descending=True))
-    result = await db.execute(query)
-    return list(result.mappings().all())
+    if cursor:
+        order = (notifications.c.created_at, notifications.c.id)
+        query = query.where(after(order, descending=True))
+    return query
 
 
-async def mark_read(db: Connection, *, notification_id: str, user_id: str, now: datetime) -> None:
-    """Stamp `read_at` once: reading again keeps the first time."""
-    await db.execute(
-        update(notifications)
-        .where(
-            notifications.c.id == notification_id,
-            notifications.c.user_id == user_id,
-            notifications.c.read_at.is_(None),
-        )
-        .values(read_at=now)
+_LIST = Variants(_list, NotificationRow)
+# Stamp `read_at` once: reading again keeps the first time.
+_MARK_READ = Query(
+    update(notifications)
+    .where(
+        notifications.c.id == bind("notification_id"),
+        notifications.c.user_id == bind("user_id"),
+        notifications.c.read_at.is_(None),
     )
-
-
-async def mark_all_read(db: Connection, *, user_id: str, now: datetime) -> int:
-    result = await db.execute(
-        update(notifications)
-        .where(notifications.c.user_id == user_id, notifications.c.read_at.is_(None))
-        .values(read_at=now)
-    )
-    return result.rowcount or 0
-
-
-async def session_details(db: Connection, session_id: str) -> RowMapping | None:
-    """What a notification about a session says: its subject, time and people."""
-    query = select(
+    .values(read_at=_NOW)
+)
+_MARK_ALL_READ = Query(
+    update(notifications)
+    .where(notifications.c.user_id == bind("user_id"), notifications.c.read_at.is_(None))
+    .values(read_at=_NOW)
+)
+_SESSION_DETAILS = Query(
+    select(
         _sessions.c.id,
         _sessions.c.category,
         _sessions.c.difficulty,
@@ -114,91 +153,146 @@ async def session_details(db: Connection, session_id: str) -> RowMapping | None:
         _sessions.c.interviewee_id,
         _interviewer.c.name.label("interviewer_name"),
         _interviewee.c.name.label("interviewee_name"),
-    ).select_from(
+    )
+    .select_from(
         _sessions.join(_interviewer, _interviewer.c.id == _sessions.c.interviewer_id).join(
             _interviewee, _interviewee.c.id == _sessions.c.interviewee_id
         )
     )
-    result = await db.execute(query.where(_sessions.c.id == session_id))
-    row: RowMapping | None = result.mappings().first()
-    return row
-
-
-async def request_details(db: Connection, request_id: str) -> RowMapping | None:
-    query = select(
+    .where(_sessions.c.id == bind("session_id")),
+    SessionDetails,
+)
+_REQUEST_DETAILS = Query(
+    select(
         _requests.c.id,
         _requests.c.category,
         _requests.c.difficulty,
         _requests.c.type,
         _requests.c.scheduled_at,
         _requests.c.interviewee_id,
-    ).where(_requests.c.id == request_id)
-    result = await db.execute(query)
-    row: RowMapping | None = result.mappings().first()
-    return row
+    ).where(_requests.c.id == bind("request_id")),
+    RequestDetails,
+)
+_EMAIL_WANTED = Query(select(_users.c.email_notifications).where(_users.c.id == bind("user_id")))
+# SCHEDULED sessions starting within the lead that have no reminder yet, bounded by the
+# (status, scheduled_at) index. A session accepted less than the lead before its start gets
+# none: its people have just arranged it.
+_DUE_REMINDERS = Query(
+    select(
+        _sessions.c.id,
+        _sessions.c.interviewer_id,
+        _sessions.c.interviewee_id,
+        _sessions.c.scheduled_at,
+    )
+    .where(
+        _sessions.c.status == SessionStatus.SCHEDULED,
+        _sessions.c.scheduled_at > _NOW,
+        _sessions.c.scheduled_at <= bind("horizon", _TIME),
+        plus_seconds(_sessions.c.created_at, bind("lead_seconds")) <= _sessions.c.scheduled_at,
+        ~exists().where(
+            notifications.c.session_id == _sessions.c.id,
+            notifications.c.kind == NotificationKind.SESSION_REMINDER,
+        ),
+    )
+    .order_by(_sessions.c.scheduled_at, _sessions.c.id)
+    .limit(bind("batch")),
+    DueReminder,
+)
+_EMAIL_DUE = and_(
+    notifications.c.email_status == EmailStatus.PENDING,
+    or_(notifications.c.email_next_at.is_(None), notifications.c.email_next_at <= _NOW),
+)
+# One conditional UPDATE: two mailers (two processes) never take the same row, and a mailer
+# that dies mid-send leaves its rows to be retried once the lease has passed.
+_CLAIM_DUE_EMAILS = Query(
+    update(notifications)
+    .where(
+        notifications.c.id.in_(
+            select(notifications.c.id)
+            .where(_EMAIL_DUE)
+            .limit(bind("batch"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        ),
+        _EMAIL_DUE,
+    )
+    .values(email_next_at=bind("lease_until", _TIME))
+    .returning(*COLUMNS),
+    NotificationRow,
+)
+_SET_EMAIL_STATE = Query(
+    update(notifications)
+    .where(notifications.c.id == bind("notification_id"))
+    .values(
+        email_status=bind("status"),
+        email_attempts=bind("attempts"),
+        email_next_at=bind("next_at", _TIME),
+    )
+)
+
+
+async def insert_new(db: Connection, rows: list[dict[str, Any]]) -> list[NotificationRow]:
+    """Insert `rows`, skipping any whose dedupe key exists; returns only those inserted.
+
+    The unique dedupe key makes each notification exist once however many transactions
+    (sweepers in several processes, say) try to create it at the same moment.
+    """
+    if not rows:
+        return []
+    params = {f"{name}_{i}": row[name] for i, row in enumerate(rows) for name in INSERTED}
+    return await db.all(_INSERT_NEW(len(rows)), **params)
+
+
+async def get(db: Connection, notification_id: str) -> NotificationRow | None:
+    return await db.one(_GET, notification_id=notification_id)
+
+
+async def list_for_user(
+    db: Connection, *, user_id: str, unread: bool, cursor: list[Any] | None, limit: int
+) -> list[NotificationRow]:
+    params: dict[str, Any] = {"user_id": user_id, "limit": limit + 1}
+    if cursor is not None:
+        params.update(cursor_params(cursor))
+    return await db.all(_LIST(unread, cursor is not None), **params)
+
+
+async def mark_read(db: Connection, *, notification_id: str, user_id: str, now: datetime) -> None:
+    await db.run(_MARK_READ, notification_id=notification_id, user_id=user_id, now=now)
+
+
+async def mark_all_read(db: Connection, *, user_id: str, now: datetime) -> int:
+    return await db.run(_MARK_ALL_READ, user_id=user_id, now=now)
+
+
+async def session_details(db: Connection, session_id: str) -> SessionDetails | None:
+    return await db.one(_SESSION_DETAILS, session_id=session_id)
+
+
+async def request_details(db: Connection, request_id: str) -> RequestDetails | None:
+    return await db.one(_REQUEST_DETAILS, request_id=request_id)
+
+
+async def wants_email(db: Connection, user_id: str) -> bool:
+    return bool(await db.scalar(_EMAIL_WANTED, user_id=user_id))
 
 
 async def sessions_due_reminder(
-    db: Connection, *, now: datetime, lead: timedelta, batch: int
-) -> list[RowMapping]:
-    """SCHEDULED sessions starting within `lead` that have no reminder yet.
-
-    Bounded by the (status, scheduled_at) index. A session accepted less than `lead` before
-    its start gets none: its people have just arranged it.
-    """
-    reminded = exists().where(
-        notifications.c.session_id == _sessions.c.id,
-        notifications.c.kind == NotificationKind.SESSION_REMINDER,
-    )
-    accepted_in_time = (
-        plus_seconds(_sessions.c.created_at, lead.total_seconds()) <= _sessions.c.scheduled_at
-    )
-    query = (
-        select(
-            _sessions.c.id,
-            _sessions.c.interviewer_id,
-            _sessions.c.interviewee_id,
-            _sessions.c.scheduled_at,
-        )
-        .where(
-            _sessions.c.status == SessionStatus.SCHEDULED,
-            _sessions.c.scheduled_at > now,
-            _sessions.c.scheduled_at <= now + lead,
-            accepted_in_time,
-            ~reminded,
-        )
-        .order_by(_sessions.c.scheduled_at, _sessions.c.id)
-        .limit(batch)
-    )
-    result = await db.execute(query)
-    return list(result.mappings().all())
-
-
-def _email_due(now: datetime) -> Any:
-    return and_(
-        notifications.c.email_status == EmailStatus.PENDING,
-        or_(notifications.c.email_next_at.is_(None), notifications.c.email_next_at <= now),
+    db: Connection, *, now: datetime, lead_seconds: float, batch: int
+) -> list[DueReminder]:
+    return await db.all(
+        _DUE_REMINDERS,
+        now=now,
+        horizon=now + timedelta(seconds=lead_seconds),
+        lead_seconds=lead_seconds,
+        batch=batch,
     )
 
 
 async def claim_due_emails(
     db: Connection, *, now: datetime, lease_until: datetime, batch: int
-) -> list[RowMapping]:
-    """Take a batch of e-mails to send by pushing their next attempt to `lease_until`.
-
-    One conditional UPDATE: two mailers (two processes) never take the same row, and a
-    mailer that dies mid-send leaves its rows to be retried once the lease has passed.
-    """
-    candidates = select(notifications.c.id).where(_email_due(now)).limit(batch)
-    if db.dialect == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    result = await db.execute(
-        update(notifications)
-        .where(notifications.c.id.in_(candidates.scalar_subquery()), _email_due(now))
-        .values(email_next_at=lease_until)
-        .returning(*COLUMNS)
-    )
-    return list(result.mappings().all())
+) -> list[NotificationRow]:
+    """Take a batch of e-mails to send by pushing their next attempt to `lease_until`."""
+    return await db.all(_CLAIM_DUE_EMAILS, now=now, lease_until=lease_until, batch=batch)
 
 
 async def set_email_state(
@@ -209,8 +303,10 @@ async def set_email_state(
     attempts: int,
     next_at: datetime | None,
 ) -> None:
-    await db.execute(
-        update(notifications)
-        .where(notifications.c.id == notification_id)
-        .values(email_status=status, email_attempts=attempts, email_next_at=next_at)
+    await db.run(
+        _SET_EMAIL_STATE,
+        notification_id=notification_id,
+        status=status,
+        attempts=attempts,
+        next_at=next_at,
     )

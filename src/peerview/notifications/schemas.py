@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from peerview.models.enums import NotificationKind
-from peerview.schemas import OutputModel
+from peerview.schemas import Output
 
 
-class NotificationRead(OutputModel):
+class NotificationRead(Output):
     id: str
     kind: NotificationKind
     session_id: str | None
@@ -19,5 +19,5 @@ class NotificationRead(OutputModel):
     read_at: datetime | None
 
 
-class ReadAllResult(OutputModel):
+class ReadAllResult(Output):
     updated: int

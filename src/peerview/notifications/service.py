@@ -1,315 +1,41 @@
-"""Notifications: who is told what about each domain event, stored once, then pushed and mailed.
-
-`Notifier.on_event` runs inside the transaction that made the change, so a notification
-exists exactly when the change does. What leaves the process (the realtime push, the
-e-mail) happens after commit, and only for the rows this transaction really inserted.
-"""
+"""A user's notifications: listed newest first, marked read one by one or all at once."""
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
 
-from fastapi import FastAPI
-
-from peerview.actor import Actor
-from peerview.config import Settings
-from peerview.db import Connection, RowMapping
-from peerview.events import (
-    EventBus,
-    FeedbackSubmitted,
-    RequestAccepted,
-    RequestExpired,
-    SessionChanged,
-)
-from peerview.models.base import new_id
-from peerview.models.enums import EmailStatus, EndReason, NotificationKind
+from peerview.context import Ctx
 from peerview.notifications import repository
 from peerview.notifications.errors import NotificationNotFound
+from peerview.notifications.notifier import read
 from peerview.notifications.schemas import NotificationRead
-from peerview.pagination import Page, decode_cursor, page_of
-from peerview.users import service as users_service
-
-Push = Callable[[str, NotificationRead], Awaitable[None]]
-
-
-class MailQueue(Protocol):
-    def kick(self) -> None:
-        """Start delivering pending e-mails soon, without waiting for them."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class Planned:
-    """One notification to create: its kind, recipient, and what it is about."""
-
-    kind: NotificationKind
-    user_id: str
-    subject_id: str  # the request, session or feedback; part of the dedupe key
-    session_id: str | None = None
-    request_id: str | None = None
-    end_reason: str | None = None
-
-    @property
-    def dedupe_key(self) -> str:
-        return f"{self.kind.value}:{self.subject_id}:{self.user_id}"
-
-
-def planned_for(event: object) -> list[Planned]:
-    """The notifications a domain event calls for (SPEC §9): pure, no I/O."""
-    if isinstance(event, RequestAccepted):
-        return [
-            Planned(
-                NotificationKind.REQUEST_ACCEPTED,
-                event.interviewee_id,
-                event.request_id,
-                session_id=event.session_id,
-                request_id=event.request_id,
-            )
-        ]
-    if isinstance(event, RequestExpired):
-        return [
-            Planned(
-                NotificationKind.REQUEST_EXPIRED,
-                event.interviewee_id,
-                event.request_id,
-                request_id=event.request_id,
-            )
-        ]
-    if isinstance(event, FeedbackSubmitted):
-        return [
-            Planned(
-                NotificationKind.FEEDBACK_RECEIVED,
-                event.subject_id,
-                event.feedback_id,
-                session_id=event.session_id,
-            )
-        ]
-    if isinstance(event, SessionChanged):
-        return _for_session(event)
-    return []
-
-
-def _for_session(event: SessionChanged) -> list[Planned]:
-    both = (event.interviewer_id, event.interviewee_id)
-    recipients: tuple[str, ...]
-    if event.event == "started":
-        kind, recipients = NotificationKind.SESSION_STARTED, (event.interviewee_id,)
-    elif event.event == "ended":
-        kind, recipients = NotificationKind.SESSION_ENDED, both
-    elif event.event == "cancelled":
-        kind = NotificationKind.SESSION_CANCELLED
-        # A no-show is nobody's doing: both are told. Otherwise the one who did not cancel.
-        recipients = (
-            both if event.actor_id is None else tuple(u for u in both if u != event.actor_id)
-        )
-    else:
-        return []
-    return [
-        Planned(
-            kind,
-            user_id,
-            event.session_id,
-            session_id=event.session_id,
-            end_reason=event.end_reason,
-        )
-        for user_id in recipients
-    ]
-
-
-def reminders_for(session: RowMapping) -> list[Planned]:
-    return [
-        Planned(
-            NotificationKind.SESSION_REMINDER,
-            user_id,
-            session["id"],
-            session_id=session["id"],
-        )
-        for user_id in (session["interviewer_id"], session["interviewee_id"])
-    ]
-
-
-def _when(value: datetime) -> str:
-    return f"{value:%a %d %b %Y, %H:%M} UTC"
-
-
-def _compose(planned: Planned, details: RowMapping | None) -> tuple[str, str]:
-    """Title and body. Feedback stays sealed (SPEC §7): the body never carries its content."""
-    if details is None:  # the subject vanished meanwhile; say what kind of thing happened
-        return planned.kind.value.replace("_", " ").capitalize(), ""
-    topic = f"{details['category']} ({str(details['difficulty']).lower()})"
-    when = _when(details["scheduled_at"])
-    other = ""
-    if "interviewer_id" in details:
-        is_interviewer = planned.user_id == details["interviewer_id"]
-        other = details["interviewee_name"] if is_interviewer else details["interviewer_name"]
-    kind = planned.kind
-    if kind is NotificationKind.REQUEST_ACCEPTED:
-        return (
-            "Your interview request was accepted",
-            f"{other} will interview you on {topic} on {when}.",
-        )
-    if kind is NotificationKind.REQUEST_EXPIRED:
-        return (
-            "Your interview request expired",
-            f"Nobody accepted your {topic} request for {when} in time.",
-        )
-    if kind is NotificationKind.SESSION_REMINDER:
-        return (
-            "Your mock interview starts in 15 minutes",
-            f"{topic} with {other}, {when}.",
-        )
-    if kind is NotificationKind.SESSION_STARTED:
-        return ("Your mock interview has started", f"{other} has started the {topic} session.")
-    if kind is NotificationKind.SESSION_CANCELLED:
-        if planned.end_reason == EndReason.NO_SHOW:
-            body = f"The {topic} session of {when} was not started in time and is cancelled."
-        else:
-            body = f"{other} cancelled the {topic} session of {when}."
-        return ("Your mock interview was cancelled", body)
-    if kind is NotificationKind.SESSION_ENDED:
-        return (
-            "Your mock interview has ended",
-            f"The {topic} session with {other} has ended. Your feedback helps them improve.",
-        )
-    return (
-        "You received feedback",
-        f"{other} left feedback on your {topic} session of {when}. You can read it once you "
-        "have given yours, or 72 hours after the session ended.",
-    )
-
-
-class Notifier:
-    """Creates notification rows in the caller's transaction; pushes and mails after commit."""
-
-    def __init__(
-        self, *, settings: Settings, mailer: MailQueue | None = None, push: Push | None = None
-    ) -> None:
-        self.settings = settings
-        self.mailer = mailer
-        self.push = push
-
-    async def on_event(self, db: Connection, event: Any) -> None:
-        planned = planned_for(event)
-        if planned:
-            await self.create(db, planned, now=event.at)
-
-    async def create(
-        self, db: Connection, planned: list[Planned], *, now: datetime
-    ) -> list[RowMapping]:
-        """Insert what does not exist yet; returns the rows this call inserted."""
-        details: dict[str, RowMapping | None] = {}
-        values: list[dict[str, Any]] = []
-        for item in planned:
-            about = item.session_id or item.request_id or item.subject_id
-            if about not in details:
-                details[about] = (
-                    await repository.session_details(db, item.session_id)
-                    if item.session_id
-                    else await repository.request_details(db, item.request_id or about)
-                )
-            title, body = _compose(item, details[about])
-            values.append(
-                {
-                    "id": new_id(),
-                    "user_id": item.user_id,
-                    "kind": item.kind.value,
-                    "session_id": item.session_id,
-                    "request_id": item.request_id,
-                    "dedupe_key": item.dedupe_key,
-                    "title": title,
-                    "body": body,
-                    "created_at": now,
-                    "read_at": None,
-                    "email_status": await self._email_status(db, item.user_id),
-                    "email_attempts": 0,
-                    "email_next_at": None,
-                }
-            )
-        rows = await repository.insert_new(db, values)
-        if rows:
-            created = [(r["user_id"], NotificationRead.model_validate(r)) for r in rows]
-            mail = any(r["email_status"] == EmailStatus.PENDING for r in rows)
-
-            async def deliver() -> None:
-                await self._deliver(created, mail=mail)
-
-            db.after_commit(deliver)
-        return rows
-
-    async def _email_status(self, db: Connection, user_id: str) -> str:
-        if not self.settings.smtp_url:
-            return EmailStatus.NONE.value
-        user = await users_service.get(db=db, user_id=user_id)
-        return (EmailStatus.PENDING if user.email_notifications else EmailStatus.NONE).value
-
-    async def _deliver(self, created: list[tuple[str, NotificationRead]], *, mail: bool) -> None:
-        if mail and self.mailer is not None:
-            self.mailer.kick()
-        if self.push is not None:
-            for user_id, notification in created:
-                await self.push(user_id, notification)
-
-
-# The notifier subscribed to each bus, for work that is not itself a domain event (the
-# reminder sweep). Weak values: an entry lives exactly as long as its bus holds the notifier.
-_notifiers: weakref.WeakValueDictionary[int, Notifier] = weakref.WeakValueDictionary()
-
-
-def attach(events: EventBus, notifier: Notifier) -> None:
-    events.subscribe(in_transaction=notifier.on_event)
-    _notifiers[id(events)] = notifier
-
-
-def notifier_for(events: EventBus) -> Notifier | None:
-    return _notifiers.get(id(events))
+from peerview.pagination import decode_cursor, page_of
+from peerview.schemas import Page
 
 
 async def list_mine(
-    *, db: Connection, actor: Actor, unread: bool, cursor: str | None, limit: int
+    ctx: Ctx, *, unread: bool, cursor: str | None, limit: int
 ) -> Page[NotificationRead]:
     rows = await repository.list_for_user(
-        db,
-        user_id=actor.id,
+        ctx.db,
+        user_id=ctx.actor.id,
         unread=unread,
         cursor=decode_cursor(cursor, datetime, str),
         limit=limit,
     )
-    items = [NotificationRead.model_validate(r) for r in rows]
-    return page_of(items, limit, lambda n: (n.created_at, n.id))
+    return page_of([read(r) for r in rows], limit, lambda n: (n.created_at, n.id))
 
 
-async def mark_read(
-    *, db: Connection, actor: Actor, notification_id: str, now: datetime
-) -> NotificationRead:
-    await repository.mark_read(db, notification_id=notification_id, user_id=actor.id, now=now)
-    row = await repository.get(db, notification_id)
-    # Someone else's notification is indistinguishable from a missing one.
-    if row is None or row["user_id"] != actor.id:
-        raise NotificationNotFound()
-    return NotificationRead.model_validate(row)
-
-
-async def mark_all_read(*, db: Connection, actor: Actor, now: datetime) -> int:
-    return await repository.mark_all_read(db, user_id=actor.id, now=now)
-
-
-def install(app: FastAPI) -> Notifier:
-    """Subscribe the notifier of `app` to its event bus, with its mailer and realtime push."""
-    from peerview.notifications.mailer import Mailer
-
-    settings: Settings = app.state.settings
-    mailer = Mailer(database=app.state.database, clock=app.state.clock, settings=settings)
-    realtime = getattr(app.state, "realtime", None)
-    notifier = Notifier(
-        settings=settings,
-        mailer=mailer,
-        push=realtime.push_notification if realtime is not None else None,
+async def mark_read(ctx: Ctx, *, notification_id: str) -> NotificationRead:
+    await repository.mark_read(
+        ctx.db, notification_id=notification_id, user_id=ctx.actor.id, now=ctx.now
     )
-    attach(app.state.events, notifier)
-    app.state.mailer = mailer
-    app.state.notifier = notifier
-    return notifier
+    row = await repository.get(ctx.db, notification_id)
+    # Someone else's notification is indistinguishable from a missing one.
+    if row is None or row.user_id != ctx.actor.id:
+        raise NotificationNotFound()
+    return read(row)
+
+
+async def mark_all_read(ctx: Ctx) -> int:
+    return await repository.mark_all_read(ctx.db, user_id=ctx.actor.id, now=ctx.now)

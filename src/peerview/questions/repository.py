@@ -6,23 +6,34 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
+    Executable,
     delete,
     exists,
     func,
     insert,
-    literal,
     select,
-    type_coerce,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
-from peerview.db import Connection, RowMapping, insert_ignoring_conflicts
+from peerview.db import (
+    Connection,
+    Dialect,
+    Query,
+    Variants,
+    bind,
+    binds_for,
+    insert_ignoring_conflicts,
+    not_in_list,
+)
 from peerview.models import Question, SessionQuestion
 from peerview.models.base import table_of
-from peerview.pagination import after
+from peerview.pagination import after, cursor_params
 
 questions = table_of(Question)
 session_questions = table_of(SessionQuestion)
@@ -42,38 +53,194 @@ COLUMNS = (
     questions.c.deleted_at,
 )
 ORDER = (questions.c.created_at, questions.c.id)
+EDITABLE = ("title", "prompt", "category", "difficulty", "type", "tags", "hints", "solution")
 
 
-def _has_tag(db: Connection, tag: str) -> ColumnElement[bool]:
-    if db.dialect == "postgresql":
-        # JSONB containment (`@>`), which a GIN index on tags could serve.
-        return type_coerce(questions.c.tags, JSONB).contains([tag])
-    elements = func.json_each(questions.c.tags).table_valued("value")
-    return exists(select(literal(1)).select_from(elements).where(elements.c.value == tag))
+class QuestionRow(msgspec.Struct, frozen=True):
+    id: str
+    title: str
+    prompt: str
+    category: str
+    difficulty: str
+    type: str
+    tags: list[str]
+    hints: list[str]
+    solution: str
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
 
 
-async def insert_question(db: Connection, values: dict[str, Any]) -> RowMapping:
-    result = await db.execute(insert(questions).values(**values).returning(*COLUMNS))
-    return result.mappings().one()
+class HasTag(ColumnElement[bool]):
+    """The question's `tags` hold the parameter `tag`."""
+
+    inherit_cache = True
+    type = Boolean()
+
+
+@compiles(HasTag, "postgresql")
+def _has_tag_postgresql(_: HasTag, compiler: SQLCompiler, **kw: Any) -> str:
+    # JSONB containment (`@>`), which a GIN index on tags could serve.
+    tag = compiler.process(bind("tag", questions.c.category.type), **kw)
+    return f"questions.tags @> jsonb_build_array({tag}::text)"
+
+
+@compiles(HasTag, "sqlite")
+def _has_tag_sqlite(_: HasTag, compiler: SQLCompiler, **kw: Any) -> str:
+    tag = compiler.process(bind("tag", questions.c.category.type), **kw)
+    return f"EXISTS (SELECT 1 FROM json_each(questions.tags) WHERE value = {tag})"  # noqa: S608
+
+
+def like_pattern(text: str) -> str:
+    """`text` as a case-insensitive substring pattern: `%` and `_` stand for themselves."""
+    escaped = text.lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
+
+
+_INSERT = Query(
+    insert(questions)
+    .values(
+        binds_for(
+            [
+                questions.c.id,
+                *(questions.c[name] for name in EDITABLE),
+                questions.c.created_by_id,
+                questions.c.created_at,
+                questions.c.updated_at,
+            ]
+        )
+    )
+    .returning(*COLUMNS),
+    QuestionRow,
+)
+
+
+def _seed(dialect: Dialect) -> Executable:
+    values = binds_for(
+        [
+            questions.c.id,
+            *(questions.c[name] for name in EDITABLE),
+            questions.c.seed_key,
+            questions.c.created_at,
+            questions.c.updated_at,
+        ]
+    )
+    statement = insert_ignoring_conflicts(dialect, questions).values(values)
+    return statement.returning(questions.c.id)  # type: ignore[no-any-return]
+
+
+_SEED = Query(_seed)
+
+
+def _get(include_deleted: bool) -> Executable:
+    query = select(*COLUMNS).where(questions.c.id == bind("question_id"))
+    return query if include_deleted else query.where(questions.c.deleted_at.is_(None))
+
+
+_GET = Variants(_get, QuestionRow)
+
+
+def _list(
+    include_deleted: bool,
+    category: bool,
+    difficulty: bool,
+    type_: bool,
+    tag: bool,
+    text: bool,
+    cursor: bool,
+) -> Executable:
+    query = select(*COLUMNS).order_by(*ORDER).limit(bind("limit"))
+    if not include_deleted:
+        query = query.where(questions.c.deleted_at.is_(None))
+    if category:
+        query = query.where(questions.c.category == bind("category"))
+    if difficulty:
+        query = query.where(questions.c.difficulty == bind("difficulty"))
+    if type_:
+        query = query.where(questions.c.type == bind("type"))
+    if tag:
+        query = query.where(HasTag())
+    if text:
+        pattern = bind("pattern", questions.c.title.type)
+        query = query.where(
+            func.lower(questions.c.title).like(pattern, escape="/")
+            | func.lower(questions.c.prompt).like(pattern, escape="/")
+        )
+    if cursor:
+        query = query.where(after(ORDER))
+    return query
+
+
+_LIST = Variants(_list, QuestionRow)
+
+
+def _candidates(excluding: bool) -> Executable:
+    query = (
+        select(*COLUMNS)
+        .where(
+            questions.c.deleted_at.is_(None),
+            questions.c.category == bind("category"),
+            questions.c.difficulty == bind("difficulty"),
+            questions.c.type == bind("type"),
+        )
+        .order_by(*ORDER)
+        .limit(bind("limit"))
+    )
+    if excluding:
+        query = query.where(not_in_list(questions.c.id, "exclude_ids"))
+    return query
+
+
+_CANDIDATES = Variants(_candidates, QuestionRow)
+_REPLACE_ACTIVE = Query(
+    update(questions)
+    .where(questions.c.id == bind("question_id"), questions.c.deleted_at.is_(None))
+    .values({name: bind(name, questions.c[name].type) for name in (*EDITABLE, "updated_at")})
+    .returning(*COLUMNS),
+    QuestionRow,
+)
+_SOFT_DELETE = Query(
+    update(questions)
+    .where(questions.c.id == bind("question_id"), questions.c.deleted_at.is_(None))
+    .values(
+        deleted_at=bind("now", questions.c.deleted_at.type),
+        deleted_by_id=bind("by_id"),
+        updated_at=bind("now", questions.c.updated_at.type),
+    )
+)
+_RESTORE = Query(
+    update(questions)
+    .where(questions.c.id == bind("question_id"), questions.c.deleted_at.is_not(None))
+    .values(
+        deleted_at=None, deleted_by_id=None, updated_at=bind("now", questions.c.updated_at.type)
+    )
+    .returning(*COLUMNS),
+    QuestionRow,
+)
+_USED = Query(select(exists().where(session_questions.c.question_id == bind("question_id"))))
+_HARD_DELETE = Query(
+    delete(questions).where(
+        questions.c.id == bind("question_id"), questions.c.deleted_at.is_not(None)
+    )
+)
+
+
+async def insert_question(db: Connection, **values: Any) -> QuestionRow:
+    row = await db.one(_INSERT, **values)
+    assert row is not None
+    return row
 
 
 async def insert_new_seeded(db: Connection, rows: list[dict[str, Any]]) -> int:
     """Insert the rows whose `seed_key` is not present yet; how many were added."""
-    if not rows:
-        return 0
-    statement = (
-        insert_ignoring_conflicts(db.dialect, questions).values(rows).returning(questions.c.id)
-    )
-    result = await db.execute(statement)
-    return len(result.all())
+    added = 0
+    for row in rows:
+        added += len(await db.all(_SEED, **row))
+    return added
 
 
-async def get(db: Connection, question_id: str, *, include_deleted: bool) -> RowMapping | None:
-    query = select(*COLUMNS).where(questions.c.id == question_id)
-    if not include_deleted:
-        query = query.where(questions.c.deleted_at.is_(None))
-    result = await db.execute(query)
-    return result.mappings().first()
+async def get(db: Connection, question_id: str, *, include_deleted: bool) -> QuestionRow | None:
+    return await db.one(_GET(include_deleted), question_id=question_id)
 
 
 async def list_questions(
@@ -87,28 +254,22 @@ async def list_questions(
     include_deleted: bool,
     cursor: list[Any] | None,
     limit: int,
-) -> list[RowMapping]:
-    query = select(*COLUMNS).order_by(*ORDER).limit(limit + 1)
-    if not include_deleted:
-        query = query.where(questions.c.deleted_at.is_(None))
-    if category is not None:
-        query = query.where(questions.c.category == category)
-    if difficulty is not None:
-        query = query.where(questions.c.difficulty == difficulty)
-    if type is not None:
-        query = query.where(questions.c.type == type)
-    if tag is not None:
-        query = query.where(_has_tag(db, tag))
-    if text is not None:
-        # autoescape: `%` and `_` typed by a user are searched for, not used as wildcards.
-        query = query.where(
-            questions.c.title.icontains(text, autoescape=True)
-            | questions.c.prompt.icontains(text, autoescape=True)
-        )
+) -> list[QuestionRow]:
+    filters: dict[str, Any] = {
+        "category": category,
+        "difficulty": difficulty,
+        "type": type,
+        "tag": tag,
+        "pattern": like_pattern(text) if text is not None else None,
+    }
+    params: dict[str, Any] = {k: v for k, v in filters.items() if v is not None}
+    params["limit"] = limit + 1
     if cursor is not None:
-        query = query.where(after(ORDER, cursor))
-    result = await db.execute(query)
-    return list(result.mappings().all())
+        params.update(cursor_params(cursor))
+    query = _LIST(
+        include_deleted, *(value is not None for value in filters.values()), cursor is not None
+    )
+    return await db.all(query, **params)
 
 
 async def list_candidates(
@@ -119,65 +280,34 @@ async def list_candidates(
     type: str,
     exclude_ids: Collection[str],
     limit: int,
-) -> list[RowMapping]:
-    query = (
-        select(*COLUMNS)
-        .where(
-            questions.c.deleted_at.is_(None),
-            questions.c.category == category,
-            questions.c.difficulty == difficulty,
-            questions.c.type == type,
-        )
-        .order_by(*ORDER)
-        .limit(limit)
-    )
+) -> list[QuestionRow]:
+    params: dict[str, Any] = {
+        "category": category,
+        "difficulty": difficulty,
+        "type": type,
+        "limit": limit,
+    }
     if exclude_ids:
-        query = query.where(questions.c.id.not_in(list(exclude_ids)))
-    result = await db.execute(query)
-    return list(result.mappings().all())
+        params["exclude_ids"] = list(exclude_ids)
+    return await db.all(_CANDIDATES(bool(exclude_ids)), **params)
 
 
-async def replace_active(
-    db: Connection, question_id: str, values: dict[str, Any]
-) -> RowMapping | None:
-    result = await db.execute(
-        update(questions)
-        .where(questions.c.id == question_id, questions.c.deleted_at.is_(None))
-        .values(**values)
-        .returning(*COLUMNS)
-    )
-    return result.mappings().first()
+async def replace_active(db: Connection, question_id: str, **values: Any) -> QuestionRow | None:
+    return await db.one(_REPLACE_ACTIVE, question_id=question_id, **values)
 
 
 async def soft_delete(db: Connection, question_id: str, *, now: datetime, by_id: str) -> bool:
-    result = await db.execute(
-        update(questions)
-        .where(questions.c.id == question_id, questions.c.deleted_at.is_(None))
-        .values(deleted_at=now, deleted_by_id=by_id, updated_at=now)
-    )
-    return result.rowcount == 1
+    return await db.run(_SOFT_DELETE, question_id=question_id, now=now, by_id=by_id) == 1
 
 
-async def restore(db: Connection, question_id: str, *, now: datetime) -> RowMapping | None:
-    result = await db.execute(
-        update(questions)
-        .where(questions.c.id == question_id, questions.c.deleted_at.is_not(None))
-        .values(deleted_at=None, deleted_by_id=None, updated_at=now)
-        .returning(*COLUMNS)
-    )
-    return result.mappings().first()
+async def restore(db: Connection, question_id: str, *, now: datetime) -> QuestionRow | None:
+    return await db.one(_RESTORE, question_id=question_id, now=now)
 
 
 async def used_in_session(db: Connection, question_id: str) -> bool:
-    result = await db.execute(
-        select(exists().where(session_questions.c.question_id == question_id))
-    )
-    return bool(result.scalar())
+    return bool(await db.scalar(_USED, question_id=question_id))
 
 
 async def hard_delete_deleted(db: Connection, question_id: str) -> bool:
     """Remove a soft-deleted question for good; False when it is not (or no longer) deleted."""
-    result = await db.execute(
-        delete(questions).where(questions.c.id == question_id, questions.c.deleted_at.is_not(None))
-    )
-    return result.rowcount == 1
+    return await db.run(_HARD_DELETE, question_id=question_id) == 1

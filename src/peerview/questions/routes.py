@@ -6,22 +6,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from peerview.deps import DB, AdminUser, ClockDep, CurrentUser
-from peerview.errors import Forbidden, InvalidToken, NotAuthenticated, problem_schema
+from peerview.context import Admin, AnyUser
+from peerview.errors import Forbidden
 from peerview.models.enums import Difficulty, QuestionType
-from peerview.pagination import DEFAULT_LIMIT, Cursor, InvalidCursor, Limit, Page
+from peerview.openapi import answers
+from peerview.pagination import DEFAULT_LIMIT, Cursor, InvalidCursor, Limit
 from peerview.questions import service
 from peerview.questions.errors import HardDeleteGuarded, QuestionNotDeleted, QuestionNotFound
 from peerview.questions.schemas import (
     QuestionCreate,
-    QuestionPublicRead,
+    QuestionPage,
     QuestionRead,
     QuestionUpdate,
+    QuestionView,
 )
+from peerview.schemas import respond
 
 router = APIRouter(prefix="/api/questions", tags=["questions"])
-
-AUTH_ERRORS = (NotAuthenticated, InvalidToken)
 
 ROLE_VIEWS = (
     "Interviewers and admins get `QuestionRead`; interviewees get `QuestionPublicRead`, "
@@ -30,22 +31,21 @@ ROLE_VIEWS = (
 
 
 async def _deleted_visibility(
-    actor: CurrentUser,
+    ctx: AnyUser,
     include_deleted: Annotated[
         bool,
         Query(description="Admins only: list soft-deleted questions too (403 for anyone else)."),
     ] = False,
 ) -> bool:
     # A dependency, so that a non-admin asking for deleted rows is refused (403)
-    # before the rest of the query string is validated (422), as SPEC §1 orders them.
-    service.check_may_include_deleted(actor, include_deleted)
+    # before the rest of the query string is validated (422), as docs/api.md §1 orders them.
+    service.check_may_include_deleted(ctx.actor, include_deleted)
     return include_deleted
 
 
 @router.get(
     "",
-    response_model=Page[QuestionRead] | Page[QuestionPublicRead],
-    responses=problem_schema(*AUTH_ERRORS, Forbidden, InvalidCursor),
+    **answers(QuestionPage, Forbidden, InvalidCursor),
     summary="List questions of the bank",
     description=(
         "Questions not deleted, oldest first. Filters combine with AND; `category` and `tag` "
@@ -54,8 +54,7 @@ async def _deleted_visibility(
     ),
 )
 async def list_questions(
-    actor: CurrentUser,
-    db: DB,
+    ctx: AnyUser,
     include_deleted: Annotated[bool, Depends(_deleted_visibility)],
     category: Annotated[str | None, Query(max_length=64)] = None,
     difficulty: Annotated[Difficulty | None, Query()] = None,
@@ -66,10 +65,9 @@ async def list_questions(
     ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[QuestionRead] | Page[QuestionPublicRead]:
-    return await service.list_questions(
-        db=db,
-        actor=actor,
+) -> Response:
+    page = await service.list_questions(
+        ctx,
         category=category,
         difficulty=difficulty,
         type=type,
@@ -79,53 +77,39 @@ async def list_questions(
         cursor=cursor,
         limit=limit,
     )
+    return respond(page)
 
 
-@router.post(
-    "",
-    status_code=status.HTTP_201_CREATED,
-    response_model=QuestionRead,
-    responses=problem_schema(*AUTH_ERRORS, Forbidden),
-    summary="Add a question to the bank (admin)",
-)
-async def create_question(
-    body: QuestionCreate, actor: AdminUser, db: DB, clock: ClockDep
-) -> QuestionRead:
-    return await service.create(db=db, now=clock.now(), actor=actor, body=body)
+@router.post("", **answers(QuestionRead, status=201), summary="Add a question to the bank (admin)")
+async def create_question(body: QuestionCreate, ctx: Admin) -> Response:
+    return respond(await service.create(ctx, body=body), 201)
 
 
 @router.get(
     "/{question_id}",
-    response_model=QuestionRead | QuestionPublicRead,
-    responses=problem_schema(*AUTH_ERRORS, QuestionNotFound),
+    **answers(QuestionView, QuestionNotFound),
     summary="A question",
     description="A soft-deleted question is 404 for everyone but admins. " + ROLE_VIEWS,
 )
-async def get_question(
-    question_id: str, actor: CurrentUser, db: DB
-) -> QuestionRead | QuestionPublicRead:
-    return await service.get(db=db, actor=actor, question_id=question_id)
+async def get_question(question_id: str, ctx: AnyUser) -> Response:
+    return respond(await service.get(ctx, question_id=question_id))
 
 
 @router.put(
     "/{question_id}",
-    response_model=QuestionRead,
-    responses=problem_schema(*AUTH_ERRORS, Forbidden, QuestionNotFound),
+    **answers(QuestionRead, QuestionNotFound),
     summary="Replace a question's editable fields (admin)",
     description="Omitted optional fields (`tags`, `hints`, `solution`) are reset to empty. "
     "A soft-deleted question cannot be edited (404); restore it first.",
 )
-async def replace_question(
-    question_id: str, body: QuestionUpdate, _: AdminUser, db: DB, clock: ClockDep
-) -> QuestionRead:
-    return await service.replace(db=db, now=clock.now(), question_id=question_id, body=body)
+async def replace_question(question_id: str, body: QuestionUpdate, ctx: Admin) -> Response:
+    return respond(await service.replace(ctx, question_id=question_id, body=body))
 
 
 @router.delete(
     "/{question_id}",
-    status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=problem_schema(*AUTH_ERRORS, Forbidden, QuestionNotFound, HardDeleteGuarded),
+    **answers(None, QuestionNotFound, HardDeleteGuarded, status=204, description="Deleted"),
     summary="Delete a question (admin)",
     description=(
         "Without `hard`, a soft delete: the question disappears from the bank but sessions "
@@ -136,24 +120,21 @@ async def replace_question(
 )
 async def delete_question(
     question_id: str,
-    actor: AdminUser,
-    db: DB,
-    clock: ClockDep,
+    ctx: Admin,
     hard: Annotated[bool, Query(description="Delete permanently.")] = False,
 ) -> Response:
     if hard:
-        await service.hard_delete(db=db, question_id=question_id)
+        await service.hard_delete(ctx, question_id=question_id)
     else:
-        await service.soft_delete(db=db, now=clock.now(), actor=actor, question_id=question_id)
+        await service.soft_delete(ctx, question_id=question_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post(
     "/{question_id}/restore",
-    response_model=QuestionRead,
-    responses=problem_schema(*AUTH_ERRORS, Forbidden, QuestionNotFound, QuestionNotDeleted),
+    **answers(QuestionRead, QuestionNotFound, QuestionNotDeleted),
     summary="Undo a soft delete (admin)",
     description="409 `QUESTION_NOT_DELETED` when the question is not deleted.",
 )
-async def restore_question(question_id: str, _: AdminUser, db: DB, clock: ClockDep) -> QuestionRead:
-    return await service.restore(db=db, now=clock.now(), question_id=question_id)
+async def restore_question(question_id: str, ctx: Admin) -> Response:
+    return respond(await service.restore(ctx, question_id=question_id))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import AwareDatetime, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from peerview.models.enums import Difficulty, QuestionType
-from peerview.schemas import InputModel, OutputModel
+from peerview.schemas import InputModel, Output, one_of
 
 Tag = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=40)
@@ -55,7 +55,7 @@ class StarterQuestion(QuestionCreate):
     seed_key: SeedKey
 
 
-class QuestionPublicRead(OutputModel):
+class QuestionPublicRead(Output):
     """A question as an interviewee sees it: without hints and solution."""
 
     id: str
@@ -65,13 +65,35 @@ class QuestionPublicRead(OutputModel):
     difficulty: Difficulty
     type: QuestionType
     tags: list[str]
-    created_at: AwareDatetime | datetime
-    updated_at: AwareDatetime | datetime
-    deleted_at: AwareDatetime | datetime | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
 
 
-class QuestionRead(QuestionPublicRead):
+class QuestionRead(Output):
     """A question as interviewers and admins see it."""
 
+    id: str
+    title: str
+    prompt: str
+    category: str
+    difficulty: Difficulty
+    type: QuestionType
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
     hints: list[str]
     solution: str
+
+
+# What a caller sees of a question depends on their role.
+if TYPE_CHECKING:
+    QuestionView = QuestionRead | QuestionPublicRead
+else:
+    QuestionView = one_of(QuestionRead, QuestionPublicRead)
+
+
+class QuestionPage(Output):
+    items: list[QuestionView]
+    next_cursor: str | None

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from peerview.actor import Actor
-from peerview.db import Connection, IntegrityError, RowMapping
+from peerview.context import Ctx
+from peerview.db import Connection, IntegrityError
 from peerview.models.base import new_id
 from peerview.models.enums import Difficulty, QuestionType, Role
-from peerview.pagination import Page, decode_cursor, page_of
+from peerview.pagination import decode_cursor, page_of
 from peerview.questions import repository
 from peerview.questions.errors import (
     DeletedQuestionsForbidden,
@@ -18,8 +19,10 @@ from peerview.questions.errors import (
     QuestionNotDeleted,
     QuestionNotFound,
 )
+from peerview.questions.repository import QuestionRow
 from peerview.questions.schemas import (
     QuestionCreate,
+    QuestionPage,
     QuestionPublicRead,
     QuestionRead,
     QuestionUpdate,
@@ -29,13 +32,39 @@ from peerview.questions.schemas import (
 # Hints and solutions would spoil the interview for the person being interviewed.
 SEES_ANSWERS = frozenset({Role.INTERVIEWER, Role.ADMIN})
 
-QuestionView = QuestionRead | QuestionPublicRead
+
+def full(row: QuestionRow) -> QuestionRead:
+    return QuestionRead(
+        id=row.id,
+        title=row.title,
+        prompt=row.prompt,
+        category=row.category,
+        difficulty=Difficulty(row.difficulty),
+        type=QuestionType(row.type),
+        tags=list(row.tags),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        deleted_at=row.deleted_at,
+        hints=list(row.hints),
+        solution=row.solution,
+    )
 
 
-def view_for(actor: Actor, row: RowMapping) -> QuestionView:
+def view_for(actor: Actor, row: QuestionRow) -> QuestionRead | QuestionPublicRead:
     if actor.role in SEES_ANSWERS:
-        return QuestionRead.model_validate(row)
-    return QuestionPublicRead.model_validate(row)
+        return full(row)
+    return QuestionPublicRead(
+        id=row.id,
+        title=row.title,
+        prompt=row.prompt,
+        category=row.category,
+        difficulty=Difficulty(row.difficulty),
+        type=QuestionType(row.type),
+        tags=list(row.tags),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        deleted_at=row.deleted_at,
+    )
 
 
 def check_may_include_deleted(actor: Actor, include_deleted: bool) -> None:
@@ -57,9 +86,8 @@ def _editable(body: QuestionCreate) -> dict[str, Any]:
 
 
 async def list_questions(
+    ctx: Ctx,
     *,
-    db: Connection,
-    actor: Actor,
     category: str | None,
     difficulty: Difficulty | None,
     type: QuestionType | None,
@@ -68,77 +96,71 @@ async def list_questions(
     include_deleted: bool,
     cursor: str | None,
     limit: int,
-) -> Page[QuestionRead] | Page[QuestionPublicRead]:
-    check_may_include_deleted(actor, include_deleted)
-    position = decode_cursor(cursor, datetime, str)
+) -> QuestionPage:
+    check_may_include_deleted(ctx.actor, include_deleted)
     rows = await repository.list_questions(
-        db,
+        ctx.db,
         category=category.strip().lower() if category else None,
         difficulty=difficulty.value if difficulty else None,
         type=type.value if type else None,
         tag=tag.strip().lower() if tag else None,
         text=text or None,
         include_deleted=include_deleted,
-        cursor=position,
+        cursor=decode_cursor(cursor, datetime, str),
         limit=limit,
     )
-
-    def key(q: QuestionPublicRead) -> tuple[datetime, str]:
-        return (q.created_at, q.id)
-
-    if actor.role in SEES_ANSWERS:
-        return page_of([QuestionRead.model_validate(r) for r in rows], limit, key)
-    return page_of([QuestionPublicRead.model_validate(r) for r in rows], limit, key)
+    page = page_of([view_for(ctx.actor, r) for r in rows], limit, lambda q: (q.created_at, q.id))
+    return QuestionPage(items=page.items, next_cursor=page.next_cursor)
 
 
-async def get(*, db: Connection, actor: Actor, question_id: str) -> QuestionView:
-    row = await repository.get(db, question_id, include_deleted=actor.is_admin)
+async def get(ctx: Ctx, *, question_id: str) -> QuestionRead | QuestionPublicRead:
+    row = await repository.get(ctx.db, question_id, include_deleted=ctx.actor.is_admin)
     if row is None:
         raise QuestionNotFound()
-    return view_for(actor, row)
+    return view_for(ctx.actor, row)
 
 
-async def create(
-    *, db: Connection, now: datetime, actor: Actor, body: QuestionCreate
-) -> QuestionRead:
-    values = {
-        "id": new_id(),
+async def create(ctx: Ctx, *, body: QuestionCreate) -> QuestionRead:
+    row = await repository.insert_question(
+        ctx.db,
+        id=new_id(),
         **_editable(body),
-        "created_by_id": actor.id,
-        "created_at": now,
-        "updated_at": now,
-    }
-    return QuestionRead.model_validate(await repository.insert_question(db, values))
+        created_by_id=ctx.actor.id,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    return full(row)
 
 
-async def replace(
-    *, db: Connection, now: datetime, question_id: str, body: QuestionUpdate
-) -> QuestionRead:
-    row = await repository.replace_active(db, question_id, {**_editable(body), "updated_at": now})
+async def replace(ctx: Ctx, *, question_id: str, body: QuestionUpdate) -> QuestionRead:
+    row = await repository.replace_active(
+        ctx.db, question_id, **_editable(body), updated_at=ctx.now
+    )
     if row is None:
         raise QuestionNotFound()
-    return QuestionRead.model_validate(row)
+    return full(row)
 
 
-async def soft_delete(*, db: Connection, now: datetime, actor: Actor, question_id: str) -> None:
-    if not await repository.soft_delete(db, question_id, now=now, by_id=actor.id):
+async def soft_delete(ctx: Ctx, *, question_id: str) -> None:
+    if not await repository.soft_delete(ctx.db, question_id, now=ctx.now, by_id=ctx.actor.id):
         raise QuestionNotFound()
 
 
-async def restore(*, db: Connection, now: datetime, question_id: str) -> QuestionRead:
-    row = await repository.restore(db, question_id, now=now)
+async def restore(ctx: Ctx, *, question_id: str) -> QuestionRead:
+    row = await repository.restore(ctx.db, question_id, now=ctx.now)
     if row is not None:
-        return QuestionRead.model_validate(row)
-    if await repository.get(db, question_id, include_deleted=True) is None:
+        return full(row)
+    if await repository.get(ctx.db, question_id, include_deleted=True) is None:
         raise QuestionNotFound()
     raise QuestionNotDeleted()
 
 
-async def hard_delete(*, db: Connection, question_id: str) -> None:
+async def hard_delete(ctx: Ctx, *, question_id: str) -> None:
+    db = ctx.db
     row = await repository.get(db, question_id, include_deleted=True)
     if row is None:
         raise QuestionNotFound()
-    if row["deleted_at"] is None:
+    if row.deleted_at is None:
         raise HardDeleteGuarded("Soft-delete the question first")
     if await repository.used_in_session(db, question_id):
         raise HardDeleteGuarded("The question was used in a session; it stays soft-deleted")
@@ -154,7 +176,7 @@ async def hard_delete(*, db: Connection, question_id: str) -> None:
         raise HardDeleteGuarded("Soft-delete the question first")
 
 
-async def get_active(db: Connection, question_id: str) -> RowMapping | None:
+async def get_active(db: Connection, question_id: str) -> QuestionRow | None:
     """A question that is not deleted, hints and solution included; for session questions."""
     return await repository.get(db, question_id, include_deleted=False)
 
@@ -167,7 +189,7 @@ async def list_candidates(
     type: str,
     exclude_ids: Collection[str],
     limit: int,
-) -> list[RowMapping]:
+) -> list[QuestionRow]:
     """Questions not deleted matching a session's kind, oldest first, minus `exclude_ids`."""
     return await repository.list_candidates(
         db,

@@ -1,4 +1,4 @@
-"""The Socket.IO server (SPEC §8): handshake auth, session rooms, signaling, presence, live pushes.
+"""The Socket.IO server (docs/api.md §8): handshake auth, rooms, signaling, presence, pushes.
 
 Rooms: every socket is in "user:<id>" (its user's pushes: `session`, `notification`);
 a socket that joined a session is in "session:<id>" (presence) and in
@@ -15,31 +15,28 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import socketio
-from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
 
 from peerview.actor import Actor
 from peerview.auth import tokens
 from peerview.clock import Clock
 from peerview.config import Settings
+from peerview.context import Ctx, authenticate
 from peerview.db import Database
 from peerview.errors import AppError
-from peerview.events import EventBus, SessionChanged
+from peerview.events import SessionChanged
 from peerview.interview_sessions import realtime_info
 from peerview.interview_sessions import service as sessions_service
-from peerview.interview_sessions.lifecycle import JOINABLE
+from peerview.interview_sessions.lifecycle import JOINABLE, time_rules
 from peerview.interview_sessions.schemas import SessionEvent
 from peerview.metrics import CONNECTED_SOCKETS
 from peerview.notifications.schemas import NotificationRead
-from peerview.realtime.presence import (
-    FallbackPresence,
-    MemoryPresence,
-    Presence,
-    RedisPresence,
-)
+from peerview.realtime.presence import FallbackPresence, MemoryPresence, Presence, RedisPresence
 from peerview.realtime.ratelimit import TokenBucket
 from peerview.realtime.redis_manager import RedisManager
 from peerview.realtime.schemas import JoinIn, SignalIn
+from peerview.schemas import to_builtins
+from peerview.services import Services
 from peerview.users import service as users_service
 
 logger = logging.getLogger(__name__)
@@ -81,20 +78,24 @@ class Realtime:
         settings: Settings,
         clock: Clock,
         database: Database,
-        presence: Presence,
-        client_manager: socketio.AsyncManager | None = None,
+        redis: Any = None,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.database = database
-        self.presence = presence
         self.timer = timer
-        self.rules = sessions_service.time_rules(settings)
+        self.rules = time_rules(settings)
         self.sockets: dict[str, SocketState] = {}
+        self._services: Services | None = None
+        manager: socketio.AsyncManager | None = None
+        self.presence: Presence = MemoryPresence()
+        if settings.redis_url:
+            manager = RedisManager(settings.redis_url, channel=settings.socketio_channel)
+            self.presence = FallbackPresence(RedisPresence(redis))
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
-            client_manager=client_manager,
+            client_manager=manager,
             # Browsers' origins are checked at the handshake against CORS_ORIGINS, never a
             # wildcard; unset, only same-origin pages may connect (Engine.IO's default).
             cors_allowed_origins=settings.cors_origin_list or None,
@@ -103,13 +104,25 @@ class Realtime:
             # overtakes its offer, and a flooding socket only slows itself down.
             async_handlers=False,
             logger=False,
-            databaseio_logger=False,
+            engineio_logger=False,
         )
         self.sio.on("connect", self.connect)
         self.sio.on("disconnect", self.disconnect)
         self.sio.on("join", self.join)
         self.sio.on("leave", self.leave)
         self.sio.on("signal", self.signal)
+
+    def serve(self, services: Services) -> None:
+        """Take the application's services: a join runs the same service code as REST."""
+        self._services = services
+
+    @property
+    def services(self) -> Services:
+        assert self._services is not None, "Realtime.serve() was not called"
+        return self._services
+
+    async def close(self) -> None:
+        return None
 
     # -- handshake -------------------------------------------------------------------------
 
@@ -149,8 +162,8 @@ class Realtime:
             )
         except tokens.TokenError:
             return None
-        async with self.database.transaction(write=False) as db:
-            return await users_service.token_holder(db=db, claims=claims)
+        async with self.database.acquire() as db:
+            return await authenticate(db, claims)
 
     async def disconnect(self, sid: str, reason: Any = None) -> None:
         """Presence only: a dropped connection never changes a session (SPEC §5)."""
@@ -186,12 +199,11 @@ class Realtime:
         try:
             async with self.database.transaction() as db:
                 # Re-checked here: a token revoked since the handshake joins nothing.
-                actor = await users_service.token_holder(db=db, claims=state.actor.token)
+                actor = await authenticate(db, state.actor.token)
                 if actor is None:
                     return refused("INVALID_TOKEN")
-                session = await sessions_service.join(
-                    db=db, actor=actor, session_id=body.session_id, now=now, rules=self.rules
-                )
+                ctx = Ctx(services=self.services, db=db, actor=actor, now=now)
+                session = await sessions_service.join(ctx, session_id=body.session_id)
         except AppError as exc:
             return refused(exc.code)
         other = (
@@ -213,8 +225,8 @@ class Realtime:
         return {
             "ok": True,
             "peers": peers,
-            "session": session.model_dump(mode="json"),
-            "ice_servers": [s.model_dump(mode="json", exclude_none=True) for s in servers],
+            "session": to_builtins(session),
+            "ice_servers": to_builtins(servers),
         }
 
     async def leave(self, sid: str, data: Any = None, *_: Any) -> Ack:
@@ -258,7 +270,7 @@ class Realtime:
         async with self.database.transaction(write=False) as db:
             # And so does it for the sender, as on join: a revoked token or a deactivated
             # account relays nothing more, even in a session joined before.
-            actor = await users_service.token_holder(db=db, claims=state.actor.token)
+            actor = await authenticate(db, state.actor.token)
             if actor is None:
                 return refused("INVALID_TOKEN")
             try:
@@ -293,17 +305,15 @@ class Realtime:
                 viewer = await users_service.viewer(db=db, user_id=user_id, now=now)
                 if viewer is None:
                     continue
-                session = await sessions_service.get(
+                session = await sessions_service.view(
                     db=db, actor=viewer, session_id=event.session_id, now=now, rules=self.rules
                 )
                 views.append((user_id, SessionEvent(event=event.event, session=session)))
         for user_id, payload in views:
-            await self.sio.emit("session", payload.model_dump(mode="json"), room=user_room(user_id))
+            await self.sio.emit("session", to_builtins(payload), room=user_room(user_id))
 
     async def push_notification(self, user_id: str, notification: NotificationRead) -> None:
-        await self.sio.emit(
-            "notification", notification.model_dump(mode="json"), room=user_room(user_id)
-        )
+        await self.sio.emit("notification", to_builtins(notification), room=user_room(user_id))
 
 
 def _parse(model: type[M], data: Any) -> M | None:
@@ -313,25 +323,3 @@ def _parse(model: type[M], data: Any) -> M | None:
         return model.model_validate(data)
     except ValidationError:
         return None
-
-
-def install(app: FastAPI) -> Realtime:
-    """Create the Socket.IO server of `app` and subscribe its pushes to the event bus."""
-    settings: Settings = app.state.settings
-    manager: socketio.AsyncManager | None = None
-    presence: Presence = MemoryPresence()
-    if settings.redis_url:
-        manager = RedisManager(settings.redis_url, channel=settings.socketio_channel)
-        presence = FallbackPresence(RedisPresence(app.state.redis))
-    realtime = Realtime(
-        settings=settings,
-        clock=app.state.clock,
-        database=app.state.database,
-        presence=presence,
-        client_manager=manager,
-    )
-    events: EventBus = app.state.events
-    events.subscribe(after_commit=realtime.push_session)
-    app.state.realtime = realtime
-    app.state.sio = realtime.sio
-    return realtime

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, select, update
+import msgspec
+from sqlalchemy import Executable, exists, insert, select, update
 
-from peerview.db import Connection, RowMapping, insert_ignoring_conflicts
+from peerview.db import (
+    Connection,
+    Dialect,
+    Query,
+    Variants,
+    bind,
+    binds_for,
+    insert_ignoring_conflicts,
+)
 from peerview.models import RevokedToken, User
 from peerview.models.base import table_of
-from peerview.pagination import after
+from peerview.pagination import after, cursor_params
 
 users = table_of(User)
 revoked = table_of(RevokedToken)
@@ -26,71 +34,174 @@ PUBLIC_COLUMNS = (
 )
 
 
-async def insert_user(db: Connection, values: dict[str, Any]) -> RowMapping:
-    result = await db.execute(insert(users).values(**values).returning(*PUBLIC_COLUMNS))
-    return result.mappings().one()
+class UserRow(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    email: str
+    role: str
+    is_active: bool
+    email_notifications: bool
+    created_at: datetime
 
 
-async def get(db: Connection, user_id: str) -> RowMapping | None:
-    result = await db.execute(select(*PUBLIC_COLUMNS).where(users.c.id == user_id))
-    return result.mappings().first()
+class Credentials(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    email: str
+    role: str
+    is_active: bool
+    email_notifications: bool
+    created_at: datetime
+    password_hash: str
 
 
-async def get_credentials_by_email(db: Connection, email: str) -> RowMapping | None:
-    result = await db.execute(
-        select(*PUBLIC_COLUMNS, users.c.password_hash, users.c.tokens_valid_after).where(
-            users.c.email == email
+class TokenHolder(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    email: str
+    role: str
+    is_active: bool
+    email_notifications: bool
+    created_at: datetime
+    tokens_valid_after: datetime | None
+    token_revoked: bool
+
+
+_INSERT = Query(
+    insert(users)
+    .values(
+        binds_for(
+            [
+                users.c.id,
+                users.c.name,
+                users.c.email,
+                users.c.password_hash,
+                users.c.role,
+                users.c.is_active,
+                users.c.email_notifications,
+                users.c.created_at,
+                users.c.updated_at,
+            ]
         )
     )
-    return result.mappings().first()
+    .returning(*PUBLIC_COLUMNS),
+    UserRow,
+)
+_BY_ID = Query(select(*PUBLIC_COLUMNS).where(users.c.id == bind("user_id")), UserRow)
+_CREDENTIALS = Query(
+    select(*PUBLIC_COLUMNS, users.c.password_hash).where(users.c.email == bind("email")),
+    Credentials,
+)
+_PASSWORD_HASH = Query(select(users.c.password_hash).where(users.c.id == bind("user_id")))
+# Checked on every authenticated request: the user and the token's revocation, one round trip.
+_TOKEN_HOLDER = Query(
+    select(
+        *PUBLIC_COLUMNS,
+        users.c.tokens_valid_after,
+        exists().where(revoked.c.jti == bind("jti")).label("token_revoked"),
+    ).where(users.c.id == bind("user_id")),
+    TokenHolder,
+)
+
+
+def _list(role: bool, cursor: bool) -> Executable:
+    query = select(*PUBLIC_COLUMNS).order_by(users.c.created_at, users.c.id).limit(bind("limit"))
+    if role:
+        query = query.where(users.c.role == bind("role"))
+    if cursor:
+        query = query.where(after((users.c.created_at, users.c.id)))
+    return query
+
+
+_LIST = Variants(_list, UserRow)
+
+
+def _update(*columns: str) -> Executable:
+    values = {name: bind(name, users.c[name].type) for name in columns}
+    return (
+        update(users).where(users.c.id == bind("user_id")).values(values).returning(*PUBLIC_COLUMNS)
+    )
+
+
+_UPDATE = Variants(_update, UserRow)
+
+
+def _revoke(dialect: Dialect) -> Executable:
+    statement = insert_ignoring_conflicts(dialect, revoked)
+    values = binds_for([revoked.c.jti, revoked.c.user_id, revoked.c.expires_at])
+    return statement.values(values)  # type: ignore[no-any-return]
+
+
+_REVOKE = Query(_revoke)
+_PURGE_REVOKED = Query(revoked.delete().where(revoked.c.expires_at <= bind("now")))
+
+
+async def insert_user(
+    db: Connection,
+    *,
+    id: str,
+    name: str,
+    email: str,
+    password_hash: str,
+    role: str,
+    now: datetime,
+) -> UserRow:
+    row = await db.one(
+        _INSERT,
+        id=id,
+        name=name,
+        email=email,
+        password_hash=password_hash,
+        role=role,
+        is_active=True,
+        email_notifications=True,
+        created_at=now,
+        updated_at=now,
+    )
+    assert row is not None
+    return row
+
+
+async def get(db: Connection, user_id: str) -> UserRow | None:
+    return await db.one(_BY_ID, user_id=user_id)
+
+
+async def get_credentials_by_email(db: Connection, email: str) -> Credentials | None:
+    return await db.one(_CREDENTIALS, email=email)
 
 
 async def get_password_hash(db: Connection, user_id: str) -> str | None:
-    result = await db.execute(select(users.c.password_hash).where(users.c.id == user_id))
-    value: str | None = result.scalar_one_or_none()
+    value: str | None = await db.scalar(_PASSWORD_HASH, user_id=user_id)
     return value
 
 
-# Built once: checked on every authenticated request, it skips statement construction and
-# cache-key generation (bound values arrive as parameters).
-_TOKEN_HOLDER = select(
-    *PUBLIC_COLUMNS,
-    users.c.tokens_valid_after,
-    exists().where(revoked.c.jti == bindparam("jti")).label("token_revoked"),
-).where(users.c.id == bindparam("user_id"))
-
-
-async def get_token_holder(db: Connection, user_id: str, jti: str) -> RowMapping | None:
+async def token_holder(db: Connection, *, user_id: str, jti: str) -> TokenHolder | None:
     """The user behind a token, with whether that token was revoked: one round trip."""
-    result = await db.execute(_TOKEN_HOLDER, {"user_id": user_id, "jti": jti})
-    return result.mappings().first()
+    return await db.one(_TOKEN_HOLDER, user_id=user_id, jti=jti)
 
 
 async def list_users(
-    db: Connection, *, role: str | None, cursor: list[Any] | None, limit: int
-) -> list[RowMapping]:
-    query = select(*PUBLIC_COLUMNS).order_by(users.c.created_at, users.c.id).limit(limit + 1)
+    db: Connection, *, role: str | None, cursor: list[object] | None, limit: int
+) -> list[UserRow]:
+    params: dict[str, object] = {"limit": limit + 1}
     if role is not None:
-        query = query.where(users.c.role == role)
+        params["role"] = role
     if cursor is not None:
-        query = query.where(after((users.c.created_at, users.c.id), cursor))
-    result = await db.execute(query)
-    return list(result.mappings().all())
+        params.update(cursor_params(cursor))
+    query = _LIST(role is not None, cursor is not None)
+    return await db.all(query, **params)
 
 
-async def update_user(db: Connection, user_id: str, values: dict[str, Any]) -> RowMapping | None:
-    result = await db.execute(
-        update(users).where(users.c.id == user_id).values(**values).returning(*PUBLIC_COLUMNS)
-    )
-    return result.mappings().first()
+async def update_user(db: Connection, user_id: str, **values: object) -> UserRow | None:
+    """Set the given columns of one user; the row as it now is, or None if there is none."""
+    query = _UPDATE(*sorted(values))
+    return await db.one(query, user_id=user_id, **values)
 
 
 async def revoke_token(db: Connection, *, jti: str, user_id: str, expires_at: datetime) -> None:
-    statement = insert_ignoring_conflicts(db.dialect, revoked)
-    await db.execute(statement.values(jti=jti, user_id=user_id, expires_at=expires_at))
+    await db.run(_REVOKE, jti=jti, user_id=user_id, expires_at=expires_at)
 
 
 async def purge_revoked_tokens(db: Connection, *, now: datetime) -> int:
     """Forget revocations of tokens that have expired on their own."""
-    result = await db.execute(revoked.delete().where(revoked.c.expires_at <= now))
-    return result.rowcount or 0
+    return await db.run(_PURGE_REVOKED, now=now)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from peerview.models.enums import Role
-from peerview.schemas import InputModel, OutputModel
+from peerview.schemas import InputModel, Output
 
 # Passwords are taken exactly as typed: InputModel strips other strings, never these, or a
 # password ending in a space would be hashed one way by one client and checked another.
@@ -20,17 +20,17 @@ GivenPassword = Annotated[
 ]
 
 
-class UserRead(OutputModel):
+class UserRead(Output):
     id: str
     name: str
     email: str
     role: Role
     is_active: bool
     email_notifications: bool
-    created_at: AwareDatetime | datetime
+    created_at: datetime
 
 
-class PublicProfile(OutputModel):
+class PublicProfile(Output):
     id: str
     name: str
     role: Role
