@@ -1,4 +1,4 @@
-"""Settings read from the environment and `.env` (SPEC §2), with one cached instance."""
+"""Settings read from the environment and `.env` (docs/api.md §2), with one cached instance."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     socket_burst: int = Field(default=100, ge=1)
     socket_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
     socketio_channel: str = "peerview-socketio"
-    # Login throttling (SPEC §3): failures counted over a sliding window.
+    # Login throttling (docs/api.md §3): failures counted over a sliding window.
     login_window_minutes: float = Field(default=15, gt=0)
     login_max_failures_per_account: int = Field(default=10, ge=1)
     login_max_failures_per_address: int = Field(default=100, ge=1)

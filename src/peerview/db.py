@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 Dialect = Literal["sqlite", "postgresql"]
 R = TypeVar("R")
 AfterCommit = Callable[[], Awaitable[None]]
+BeforeCommit = Callable[[], Awaitable[None]]
 Listener = Callable[[str, bool], None]
 
 # How long a SQLite writer waits for another process's write lock.
@@ -425,8 +426,12 @@ class Connection:
         self._database = database
         self._listeners = database.listeners
         self._hooks: list[AfterCommit] = []
-        # None: statements run on their own (autocommit); else the transaction to open at
-        # the next statement, or already open.
+        self._before: list[BeforeCommit] = []
+        # What features keep for the length of one transaction (deltas to write at its end,
+        # say); emptied when it ends.
+        self.info: dict[str, Any] = {}
+        # Whether the transaction to open (at the next statement) is a writer's, whether one
+        # is to be opened, and whether one is open.
         self._write = False
         self._pending = False
         self._active = False
@@ -500,9 +505,17 @@ class Connection:
         """Run `hook` once the transaction has committed (never after a rollback)."""
         self._hooks.append(hook)
 
+    def before_commit(self, hook: BeforeCommit) -> None:
+        """Run `hook` inside the transaction, just before it commits: work gathered over the
+        transaction (a sum of counts, say) written once, with the rest."""
+        self._before.append(hook)
+
     async def commit(self) -> list[AfterCommit]:
         """Commit what is open; returns the hooks to run now that it has."""
+        while self._before:  # a hook may add statements, and hooks
+            await self._before.pop(0)()
         self._pending = False
+        self.info = {}
         if self._active:
             self._active = False
             try:
@@ -515,6 +528,8 @@ class Connection:
     async def rollback(self) -> None:
         self._pending = False
         self._hooks = []
+        self._before = []
+        self.info = {}
         if self._active:
             self._active = False
             try:

@@ -57,7 +57,17 @@ class FeedbackSubmitted:
     at: datetime
 
 
-Event = SessionChanged | RequestAccepted | RequestExpired | FeedbackSubmitted
+@dataclass(frozen=True, slots=True)
+class AccessChanged:
+    """What a user's tokens may do changed: one token revoked (`jti`), or all of them (a
+    password change, `jti` None), or the account itself (deactivated, its role changed)."""
+
+    user_id: str
+    jti: str | None
+    at: datetime
+
+
+Event = SessionChanged | RequestAccepted | RequestExpired | FeedbackSubmitted | AccessChanged
 InTransaction = Callable[[Connection, Any], Awaitable[None]]
 AfterCommit = Callable[[Any], Awaitable[None]]
 

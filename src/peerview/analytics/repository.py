@@ -42,7 +42,7 @@ from peerview.models.enums import EndReason, RequestStatus, SessionStatus
 sessions = table_of(InterviewSession)
 requests = table_of(InterviewRequest)
 feedback = table_of(Feedback)
-# The caller's own feedback on the same session: it unseals what the other wrote (SPEC §7).
+# The caller's own feedback on the same session: it unseals what the other wrote (docs/api.md §7).
 given = feedback.alias("given")
 
 

@@ -166,7 +166,7 @@ class Realtime:
             return await authenticate(db, claims)
 
     async def disconnect(self, sid: str, reason: Any = None) -> None:
-        """Presence only: a dropped connection never changes a session (SPEC §5)."""
+        """Presence only: a dropped connection never changes a session (docs/api.md §5)."""
         state = self.sockets.pop(sid, None)
         if state is None:
             return

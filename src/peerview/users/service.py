@@ -9,6 +9,7 @@ from peerview.actor import Actor
 from peerview.auth.tokens import TokenClaims
 from peerview.context import Ctx
 from peerview.db import Connection, IntegrityError
+from peerview.events import AccessChanged
 from peerview.models.base import new_id
 from peerview.models.enums import Role
 from peerview.pagination import decode_cursor, page_of
@@ -101,6 +102,8 @@ async def update_profile(ctx: Ctx, *, changes: ProfileUpdate) -> UserRead:
     row = await repository.update_user(ctx.db, ctx.actor.id, updated_at=ctx.now, **values)
     if row is None:
         raise UserNotFound()
+    if "tokens_valid_after" in values:
+        await ctx.events.publish(ctx.db, AccessChanged(user_id=row.id, jti=None, at=ctx.now))
     return read(row)
 
 
@@ -113,6 +116,8 @@ async def admin_update(ctx: Ctx, *, user_id: str, changes: AdminUserUpdate) -> U
     row = await repository.update_user(ctx.db, user_id, **values)
     if row is None:
         raise UserNotFound()
+    if len(values) > 1:
+        await ctx.events.publish(ctx.db, AccessChanged(user_id=row.id, jti=None, at=ctx.now))
     return read(row)
 
 
@@ -121,6 +126,7 @@ async def revoke_token(ctx: Ctx) -> None:
     await repository.revoke_token(
         ctx.db, jti=token.jti, user_id=ctx.actor.id, expires_at=token.expires_at
     )
+    await ctx.events.publish(ctx.db, AccessChanged(user_id=ctx.actor.id, jti=token.jti, at=ctx.now))
 
 
 async def purge_revoked_tokens(*, db: Connection, now: datetime) -> int:
