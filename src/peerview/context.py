@@ -71,7 +71,7 @@ async def authenticate(db: Connection, claims: tokens.TokenClaims) -> Actor | No
         id=holder.id,
         name=holder.name,
         email=holder.email,
-        role=Role(holder.role),
+        role=holder.role,
         is_active=holder.is_active,
         email_notifications=holder.email_notifications,
         created_at=holder.created_at,

@@ -9,8 +9,10 @@ import msgspec
 from sqlalchemy import Executable, exists, insert, select
 
 from peerview.db import Connection, Query, Variants, bind, binds_for
+from peerview.feedback.schemas import AuthorRole
 from peerview.models import Feedback, InterviewSession, User
 from peerview.models.base import table_of
+from peerview.models.enums import EndReason, SessionStatus
 from peerview.pagination import after, cursor_params
 
 feedback = table_of(Feedback)
@@ -41,7 +43,7 @@ class FeedbackRow(msgspec.Struct, frozen=True):
     session_id: str
     author_id: str
     subject_id: str
-    author_role: str
+    author_role: AuthorRole
     communication: int
     problem_solving: int
     technical: int
@@ -59,7 +61,7 @@ class ReceivedRow(msgspec.Struct, frozen=True):
     session_id: str
     author_id: str
     subject_id: str
-    author_role: str
+    author_role: AuthorRole
     communication: int
     problem_solving: int
     technical: int
@@ -68,11 +70,11 @@ class ReceivedRow(msgspec.Struct, frozen=True):
     created_at: datetime
     author_name: str
     subject_name: str
-    status: str
+    status: SessionStatus
     scheduled_at: datetime
     hard_end_at: datetime | None
     ended_at: datetime | None
-    end_reason: str | None
+    end_reason: EndReason | None
     subject_has_authored: bool
 
 

@@ -24,7 +24,7 @@ from peerview.interview_sessions import service as sessions_service
 from peerview.interview_sessions.errors import SessionNotFound
 from peerview.interview_sessions.lifecycle import SessionTimes, session_at
 from peerview.models.base import new_id
-from peerview.models.enums import EndReason, SessionStatus
+from peerview.models.enums import SessionStatus
 from peerview.pagination import decode_cursor, encode_cursor
 from peerview.schemas import UserRef
 
@@ -54,7 +54,7 @@ def to_read(row: FeedbackRow | ReceivedRow) -> FeedbackRead:
         session_id=row.session_id,
         author=UserRef(id=row.author_id, name=row.author_name),
         subject=UserRef(id=row.subject_id, name=row.subject_name),
-        author_role=AuthorRole(row.author_role),
+        author_role=row.author_role,
         ratings=RatingsRead(
             communication=row.communication,
             problem_solving=row.problem_solving,
@@ -67,7 +67,7 @@ def to_read(row: FeedbackRow | ReceivedRow) -> FeedbackRead:
 
 
 def sealed(row: FeedbackRow | ReceivedRow) -> SealedFeedback:
-    return SealedFeedback(id=row.id, author_role=AuthorRole(row.author_role), hidden=True)
+    return SealedFeedback(id=row.id, author_role=row.author_role, hidden=True)
 
 
 def _page(
@@ -168,11 +168,11 @@ async def list_received(ctx: Ctx, *, cursor: str | None, limit: int) -> Feedback
     def shown(r: ReceivedRow) -> FeedbackRead | SealedFeedback:
         # Read-time truth: an overdue LIVE session ended at its hard end, sweeper or not.
         times = SessionTimes(
-            status=SessionStatus(r.status),
+            status=r.status,
             scheduled_at=r.scheduled_at,
             hard_end_at=r.hard_end_at,
             ended_at=r.ended_at,
-            end_reason=EndReason(r.end_reason) if r.end_reason else None,
+            end_reason=r.end_reason,
         )
         revealed = is_revealed(
             viewer_is_admin=actor.is_admin,

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Executable, and_, func, insert, null, or_,
 from peerview.db import Connection, Query, Variants, bind, binds_for
 from peerview.models import InterviewRequest, InterviewSession, User
 from peerview.models.base import table_of
-from peerview.models.enums import RequestStatus
+from peerview.models.enums import Difficulty, QuestionType, RequestStatus
 from peerview.pagination import after, cursor_params
 
 requests = table_of(InterviewRequest)
@@ -31,16 +31,14 @@ class RequestRow(msgspec.Struct, frozen=True):
     id: str
     interviewee_id: str
     category: str
-    difficulty: str
-    type: str
+    difficulty: Difficulty
+    type: QuestionType
     scheduled_at: datetime
     duration_minutes: int
     note: str
-    status: str
+    status: RequestStatus
     expires_at: datetime
-    accepted_at: datetime | None
     created_at: datetime
-    updated_at: datetime
     interviewee_name: str
     session_id: str | None
     interviewer_id: str | None
@@ -60,8 +58,23 @@ def effective_status_is(
     return requests.c.status == status
 
 
+# What a request's answer and rules read of its row.
+COLUMNS = (
+    requests.c.id,
+    requests.c.interviewee_id,
+    requests.c.category,
+    requests.c.difficulty,
+    requests.c.type,
+    requests.c.scheduled_at,
+    requests.c.duration_minutes,
+    requests.c.note,
+    requests.c.status,
+    requests.c.expires_at,
+    requests.c.created_at,
+)
+
 _WITH_REFS = select(
-    *requests.c,
+    *COLUMNS,
     _users.c.name.label("interviewee_name"),
     _sessions.c.id.label("session_id"),
     _sessions.c.interviewer_id.label("interviewer_id"),
@@ -89,7 +102,7 @@ def _open(
     # Open requests have no session yet: join only the interviewee's name.
     query = (
         select(
-            *requests.c,
+            *COLUMNS,
             _users.c.name.label("interviewee_name"),
             null().label("session_id"),
             null().label("interviewer_id"),

@@ -37,7 +37,7 @@ MAX_DAYS_AHEAD = 60
 
 
 def status_at(row: RequestRow, now: datetime) -> RequestStatus:
-    return request_status_at(RequestStatus(row.status), row.expires_at, now)
+    return request_status_at(row.status, row.expires_at, now)
 
 
 def to_read(row: RequestRow, now: datetime) -> RequestRead:
@@ -45,8 +45,8 @@ def to_read(row: RequestRow, now: datetime) -> RequestRead:
         id=row.id,
         interviewee=UserRef(id=row.interviewee_id, name=row.interviewee_name),
         category=row.category,
-        difficulty=Difficulty(row.difficulty),
-        type=QuestionType(row.type),
+        difficulty=row.difficulty,
+        type=row.type,
         scheduled_at=row.scheduled_at,
         duration_minutes=row.duration_minutes,
         note=row.note,

@@ -12,7 +12,7 @@ from peerview.db import Connection, Query, Variants, bind, binds_for, in_list, p
 from peerview.interview_sessions.lifecycle import TimeRules
 from peerview.models import InterviewSession, SessionQuestion, User
 from peerview.models.base import table_of
-from peerview.models.enums import EndReason, SessionStatus
+from peerview.models.enums import Difficulty, EndReason, QuestionType, SessionStatus
 from peerview.pagination import after, cursor_params
 
 sessions = table_of(InterviewSession)
@@ -32,9 +32,9 @@ class SessionRow(msgspec.Struct, frozen=True):
     interviewer_id: str
     interviewee_id: str
     category: str
-    difficulty: str
-    type: str
-    status: str
+    difficulty: Difficulty
+    type: QuestionType
+    status: SessionStatus
     scheduled_at: datetime
     duration_minutes: int
     scheduled_end_at: datetime
@@ -42,7 +42,7 @@ class SessionRow(msgspec.Struct, frozen=True):
     planned_end_at: datetime | None
     hard_end_at: datetime | None
     ended_at: datetime | None
-    end_reason: str | None
+    end_reason: EndReason | None
     cancel_reason: str | None
     extended_minutes: int
     interviewee_joined_at: datetime | None

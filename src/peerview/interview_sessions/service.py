@@ -38,18 +38,18 @@ from peerview.interview_sessions.schemas import (
     SessionRead,
 )
 from peerview.models.base import new_id
-from peerview.models.enums import Difficulty, EndReason, QuestionType, Role, SessionStatus
+from peerview.models.enums import EndReason, Role, SessionStatus
 from peerview.pagination import decode_cursor, page_of
 from peerview.schemas import Page, UserRef
 
 
 def times_of(row: SessionRow) -> SessionTimes:
     return SessionTimes(
-        status=SessionStatus(row.status),
+        status=row.status,
         scheduled_at=row.scheduled_at,
         hard_end_at=row.hard_end_at,
         ended_at=row.ended_at,
-        end_reason=EndReason(row.end_reason) if row.end_reason else None,
+        end_reason=row.end_reason,
     )
 
 
@@ -94,8 +94,8 @@ def to_read(
         interviewer=UserRef(id=row.interviewer_id, name=row.interviewer_name),
         interviewee=UserRef(id=row.interviewee_id, name=row.interviewee_name),
         category=row.category,
-        difficulty=Difficulty(row.difficulty),
-        type=QuestionType(row.type),
+        difficulty=row.difficulty,
+        type=row.type,
         status=state.status,
         scheduled_at=row.scheduled_at,
         duration_minutes=row.duration_minutes,

@@ -50,12 +50,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
 
-        # SQLite hands back the text it stored ('YYYY-MM-DD HH:MM:SS[.ffffff]');
-        # fromisoformat reads it several times faster than the generic regex parser.
+        # SQLite hands back the text it stored ('YYYY-MM-DD HH:MM:SS[.ffffff]', UTC);
+        # fromisoformat reads it, offset included, several times faster than the generic
+        # regex parser, and faster than parsing then replacing the tzinfo.
         def parse(value: str | None) -> datetime | None:
             if value is None:
                 return None
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+            return datetime.fromisoformat(value + "+00:00")
 
         return parse
 

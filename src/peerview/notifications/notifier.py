@@ -174,7 +174,7 @@ def _compose(planned: Planned, details: SessionDetails | RequestDetails | None) 
 def read(row: NotificationRow) -> NotificationRead:
     return NotificationRead(
         id=row.id,
-        kind=NotificationKind(row.kind),
+        kind=row.kind,
         session_id=row.session_id,
         request_id=row.request_id,
         title=row.title,

@@ -52,14 +52,14 @@ INSERTED = ("dedupe_key", *(c.name for c in COLUMNS))
 class NotificationRow(msgspec.Struct, frozen=True):
     id: str
     user_id: str
-    kind: str
+    kind: NotificationKind
     session_id: str | None
     request_id: str | None
     title: str
     body: str
     created_at: datetime
     read_at: datetime | None
-    email_status: str
+    email_status: EmailStatus
     email_attempts: int
     email_next_at: datetime | None
 

@@ -33,6 +33,7 @@ from peerview.db import (
 )
 from peerview.models import Question, SessionQuestion
 from peerview.models.base import table_of
+from peerview.models.enums import Difficulty, QuestionType
 from peerview.pagination import after, cursor_params
 
 questions = table_of(Question)
@@ -61,8 +62,8 @@ class QuestionRow(msgspec.Struct, frozen=True):
     title: str
     prompt: str
     category: str
-    difficulty: str
-    type: str
+    difficulty: Difficulty
+    type: QuestionType
     tags: list[str]
     hints: list[str]
     solution: str

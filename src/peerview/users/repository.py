@@ -18,6 +18,7 @@ from peerview.db import (
 )
 from peerview.models import RevokedToken, User
 from peerview.models.base import table_of
+from peerview.models.enums import Role
 from peerview.pagination import after, cursor_params
 
 users = table_of(User)
@@ -38,7 +39,7 @@ class UserRow(msgspec.Struct, frozen=True):
     id: str
     name: str
     email: str
-    role: str
+    role: Role
     is_active: bool
     email_notifications: bool
     created_at: datetime
@@ -48,7 +49,7 @@ class Credentials(msgspec.Struct, frozen=True):
     id: str
     name: str
     email: str
-    role: str
+    role: Role
     is_active: bool
     email_notifications: bool
     created_at: datetime
@@ -59,7 +60,7 @@ class TokenHolder(msgspec.Struct, frozen=True):
     id: str
     name: str
     email: str
-    role: str
+    role: Role
     is_active: bool
     email_notifications: bool
     created_at: datetime

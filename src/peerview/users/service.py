@@ -29,7 +29,7 @@ def read(row: UserRow | Credentials | Actor) -> UserRead:
         id=row.id,
         name=row.name,
         email=row.email,
-        role=Role(row.role),
+        role=row.role,
         is_active=row.is_active,
         email_notifications=row.email_notifications,
         created_at=row.created_at,
@@ -72,7 +72,7 @@ async def get_public(ctx: Ctx, *, user_id: str) -> PublicProfile:
     row = await repository.get(ctx.db, user_id)
     if row is None:
         raise UserNotFound()
-    return PublicProfile(id=row.id, name=row.name, role=Role(row.role))
+    return PublicProfile(id=row.id, name=row.name, role=row.role)
 
 
 async def list_users(
@@ -145,7 +145,7 @@ async def viewer(*, db: Connection, user_id: str, now: datetime) -> Actor | None
         id=row.id,
         name=row.name,
         email=row.email,
-        role=Role(row.role),
+        role=row.role,
         is_active=row.is_active,
         email_notifications=row.email_notifications,
         created_at=row.created_at,
