@@ -10,6 +10,7 @@ to bench/results/ with one `RATIO` line per scenario, database and process count
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -563,12 +564,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small seeds, short runs")
     parser.add_argument("--no-scale", action="store_true", help="skip bench/scale.py")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], help="only this one")
+    parser.add_argument(
+        "--scenarios", help=f"comma-separated subset of {','.join(SCENARIOS)} (a partial run)"
+    )
+    parser.add_argument("--processes", type=int, choices=[1, 2], help="only this count")
     args = parser.parse_args(argv)
     mode = QUICK if args.quick else FULL
     if args.database:
         dbs = tuple(d for d in mode.databases if d.kind == args.database)
-        mode = Mode(mode.name, mode.plan, dbs, mode.processes, mode.duration, mode.warmup,
-                    mode.output)  # fmt: skip
+        mode = dataclasses.replace(mode, databases=dbs)
+    if args.processes:
+        mode = dataclasses.replace(mode, processes=(args.processes,))
+    if args.scenarios:
+        wanted = args.scenarios.split(",")
+        unknown = set(wanted) - set(SCENARIOS)
+        if unknown:
+            parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+        SCENARIOS[:] = [s for s in SCENARIOS if s in wanted]
+    if args.scenarios or args.processes or args.database:
+        # Part of a run is not the run: bench/results/latest.md keeps the last whole one.
+        mode = dataclasses.replace(mode, output=WORK / f"partial-{mode.name}.md")
+        args.no_scale = True
     WORK.mkdir(parents=True, exist_ok=True)
     ensure_tools()
     report = Report(mode)

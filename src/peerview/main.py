@@ -141,17 +141,18 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.services = build_services(settings, clock)
     install_error_handlers(app)
     openapi.install(app)
+    # Matched in this order, one route after the other: the busiest first.
     for router in (
-        health_router,
-        auth_router,
-        users_router,
-        questions_router,
         requests_router,
         sessions_router,
         session_questions_router,
+        auth_router,
+        users_router,
+        questions_router,
         feedback_router,
         notifications_router,
         analytics_router,
+        health_router,
         metrics_router,
     ):
         app.include_router(router)

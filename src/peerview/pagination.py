@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
+import msgspec
 from fastapi import Query
 from sqlalchemy import ColumnElement, and_, or_
 
@@ -38,8 +39,7 @@ class InvalidCursor(InvalidInput):
 
 def encode_cursor(*values: Any) -> str:
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
-    raw = json.dumps(plain, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return base64.urlsafe_b64encode(msgspec.json.encode(plain)).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str | None, *kinds: type) -> list[Any] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 
@@ -18,6 +19,7 @@ class TokenClaims:
     jti: str
     issued_at: datetime
     expires_at: datetime
+    not_before: datetime | None = None
 
 
 class TokenError(Exception):
@@ -43,6 +45,21 @@ def issue(
 
 def decode(token: str, *, secret: str, now: datetime) -> TokenClaims:
     """Verify signature and claims against the injected clock; raise TokenError otherwise."""
+    claims = _verified(token, secret)
+    if claims.expires_at <= now:
+        raise TokenError("expired")
+    if claims.issued_at > now + timedelta(seconds=5):
+        raise TokenError("issued in the future")
+    if claims.not_before is not None and claims.not_before > now:
+        raise TokenError("not yet valid")
+    return claims
+
+
+# A client sends the same token with every request: its signature is checked and its claims
+# read once (a pure function of the token and the key), then remembered. Only verified tokens
+# are kept; the times are judged at every request, against the clock.
+@lru_cache(maxsize=4096)
+def _verified(token: str, secret: str) -> TokenClaims:
     try:
         payload = jwt.decode(
             token,
@@ -69,10 +86,10 @@ def decode(token: str, *, secret: str, now: datetime) -> TokenClaims:
         raise TokenError("malformed claims") from exc
     if not isinstance(subject, str) or not isinstance(jti, str) or not subject or not jti:
         raise TokenError("malformed identity")
-    if expires_at <= now:
-        raise TokenError("expired")
-    if issued_at > now + timedelta(seconds=5):
-        raise TokenError("issued in the future")
-    if not_before_at is not None and not_before_at > now:
-        raise TokenError("not yet valid")
-    return TokenClaims(subject=subject, jti=jti, issued_at=issued_at, expires_at=expires_at)
+    return TokenClaims(
+        subject=subject,
+        jti=jti,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        not_before=not_before_at,
+    )
