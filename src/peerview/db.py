@@ -84,9 +84,10 @@ class UnstorableText(Exception):
 
 
 # PostgreSQL's SQLSTATEs: 22021 a character the encoding cannot hold; 57P01/57P02/57P03 a
-# server shutting down or starting up; class 08 every connection exception.
+# server shutting down or starting up; 53300 a server out of connection slots; class 08
+# every connection exception.
 _UNSTORABLE = "22021"
-_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03"})
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 _SQLITE_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o")
 
 
@@ -475,6 +476,18 @@ class Connection:
             return None
         make = plan.row
         return make(rows[0]) if make is not None else cast(R, rows[0])
+
+    async def peek(self, query: Query[R], /, **params: Any) -> R | None:
+        """One row read before the request's transaction opens, if it has not opened yet.
+
+        For a check that the transaction repeats with its own conditional statements (a
+        request still OPEN, say): a caller refused by the check never takes a lock.
+        """
+        pending, self._pending = self._pending, False
+        try:
+            return await self.one(query, **params)
+        finally:
+            self._pending = pending or self._pending
 
     async def scalar(self, query: Query[Any], /, **params: Any) -> Any:
         rows = await self._fetch(query.plan(self.dialect), params)

@@ -210,17 +210,27 @@ async def answers_over(url: str, clock: FakeClock, **settings: Any) -> Answers:
     return Answers(me=me, me_took=took, health=health)
 
 
-async def test_a_database_refusing_connections_while_starting_is_503(clock: FakeClock) -> None:
-    """SQLSTATE 57P03 ("starting up", "shutting down") at connect is a 503, not a 500.
+@pytest.mark.parametrize(
+    ("sqlstate", "message"),
+    [
+        ("57P03", "the database system is starting up"),
+        ("53300", "sorry, too many clients already"),
+    ],
+)
+async def test_a_database_refusing_connections_is_503(
+    clock: FakeClock, sqlstate: str, message: str
+) -> None:
+    """A refused connection is a 503, not a 500: SQLSTATE 57P03 ("starting up", "shutting
+    down") and 53300 (every connection slot taken).
 
     The window between `pg_ctl start` and PostgreSQL accepting connections is short; here
     a listener answers as PostgreSQL does in it, for as long as the test needs.
     """
-    async with postgres_refusing("57P03", "the database system is starting up") as url:
+    async with postgres_refusing(sqlstate, message) as url:
         answers = await answers_over(url, clock)
     body = assert_problem(answers.me, 503, "SERVICE_UNAVAILABLE")
     assert answers.me.headers["retry-after"] == "1"
-    assert "starting up" not in json.dumps(body)  # nothing of the database's words leaks
+    assert message not in json.dumps(body)  # nothing of the database's words leaks
     assert_problem(answers.health, 503, "DATABASE_UNAVAILABLE")
 
 

@@ -115,9 +115,8 @@ async def submit(ctx: Ctx, *, body: FeedbackCreate) -> FeedbackRead:
     }
     try:
         # Unique (session_id, author_id): the backstop when two submissions race past the
-        # check above; the savepoint keeps the transaction usable for the 409.
-        async with db.savepoint():
-            await repository.insert_feedback(db, **values)
+        # check above (the 409 rolls the whole transaction back).
+        await repository.insert_feedback(db, **values)
     except IntegrityError as exc:
         raise FeedbackExists() from exc
     await ctx.events.publish(

@@ -186,7 +186,13 @@ async def insert_request(db: Connection, **values: Any) -> None:
     await db.run(_INSERT, **values)
 
 
-async def get(db: Connection, request_id: str) -> RequestRow | None:
+async def get(
+    db: Connection, request_id: str, *, before_transaction: bool = False
+) -> RequestRow | None:
+    """One request; `before_transaction` reads it before the request's transaction opens
+    (see `Connection.peek`)."""
+    if before_transaction:
+        return await db.peek(_GET, request_id=request_id)
     return await db.one(_GET, request_id=request_id)
 
 

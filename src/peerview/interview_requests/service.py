@@ -170,7 +170,10 @@ def _refuse_if_not_open(row: RequestRow, now: datetime) -> None:
 
 async def accept(ctx: Ctx, *, request_id: str) -> SessionRead:
     db, actor, now = ctx.db, ctx.actor, ctx.now
-    row = await repository.get(db, request_id)
+    # Read before the transaction: most callers of a contended accept are refused here, and
+    # take no lock. What the transaction then relies on is what a request never changes
+    # (its owner, time, kind); its status is judged again by the conditional UPDATE below.
+    row = await repository.get(db, request_id, before_transaction=True)
     if row is None:
         raise RequestNotFound()
     # By identity, not by role: someone who posted as an interviewee and later became an
@@ -195,25 +198,28 @@ async def accept(ctx: Ctx, *, request_id: str) -> SessionRead:
     if not won:
         raise RequestNotOpen("Another interviewer accepted this request first")
     try:
-        async with db.savepoint():
-            session_id = await sessions_service.create_for_request(
-                db=db, request=row, interviewer_id=actor.id, now=now
-            )
+        session = await sessions_service.create_for_request(
+            db=db, request=row, interviewer=actor, now=now
+        )
     except IntegrityError as exc:
-        # The unique request_id of sessions: the backstop if the conditional update ever let two by.
+        # The unique request_id of sessions: the backstop if the conditional update ever let
+        # two by. The whole transaction rolls back with the 409.
         raise RequestNotOpen("Another interviewer accepted this request first") from exc
     await ctx.events.publish(
         db,
         RequestAccepted(
             request_id=request_id,
-            session_id=session_id,
+            session_id=session.id,
             interviewee_id=row.interviewee_id,
             interviewer_id=actor.id,
             scheduled_at=row.scheduled_at,
             at=now,
         ),
     )
-    return await sessions_service.get(ctx, session_id=session_id)
+    # What was just written, as its interviewer sees it: no question yet.
+    return sessions_service.to_read(
+        session, now=now, rules=ctx.rules, questions=[], full_questions=True
+    )
 
 
 async def cancel(ctx: Ctx, *, request_id: str) -> RequestRead:

@@ -64,6 +64,18 @@ class QuestionRow(msgspec.Struct, frozen=True):
     added_at: datetime
 
 
+class SessionWithQuestion(SessionRow, frozen=True):
+    """A session and one of its questions (none: a session without any), in one row."""
+
+    q_question_id: str | None
+    q_position: int | None
+    q_title: str | None
+    q_prompt: str | None
+    q_hints: list[str] | None
+    q_solution: str | None
+    q_added_at: datetime | None
+
+
 class Transitioned(msgspec.Struct, frozen=True):
     """A session the sweeper moved on."""
 
@@ -129,6 +141,21 @@ QUESTION_COLUMNS = (
 
 # Read on every session view and action.
 _BY_ID = Query(_WITH_NAMES.where(sessions.c.id == bind("session_id")), SessionRow)
+# The session view: the session and its questions in one statement.
+_BY_ID_WITH_QUESTIONS = Query(
+    select(
+        *_WITH_NAMES.selected_columns,
+        *(c.label(f"q_{c.name}") for c in QUESTION_COLUMNS[1:]),
+    )
+    .select_from(
+        sessions.join(interviewer, interviewer.c.id == sessions.c.interviewer_id)
+        .join(interviewee, interviewee.c.id == sessions.c.interviewee_id)
+        .outerjoin(session_questions, session_questions.c.session_id == sessions.c.id)
+    )
+    .where(sessions.c.id == bind("session_id"))
+    .order_by(session_questions.c.position),
+    SessionWithQuestion,
+)
 _INSERT = Query(insert(sessions).values(binds_for(list(sessions.c))))
 _QUESTIONS_OF_ONE = Query(
     select(*QUESTION_COLUMNS)
@@ -252,6 +279,30 @@ _PERSIST_DUE = {
 
 async def get(db: Connection, session_id: str) -> SessionRow | None:
     return await db.one(_BY_ID, session_id=session_id)
+
+
+async def get_with_questions(
+    db: Connection, session_id: str
+) -> tuple[SessionRow, list[QuestionRow]] | None:
+    """A session and its questions in position order, in one round trip."""
+    rows = await db.all(_BY_ID_WITH_QUESTIONS, session_id=session_id)
+    if not rows:
+        return None
+    questions = [
+        QuestionRow(
+            session_id=row.id,
+            question_id=row.q_question_id,
+            position=row.q_position,  # type: ignore[arg-type]
+            title=row.q_title,  # type: ignore[arg-type]
+            prompt=row.q_prompt,  # type: ignore[arg-type]
+            hints=row.q_hints,  # type: ignore[arg-type]
+            solution=row.q_solution,  # type: ignore[arg-type]
+            added_at=row.q_added_at,  # type: ignore[arg-type]
+        )
+        for row in rows
+        if row.q_question_id is not None
+    ]
+    return rows[0], questions
 
 
 async def list_for_user(

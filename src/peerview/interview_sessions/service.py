@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from peerview.actor import Actor
 from peerview.context import Ctx
 from peerview.db import Connection
@@ -140,8 +142,15 @@ async def view(
     *, db: Connection, actor: Actor, session_id: str, now: datetime, rules: TimeRules
 ) -> SessionRead:
     """A session as `actor` sees it, if they may (for pushes and e-mails as well)."""
-    row = await load_visible(db=db, actor=actor, session_id=session_id)
-    return await read(db=db, actor=actor, row=row, now=now, rules=rules)
+    found = await repository.get_with_questions(db, session_id)
+    if found is None:
+        raise SessionNotFound()
+    row, questions = found
+    if not (is_participant(actor, row) or actor.role is Role.ADMIN):
+        raise SessionNotFound()
+    return to_read(
+        row, now=now, rules=rules, questions=questions, full_questions=sees_everything(actor, row)
+    )
 
 
 async def get(ctx: Ctx, *, session_id: str) -> SessionRead:
@@ -187,15 +196,14 @@ async def list_mine(
 
 
 async def create_for_request(
-    *, db: Connection, request: RequestRow, interviewer_id: str, now: datetime
-) -> str:
-    """Create the SCHEDULED session of a just-accepted request (same transaction)."""
-    session_id = new_id()
-    await repository.insert_session(
-        db,
-        id=session_id,
+    *, db: Connection, request: RequestRow, interviewer: Actor, now: datetime
+) -> SessionRow:
+    """Create the SCHEDULED session of a just-accepted request (same transaction); the row
+    as stored."""
+    row = SessionRow(
+        id=new_id(),
         request_id=request.id,
-        interviewer_id=interviewer_id,
+        interviewer_id=interviewer.id,
         interviewee_id=request.interviewee_id,
         category=request.category,
         difficulty=request.difficulty,
@@ -215,8 +223,12 @@ async def create_for_request(
         version=0,
         created_at=now,
         updated_at=now,
+        interviewer_name=interviewer.name,
+        interviewee_name=request.interviewee_name,
     )
-    return session_id
+    stored = {name: getattr(row, name) for name in row.__struct_fields__[:-2]}
+    await repository.insert_session(db, **stored)
+    return row
 
 
 async def interviewer_is_busy(
@@ -238,10 +250,13 @@ async def interviewer_is_busy(
     )
 
 
-async def _apply(ctx: Ctx, *, row: SessionRow, action: Action, values: dict[str, Any]) -> bool:
+async def _apply(
+    ctx: Ctx, *, row: SessionRow, action: Action, values: dict[str, Any]
+) -> SessionRow | None:
     """The one door for lifecycle actions: declared transition, conditional update, event.
 
-    False when the row's version moved since it was read (another action committed first).
+    The row as it now is; None when its version moved since it was read (another action
+    committed first).
     """
     transition = TRANSITIONS[action]
     if transition.source is not transition.target:
@@ -256,7 +271,7 @@ async def _apply(ctx: Ctx, *, row: SessionRow, action: Action, values: dict[str,
         values=values,
     )
     if not changed:
-        return False
+        return None
     await ctx.events.publish(
         ctx.db,
         SessionChanged(
@@ -269,7 +284,7 @@ async def _apply(ctx: Ctx, *, row: SessionRow, action: Action, values: dict[str,
             at=ctx.now,
         ),
     )
-    return True
+    return msgspec.structs.replace(row, **values, version=row.version + 1, updated_at=ctx.now)
 
 
 async def _act(ctx: Ctx, *, session_id: str, action: Action) -> SessionRow:
@@ -304,13 +319,10 @@ async def _perform(
     (and may refuse with the action's own rule)."""
     for _ in range(MAX_ATTEMPTS):
         row = await _act(ctx, session_id=session_id, action=action)
-        if await _apply(ctx, row=row, action=action, values=changes(row)):
-            break
-    else:
-        raise InvalidSessionState("The session changed meanwhile; reload it and try again")
-    updated = await repository.get(ctx.db, session_id)
-    assert updated is not None
-    return await read(db=ctx.db, actor=ctx.actor, row=updated, now=ctx.now, rules=ctx.rules)
+        updated = await _apply(ctx, row=row, action=action, values=changes(row))
+        if updated is not None:
+            return await read(db=ctx.db, actor=ctx.actor, row=updated, now=ctx.now, rules=ctx.rules)
+    raise InvalidSessionState("The session changed meanwhile; reload it and try again")
 
 
 async def start(ctx: Ctx, *, session_id: str) -> SessionRead:

@@ -166,9 +166,9 @@ async def hard_delete(ctx: Ctx, *, question_id: str) -> None:
         raise HardDeleteGuarded("The question was used in a session; it stays soft-deleted")
     try:
         # The RESTRICT foreign key of session_questions is the backstop for a question
-        # added to a session between the check above and this delete.
-        async with db.savepoint():
-            deleted = await repository.hard_delete_deleted(db, question_id)
+        # added to a session between the check above and this delete (the 409 rolls the
+        # whole transaction back).
+        deleted = await repository.hard_delete_deleted(db, question_id)
     except IntegrityError as exc:
         raise HardDeleteGuarded("The question was used in a session") from exc
     if not deleted:

@@ -49,18 +49,18 @@ async def create(
     if await repository.get_credentials_by_email(db, email) is not None:
         raise EmailTaken()
     try:
-        async with db.savepoint():
-            return await repository.insert_user(
-                db,
-                id=new_id(),
-                name=name,
-                email=email,
-                password_hash=password_hash,
-                role=role.value,
-                now=now,
-            )
+        return await repository.insert_user(
+            db,
+            id=new_id(),
+            name=name,
+            email=email,
+            password_hash=password_hash,
+            role=role.value,
+            now=now,
+        )
     except IntegrityError as exc:
-        # Two registrations racing for one e-mail: the unique index decides.
+        # Two registrations racing for one e-mail: the unique index decides (the 409 rolls
+        # the whole transaction back).
         raise EmailTaken() from exc
 
 
