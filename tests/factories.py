@@ -12,7 +12,7 @@ import httpx
 from argon2 import PasswordHasher, Type
 from fastapi import FastAPI
 
-from peerview.auth import tokens
+from peerview import tokens
 from peerview.clock import FakeClock
 from peerview.models.enums import Role
 from peerview.users import service as users_service

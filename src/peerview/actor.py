@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from peerview.auth.tokens import TokenClaims
 from peerview.models.enums import Role
+from peerview.tokens import TokenClaims
 
 
 @dataclass(frozen=True, slots=True)

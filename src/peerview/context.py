@@ -18,8 +18,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from peerview import tokens
 from peerview.actor import Actor
-from peerview.auth import tokens
 from peerview.config import Settings
 from peerview.db import Connection, run_hooks
 from peerview.errors import Forbidden, InvalidToken, NotAuthenticated, TooManyRequests

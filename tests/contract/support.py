@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.types import Receive, Scope, Send
 
-from peerview.auth import tokens
+from peerview import tokens
 from peerview.clock import FakeClock
 from peerview.config import Settings
 from peerview.db import create_database

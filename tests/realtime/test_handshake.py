@@ -10,8 +10,7 @@ import httpx
 import pytest
 import socketio
 
-from peerview import metrics
-from peerview.auth import tokens
+from peerview import metrics, tokens
 from tests.factories import Factory
 from tests.realtime.support import Peer
 

@@ -24,7 +24,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from peerview.auth import tokens
+from peerview import tokens
 from peerview.clock import FakeClock
 from peerview.config import Settings
 from peerview.migrate import upgrade

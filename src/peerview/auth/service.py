@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from peerview.auth import tokens
+from peerview import tokens
 from peerview.auth.errors import InvalidCredentials, LoginThrottled, RoleNotAllowed
 from peerview.auth.schemas import RegisterIn, TokenOut
 from peerview.config import Settings

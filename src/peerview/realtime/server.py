@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 import socketio
 from pydantic import BaseModel, ValidationError
 
+from peerview import tokens
 from peerview.actor import Actor
-from peerview.auth import tokens
 from peerview.clock import Clock
 from peerview.config import Settings
 from peerview.context import Ctx, authenticate

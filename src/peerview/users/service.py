@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from peerview.actor import Actor
-from peerview.auth.tokens import TokenClaims
 from peerview.context import Ctx
 from peerview.db import Connection, IntegrityError
 from peerview.events import AccessChanged
@@ -14,6 +13,7 @@ from peerview.models.base import new_id
 from peerview.models.enums import Role
 from peerview.pagination import decode_cursor, page_of
 from peerview.schemas import Page
+from peerview.tokens import TokenClaims
 from peerview.users import repository
 from peerview.users.errors import EmailTaken, UserNotFound, WrongCurrentPassword
 from peerview.users.repository import Credentials, UserRow
