@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,32 +19,17 @@ from peerview.main import close_services, create_app
 from peerview.migrate import upgrade
 from peerview.models import Base
 from tests.factories import Factory
-
-POSTGRES_URL = os.environ.get("PEERVIEW_TEST_DATABASE_URL")
-REDIS_URL = os.environ.get("PEERVIEW_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-REQUIRE_SERVICES = os.environ.get("PEERVIEW_REQUIRE_SERVICES") == "1"
-TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+from tests.support.environment import (
+    POSTGRES_URL,
+    REDIS_URL,
+    REQUIRE_SERVICES,
+    in_thread,
+    test_settings,
+)
 
 
 def pytest_report_header() -> str:
     return f"peerview database: {'postgresql' if POSTGRES_URL else 'sqlite'}"
-
-
-def _in_thread(fn: object, *args: object) -> None:
-    """Alembic's env runs its own event loop; keep it off the test loop's thread."""
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            fn(*args)  # type: ignore[operator]
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
 
 
 async def _reset_postgres(url: str) -> None:
@@ -61,11 +44,11 @@ async def _reset_postgres(url: str) -> None:
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Migrate once per run: a template SQLite file, or the PostgreSQL test database."""
     if POSTGRES_URL:
-        _in_thread(lambda: asyncio.run(_reset_postgres(POSTGRES_URL)))
-        _in_thread(upgrade, POSTGRES_URL)
+        in_thread(lambda: asyncio.run(_reset_postgres(POSTGRES_URL)))
+        in_thread(upgrade, POSTGRES_URL)
         return POSTGRES_URL
     path = tmp_path_factory.mktemp("template") / "template.db"
-    _in_thread(upgrade, f"sqlite+aiosqlite:///{path}")
+    in_thread(upgrade, f"sqlite+aiosqlite:///{path}")
     return str(path)
 
 
@@ -105,18 +88,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        peerview_env="test",
-        database_url=database_url,
-        jwt_secret=TEST_SECRET,
-        sweeper_enabled=False,
-        redis_url=None,
-        cors_origins="https://app.peerview.test",
-        # Tests write far faster than a person, at a clock that stands still; the limit
-        # itself is tested in tests/reliability/test_write_rate_limit.py.
-        write_rate_limit_per_minute=100_000,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return test_settings(database_url)
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ import pytest
 
 from peerview.clock import FakeClock
 from peerview.models.enums import Role
-from tests.conftest import TEST_SECRET
 from tests.factories import Factory
 from tests.factories import TestUser as AppUser
 from tests.platform.apps import assert_problem, bearer
+from tests.support.environment import TEST_SECRET
 
 ME = "/api/auth/me"
 

@@ -38,8 +38,8 @@ from peerview.main import create_app
 from peerview.models import Base
 from peerview.models.enums import Role
 from peerview.users import service as users_service
-from tests.conftest import POSTGRES_URL, TEST_SECRET
 from tests.factories import default_password_hash
+from tests.support.environment import POSTGRES_URL, TEST_SECRET, test_settings
 
 # Examples per operation (and scenarios of the stateful test): 50 in `make test`, more in a soak.
 FUZZ_EXAMPLES = int(os.environ.get("PEERVIEW_FUZZ_EXAMPLES", "50"))
@@ -198,17 +198,11 @@ class FuzzTarget:
 
 def build_target(database_url: str) -> FuzzTarget:
     clock = FakeClock()
-    app_settings = Settings(
-        peerview_env="test",
-        database_url=database_url,
-        jwt_secret=TEST_SECRET,
-        sweeper_enabled=False,
-        redis_url=None,
-        cors_origins="https://app.peerview.test",
+    app_settings = test_settings(
+        database_url,
         request_expiry_buffer_hours=EXPIRY_BUFFER_HOURS,
         # Fuzzing writes thousands of times as one user at a clock that stands still.
         write_rate_limit_per_minute=0,
-        _env_file=None,  # type: ignore[call-arg]
     )
     user_ids = in_thread(lambda: _create_users(app_settings, clock))
     app = create_app(app_settings, clock)

@@ -18,20 +18,14 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from peerview.clock import FakeClock
-from peerview.config import Settings
 from peerview.main import create_app
-from tests.conftest import TEST_SECRET
 from tests.contract.support import CHECKS, ROLES, FuzzTarget, fuzz_settings
+from tests.support.environment import test_settings
 
 
 def _operations() -> list[tuple[str, str, bool]]:
     """(method, path, authenticated) of every documented operation, read at collection."""
-    app_settings = Settings(
-        peerview_env="test",
-        database_url="sqlite+aiosqlite:///:memory:",
-        jwt_secret=TEST_SECRET,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    app_settings = test_settings("sqlite+aiosqlite:///:memory:")
     app = create_app(app_settings, FakeClock())
     paths = app.openapi()["paths"]
     app.services.passwords.close()

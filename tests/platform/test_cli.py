@@ -15,8 +15,8 @@ from peerview import cli
 from peerview.clock import FakeClock
 from peerview.config import Settings, get_settings
 from peerview.models import Base, User
-from tests.conftest import TEST_SECRET
 from tests.platform.apps import client_for, extra_app
+from tests.support.environment import test_settings
 
 ADMIN_PASSWORD = "admin password 1"
 
@@ -80,12 +80,7 @@ async def test_create_admin_makes_an_admin_who_can_log_in(
         ADMIN_PASSWORD,
     )
     assert code == 0
-    settings = Settings(
-        database_url=cli_database,
-        jwt_secret=TEST_SECRET,
-        sweeper_enabled=False,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = test_settings(cli_database)
     async with extra_app(settings, clock) as app, client_for(app) as c:
         response = await c.post(
             "/api/auth/login", json={"email": "root@example.com", "password": ADMIN_PASSWORD}
@@ -134,12 +129,7 @@ async def test_create_admin_reads_the_password_from_stdin_when_not_a_terminal(
     assert await run_cli("migrate") == 0
     monkeypatch.setattr("sys.stdin", io.StringIO(ADMIN_PASSWORD + "\n"))
     assert await run_cli("create-admin", "--email", "root@example.com", "--name", "Root") == 0
-    settings = Settings(
-        database_url=cli_database,
-        jwt_secret=TEST_SECRET,
-        sweeper_enabled=False,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    settings = test_settings(cli_database)
     async with extra_app(settings, clock) as app, client_for(app) as c:
         response = await c.post(
             "/api/auth/login", json={"email": "root@example.com", "password": ADMIN_PASSWORD}

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from peerview.config import Settings
 from peerview.db import create_database
-from tests.conftest import POSTGRES_URL
+from tests.support.environment import POSTGRES_URL
 
 pytestmark = pytest.mark.skipif(POSTGRES_URL is not None, reason="SQLite driver tests")
 

@@ -20,9 +20,9 @@ import httpx
 import pytest
 
 from peerview.clock import FakeClock
-from tests.conftest import TEST_SECRET
 from tests.factories import Factory, TestUser
 from tests.realtime.support import peers
+from tests.support.environment import TEST_SECRET
 from tests.support.servers import peerview_process
 
 OFFER = {"type": "offer", "sdp": "v=0 offer"}

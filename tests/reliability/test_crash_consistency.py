@@ -32,8 +32,8 @@ from soak.crash import (
     run_flow,
     verify,
 )
-from tests.conftest import POSTGRES_URL
 from tests.factories import Factory
+from tests.support.environment import POSTGRES_URL
 
 
 async def test_acknowledged_writes_survive_sigkill(database_url: str, tmp_path: Path) -> None:

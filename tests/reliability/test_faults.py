@@ -26,10 +26,8 @@ from redis.asyncio import Redis
 
 from peerview import tokens
 from peerview.clock import FakeClock
-from peerview.config import Settings
 from peerview.migrate import upgrade
 from peerview.realtime.presence import FallbackPresence, MemoryPresence
-from tests.conftest import POSTGRES_URL, REQUIRE_SERVICES, TEST_SECRET, _in_thread
 from tests.platform.apps import assert_problem, bearer, extra_app
 from tests.realtime.support import Peer
 from tests.reliability.faults_support import (
@@ -52,6 +50,13 @@ from tests.reliability.faults_support import (
     text_of,
     timed,
     until_healthy,
+)
+from tests.support.environment import (
+    POSTGRES_URL,
+    REQUIRE_SERVICES,
+    TEST_SECRET,
+    in_thread,
+    test_settings,
 )
 from tests.support.servers import peerview_process
 
@@ -106,7 +111,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
             await asyncio.to_thread(postgres.init)
             await asyncio.to_thread(postgres.start)
             await asyncio.to_thread(redis.start)
-            _in_thread(upgrade, postgres.url)
+            in_thread(upgrade, postgres.url)
             await until_healthy(url, process, log)
             async with httpx.AsyncClient(base_url=url) as http:
                 interviewee = await register(http, f"ee-{uuid.uuid4().hex[:8]}@example.com")
@@ -185,15 +190,7 @@ class Answers:
 
 async def answers_over(url: str, clock: FakeClock, **settings: Any) -> Answers:
     """An authenticated request and a health check of an app whose database is at `url`."""
-    app_settings = Settings(
-        peerview_env="test",
-        database_url=url,
-        jwt_secret=TEST_SECRET,
-        sweeper_enabled=False,
-        redis_url=None,
-        _env_file=None,  # type: ignore[call-arg]
-        **settings,
-    )
+    app_settings = test_settings(url, **settings)
     async with extra_app(app_settings, clock) as app:
         token, _ = tokens.issue(
             secret=TEST_SECRET,

@@ -40,16 +40,15 @@ from fastapi.routing import iter_route_contexts
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peerview.clock import FakeClock
-from peerview.config import Settings
 from peerview.main import create_app
 from peerview.models import Base
 from peerview.models.enums import Role
-from tests.conftest import POSTGRES_URL, TEST_SECRET
 from tests.factories import Factory, TestUser
 from tests.flow import Flow, accepted, completed, live, post_request
 from tests.platform.apps import assert_problem
 from tests.realtime.support import Peer, serve
 from tests.security.support import QUESTION, RATINGS, snapshot
+from tests.support.environment import POSTGRES_URL, test_settings
 
 MISSING = "00000000-0000-0000-0000-000000000000"
 ROLES = ("interviewee", "interviewer", "admin")
@@ -1010,17 +1009,11 @@ async def world(
         path = tmp_path_factory.mktemp("matrix") / "peerview.db"
         shutil.copyfile(migrated_template, path)
         database_url = f"sqlite+aiosqlite:///{path}"
-    settings = Settings(
-        peerview_env="test",
-        database_url=database_url,
-        jwt_secret=TEST_SECRET,
-        sweeper_enabled=False,
-        redis_url=None,
-        cors_origins="https://app.peerview.test",
+    settings = test_settings(
+        database_url,
         # The world's users write far more than 60 times in one minute of the fake clock;
         # the write limit has tests of its own.
         write_rate_limit_per_minute=0,
-        _env_file=None,  # type: ignore[call-arg]
     )
     clock = FakeClock()
     app = create_app(settings, clock)

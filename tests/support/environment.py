@@ -1,0 +1,50 @@
+"""Where the suite runs: which database and Redis, whether they are required, the secret."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from peerview.config import Settings
+
+POSTGRES_URL = os.environ.get("PEERVIEW_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("PEERVIEW_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REQUIRE_SERVICES = os.environ.get("PEERVIEW_REQUIRE_SERVICES") == "1"
+TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
+
+
+def test_settings(database_url: str, **overrides: Any) -> Settings:
+    """The settings every test app starts from: no `.env`, no sweeper, no Redis, the test
+    secret, and a write limit no test reaches by accident (tests/reliability has its own)."""
+    values: dict[str, Any] = {
+        "peerview_env": "test",
+        "database_url": database_url,
+        "jwt_secret": TEST_SECRET,
+        "sweeper_enabled": False,
+        "redis_url": None,
+        "cors_origins": "https://app.peerview.test",
+        "write_rate_limit_per_minute": 100_000,
+        **overrides,
+    }
+    return Settings(**values, _env_file=None)  # type: ignore[call-arg]
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a factory, not a test
+
+
+def in_thread(fn: Any, *args: Any) -> None:
+    """Run `fn` on a thread of its own (Alembic's env runs an event loop of its own)."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            fn(*args)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
