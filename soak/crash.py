@@ -432,7 +432,7 @@ async def check_database(conn: AsyncConnection, acks: Sequence[Ack], now: dateti
 
 def _completed(session: dict[str, Any], now: datetime) -> bool:
     """COMPLETED, written down or by time: a LIVE session past `hard_end_at` *is* COMPLETED
-    (SPEC: the time rules hold on every read, whether or not the sweeper has run)."""
+    (docs/api.md §5.3: the time rules hold on every read, whether or not the sweeper has run)."""
     if session["status"] == "COMPLETED":
         return True
     hard_end_at = session["hard_end_at"]
@@ -483,7 +483,7 @@ def invariant_violations(
 
 def notifications_of(ack: Ack) -> list[tuple[str, str, str]]:
     """The notifications (kind, recipient, session or request) an acknowledged write stored
-    with it, in its transaction (SPEC §9)."""
+    with it, in its transaction (docs/api.md §9)."""
     f = ack.fields
     if ack.kind == "accept":
         return [(NotificationKind.REQUEST_ACCEPTED, f["interviewee_id"], f["request_id"])]

@@ -376,7 +376,7 @@ function makeApp(store) {
   return app;
 }
 
-// ------------------------------------------------------------------------- analytics (SPEC §10)
+// ------------------------------------------------------------------ analytics (docs/api.md §10)
 
 async function platformAnalytics(store, now, from, to) {
   const { p, t } = store;

@@ -1,4 +1,4 @@
-"""Login (SPEC §3): one answer for every wrong credential, and no stall under load."""
+"""Login (docs/api.md §3): one answer for every wrong credential, and no stall under load."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Registration rules (SPEC §3): who may register, what a body may hold, how passwords are kept."""
+"""Registration rules (docs/api.md §3): who may register, what a body may hold, how passwords
+are kept."""
 
 from __future__ import annotations
 

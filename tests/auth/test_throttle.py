@@ -1,4 +1,4 @@
-"""Login throttling (SPEC §3): per account whatever the address, and per client address."""
+"""Login throttling (docs/api.md §3): per account whatever the address, and per client address."""
 
 from __future__ import annotations
 
@@ -276,7 +276,7 @@ async def test_memory_counters_forget_accounts_nobody_tries_any_more() -> None:
 
 
 def throttle_over(store: MemoryFailureStore, clock: FakeClock) -> LoginThrottle:
-    """The SPEC's limits, counted in `store` as in a shared Redis."""
+    """The limits of docs/api.md §3.3, counted in `store` as in a shared Redis."""
     return LoginThrottle(
         clock=clock,
         window=timedelta(minutes=WINDOW_MINUTES),

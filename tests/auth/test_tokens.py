@@ -1,4 +1,4 @@
-"""Access tokens: every forged, stale or revoked token is refused with 401 (SPEC §1, §3)."""
+"""Access tokens: every forged, stale or revoked token is refused with 401 (docs/api.md §1, §3)."""
 
 from __future__ import annotations
 

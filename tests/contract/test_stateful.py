@@ -169,7 +169,7 @@ def test_linked_operations_keep_their_contract(fuzz_target: FuzzTarget) -> None:
                 self.created[CREATES[label]].append(response.json()["id"])
             checks = CHECKS
             if question_id in self.restored:
-                # A restore undoes the soft delete (SPEC §6): the question is served again,
+                # A restore undoes the soft delete (docs/api.md §6): the question is served again,
                 # which use_after_free, unaware of restores, would report.
                 checks = [check for check in CHECKS if check is not use_after_free]
             try:

@@ -1,4 +1,5 @@
-"""GET /api/feedback/received: feedback about the caller, as the double-blind allows (SPEC §7)."""
+"""GET /api/feedback/received: feedback about the caller, as the double-blind allows
+(docs/api.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The double-blind rule on its own, without a database (SPEC §7)."""
+"""The double-blind rule on its own, without a database (docs/api.md §7)."""
 
 from __future__ import annotations
 

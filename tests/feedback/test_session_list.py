@@ -1,4 +1,4 @@
-"""GET /api/feedback/session/{id}: participants and admins, double-blind (SPEC §7)."""
+"""GET /api/feedback/session/{id}: participants and admins, double-blind (docs/api.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /api/feedback: participants of a completed session, once each (SPEC §7)."""
+"""POST /api/feedback: participants of a completed session, once each (docs/api.md §7)."""
 
 from __future__ import annotations
 

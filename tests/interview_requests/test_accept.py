@@ -1,4 +1,5 @@
-"""POST /api/interview-requests/{id}/accept: the session it creates and every refusal (SPEC §4)."""
+"""POST /api/interview-requests/{id}/accept: the session it creates and every refusal
+(docs/api.md §4)."""
 
 from __future__ import annotations
 

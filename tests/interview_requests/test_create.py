@@ -1,4 +1,4 @@
-"""POST /api/interview-requests: who may post, what is stored, and the limits (SPEC §4)."""
+"""POST /api/interview-requests: who may post, what is stored, and the limits (docs/api.md §4)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 A Hypothesis state machine drives one session per example through the API: start, extend,
 end, cancel and join by any of five actors, clock advances and sweeps. After every step:
-no 500, every answer is the one the SPEC gives for the state the session was in, the status
+no 500, every answer is the one docs/api.md §5 gives for the state the session was in, the status
 moved only along lifecycle.ALLOWED_MOVES, and the read equals lifecycle.session_at applied
 to the stored row. Hypothesis runs synchronously, so the app lives on an event loop in a
 thread of its own and each step hands it a coroutine.
@@ -98,7 +98,7 @@ async def close_env(env: Env) -> None:
 def expected_answer(
     action: str, actor: str, status: str, *, now: datetime, session: dict[str, Any], minutes: int
 ) -> tuple[int, str | None]:
-    """What the SPEC answers to `actor` doing `action` on a session that is `status` now."""
+    """What docs/api.md §5 answers to `actor` doing `action` on a session that is `status` now."""
     if action == "extend" and not 1 <= minutes <= 60:
         return 422, "VALIDATION_ERROR"  # input is checked before visibility
     if actor in STRANGERS:

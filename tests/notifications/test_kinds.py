@@ -1,4 +1,4 @@
-"""Each notification kind goes to the right people, exactly once (SPEC §9)."""
+"""Each notification kind goes to the right people, exactly once (docs/api.md §9)."""
 
 from __future__ import annotations
 

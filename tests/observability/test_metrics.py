@@ -1,4 +1,4 @@
-"""GET /metrics: Prometheus text with HTTP, session and sweeper figures (SPEC §10)."""
+"""GET /metrics: Prometheus text with HTTP, session and sweeper figures (docs/api.md §10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`peerview migrate` and `peerview create-admin` (SPEC §11)."""
+"""`peerview migrate` and `peerview create-admin` (docs/api.md §11)."""
 
 from __future__ import annotations
 

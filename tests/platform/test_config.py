@@ -1,4 +1,4 @@
-"""Configuration from the environment and `.env` (SPEC §2)."""
+"""Configuration from the environment and `.env` (docs/api.md §2)."""
 
 from __future__ import annotations
 

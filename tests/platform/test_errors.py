@@ -1,4 +1,4 @@
-"""Every failure is an RFC 9457 problem with a stable code (SPEC §1)."""
+"""Every failure is an RFC 9457 problem with a stable code (docs/api.md §1)."""
 
 from __future__ import annotations
 

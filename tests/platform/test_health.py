@@ -1,4 +1,4 @@
-"""GET /api/health (SPEC §1), and how requests fail when the database is gone."""
+"""GET /api/health (docs/api.md §1), and how requests fail when the database is gone."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Question bank administration: create, replace, soft delete, restore (SPEC §6)."""
+"""Question bank administration: create, replace, soft delete, restore (docs/api.md §6)."""
 
 from __future__ import annotations
 

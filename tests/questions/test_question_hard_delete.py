@@ -1,4 +1,5 @@
-"""Permanent deletion is guarded: soft-deleted first, and never used in a session (SPEC §6)."""
+"""Permanent deletion is guarded: soft-deleted first, and never used in a session
+(docs/api.md §6)."""
 
 from __future__ import annotations
 

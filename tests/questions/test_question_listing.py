@@ -1,4 +1,4 @@
-"""Listing the question bank: filters, text search and cursor pagination (SPEC §1, §6)."""
+"""Listing the question bank: filters, text search and cursor pagination (docs/api.md §1, §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who sees which questions and which of their fields (SPEC §6)."""
+"""Who sees which questions and which of their fields (docs/api.md §6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The starter bank and `peerview seed-questions` (SPEC §6, §11)."""
+"""The starter bank and `peerview seed-questions` (docs/api.md §6, §11)."""
 
 from __future__ import annotations
 

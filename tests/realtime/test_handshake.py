@@ -1,4 +1,4 @@
-"""Socket.IO handshake: the token is checked as REST checks it (SPEC §8)."""
+"""Socket.IO handshake: the token is checked as REST checks it (docs/api.md §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`session` events: one per lifecycle change on every socket of both participants (SPEC §8)."""
+"""`session` events: one per lifecycle change on every socket of both participants
+(docs/api.md §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Joining a session's room, relaying signals to the other participant only, presence (SPEC §8)."""
+"""Joining a session's room, relaying signals to the other participant only, presence
+(docs/api.md §8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Two server processes sharing Redis: everything realtime crosses between them, once (SPEC §8).
+"""Two server processes sharing Redis: everything realtime crosses between them, once
+(docs/api.md §8).
 
 Each process is a real `peerview serve` on its own port, on the test's database (the SQLite
 file migrated for this test, or PostgreSQL); their clocks are the system's, so this test

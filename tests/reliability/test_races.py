@@ -130,7 +130,7 @@ async def test_fifty_concurrent_accepts_create_exactly_one_session(factory: Fact
 async def test_twenty_concurrent_feedbacks_per_author_store_exactly_one_each(
     factory: Factory,
 ) -> None:
-    # Both participants at once, twenty posts each: one 201 per author (SPEC §7), the rest
+    # Both participants at once, twenty posts each: one 201 per author (docs/api.md §7), the rest
     # 409 FEEDBACK_EXISTS, and one stored row per author.
     for round_ in range(REPEATS):
         flow = await completed(factory)

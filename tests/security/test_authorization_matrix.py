@@ -1,7 +1,7 @@
 """Who may do what: every HTTP route and every Socket.IO event of Peerview, from one table each.
 
 A row is (route, caller, relation to the resource, resource) → expected outcome, read from
-SPEC §3-§10 and the README's order of checks: no or a bad token → 401, a role the route does
+docs/api.md §3-§10 and its order of checks (§1.5): no or a bad token → 401, a role the route does
 not name → 403, a resource the caller may not see → 404 (exactly as if it were missing), and
 the success status otherwise. Callers: `anonymous`, `bad_token`, and one user per role.
 Relations: `owner` (the request's interviewee, the notification's user, the user themself),
@@ -99,14 +99,14 @@ def every(status: Outcome, relation: str = "-") -> dict[str, Outcome]:
 
 # fmt: off
 TABLE: list[Route] = [
-    # Operations and documentation (SPEC §10; README): open to anyone in development.
+    # Operations and documentation (docs/api.md §1, §10): open to anyone in development.
     Route("GET", "/api/health", "-", every(200), public=True),
     Route("GET", "/metrics", "-", every(200), public=True),
     Route("GET", "/openapi.json", "-", every(200), public=True),
     Route("GET", "/docs", "-", every(200), public=True),
     Route("GET", "/docs/oauth2-redirect", "-", every(200), public=True),
     Route("GET", "/redoc", "-", every(200), public=True),
-    # Auth and users (SPEC §3).
+    # Auth and users (docs/api.md §3).
     Route("POST", "/api/auth/register", "register", every(201), public=True),
     Route("POST", "/api/auth/login", "login", every(200), public=True),
     Route("POST", "/api/auth/token", "login", every(200), public=True),
@@ -117,14 +117,14 @@ TABLE: list[Route] = [
         "interviewee/-": FORBIDDEN, "interviewer/-": FORBIDDEN, "admin/-": 200}),
     Route("GET", "/api/users/{user_id}", "user", {
         **every(200, "owner"), **every(200, "other"), **every(NO_USER, "missing")},
-        # The public profile never shows the e-mail, not even to admins (SPEC §3).
+        # The public profile never shows the e-mail, not even to admins (docs/api.md §3).
         sealed=frozenset({"interviewee/other", "interviewer/other", "admin/other"})),
     Route("PATCH", "/api/users/{user_id}", "user", {
         "interviewee/owner": FORBIDDEN, "interviewer/owner": FORBIDDEN, "admin/owner": 200,
         "interviewee/other": FORBIDDEN, "interviewer/other": FORBIDDEN, "admin/other": 200,
         "interviewee/missing": FORBIDDEN, "interviewer/missing": FORBIDDEN,
         "admin/missing": NO_USER}),
-    # Question bank (SPEC §6): reading for everyone, writing for admins; deleted is hidden.
+    # Question bank (docs/api.md §6): reading for everyone, writing for admins; deleted is hidden.
     Route("GET", "/api/questions", "question", every(200)),
     Route("POST", "/api/questions", "question", {
         "interviewee/-": FORBIDDEN, "interviewer/-": FORBIDDEN, "admin/-": 201}),
@@ -158,7 +158,7 @@ TABLE: list[Route] = [
         "interviewee/missing": FORBIDDEN, "interviewer/missing": FORBIDDEN,
         "admin/missing": NO_QUESTION},
         fresh=frozenset({"admin/deleted"})),
-    # Interview requests (SPEC §4): the owner is the request's interviewee; an accepted
+    # Interview requests (docs/api.md §4): the owner is the request's interviewee; an accepted
     # request's participant is its interviewer; any interviewer sees an OPEN request.
     Route("POST", "/api/interview-requests", "request.open", {
         "interviewee/-": 201, "interviewer/-": FORBIDDEN, "admin/-": FORBIDDEN}),
@@ -190,7 +190,7 @@ TABLE: list[Route] = [
         "interviewee/owner": (409, "REQUEST_NOT_OPEN"), "interviewer/participant": NO_REQUEST,
         "interviewee/other": NO_REQUEST, "interviewer/other": NO_REQUEST,
         "admin/other": NO_REQUEST}),
-    # Interview sessions (SPEC §5): participants act, admins read any session but act on none.
+    # Interview sessions (docs/api.md §5): participants act, admins read any session, act on none.
     Route("GET", "/api/interview-sessions", "session.lobby", every(200)),
     Route("GET", "/api/interview-sessions/{session_id}", "session.lobby", {
         "interviewee/participant": 200, "interviewer/participant": 200,
@@ -235,7 +235,7 @@ TABLE: list[Route] = [
         "interviewee/participant": 200, "interviewer/participant": 200,
         "interviewee/other": NO_SESSION, "interviewer/other": NO_SESSION,
         "admin/other": NO_SESSION, **every(NO_SESSION, "missing")}),
-    # Session questions (SPEC §5): the session's interviewer only.
+    # Session questions (docs/api.md §5): the session's interviewer only.
     Route("POST", "/api/interview-sessions/{session_id}/questions", "session.lobby", {
         "interviewee/participant": NOT_INTERVIEWER, "interviewer/participant": 201,
         "interviewee/other": NO_SESSION, "interviewer/other": NO_SESSION,
@@ -252,7 +252,7 @@ TABLE: list[Route] = [
         "interviewee/other": NO_SESSION, "interviewer/other": NO_SESSION,
         "admin/other": NO_SESSION, **every(NO_SESSION, "missing")},
         fresh=frozenset({"interviewer/participant"})),
-    # Feedback (SPEC §7): participants write and read; admins read; double-blind until both.
+    # Feedback (docs/api.md §7): participants write and read; admins read; double-blind until both.
     Route("POST", "/api/feedback", "session.done", {
         "interviewee/participant": 201, "interviewer/participant": 201,
         "interviewee/other": NO_SESSION, "interviewer/other": NO_SESSION,
@@ -269,7 +269,7 @@ TABLE: list[Route] = [
         "interviewee/other": 200, "interviewer/other": 200, "admin/other": 200},
         sealed=frozenset({"interviewee/participant", "interviewee/other",
                           "interviewer/other", "admin/other"})),
-    # Notifications (SPEC §9): each belongs to its user.
+    # Notifications (docs/api.md §9): each belongs to its user.
     Route("GET", "/api/notifications", "notification", {
         "interviewee/owner": 200, "interviewer/owner": 200,
         "interviewee/other": 200, "interviewer/other": 200, "admin/other": 200},
@@ -281,7 +281,7 @@ TABLE: list[Route] = [
         "interviewee/owner": 200, "interviewer/owner": 200,
         "interviewee/other": NO_NOTIFICATION, "interviewer/other": NO_NOTIFICATION,
         "admin/other": NO_NOTIFICATION, **every(NO_NOTIFICATION, "missing")}),
-    # Analytics (SPEC §10): one's own for everyone, the platform's for admins.
+    # Analytics (docs/api.md §10): one's own for everyone, the platform's for admins.
     Route("GET", "/api/analytics/me", "-", every(200)),
     Route("GET", "/api/analytics/platform", "-", {
         "interviewee/-": FORBIDDEN, "interviewer/-": FORBIDDEN, "admin/-": 200}),
@@ -760,7 +760,7 @@ async def test_authorization(world: World, row: Row) -> None:
         assert leaks(response, target.sealed) == list(target.sealed), response.text
 
 
-# -- Socket.IO (SPEC §8) ------------------------------------------------------------------------
+# -- Socket.IO (docs/api.md §8) --------------------------------------------------------------------
 
 CONNECTED = "connected"
 OK = "ok"
@@ -932,7 +932,7 @@ async def test_socket_event(world: World, socket_url: str, row: EventRow) -> Non
             assert ack["peers"] == [watcher_user.id if watcher_user else None]
             if role == "interviewee":
                 assert leaks_text(json.dumps(ack), target.sealed) == [], ack
-        # No event changes the session (SPEC §5: not even a participant leaving).
+        # No event changes the session (docs/api.md §5: not even a participant leaving).
         assert await session_status(world, target.params["session_id"]) == status_before
         if watcher is None:
             return

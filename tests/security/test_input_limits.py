@@ -166,7 +166,7 @@ async def test_every_bounded_string_past_its_bound_is_422_naming_it(
             assert fields_named(problem, name), (label, name, side, problem)
             assert await snapshot(app) == before, (label, name, side)
             checked.add((label, name, side))
-    # The SPEC's own bounds are among those enforced.
+    # The contract's own bounds (docs/api.md) are among those enforced.
     for expected in [
         ("POST /api/interview-requests", "category", "max"),
         ("POST /api/interview-requests", "note", "max"),

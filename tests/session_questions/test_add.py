@@ -1,4 +1,5 @@
-"""POST /api/interview-sessions/{id}/questions: snapshots added by the interviewer (SPEC §5)."""
+"""POST /api/interview-sessions/{id}/questions: snapshots added by the interviewer
+(docs/api.md §5)."""
 
 from __future__ import annotations
 

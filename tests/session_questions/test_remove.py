@@ -1,4 +1,5 @@
-"""DELETE /api/interview-sessions/{id}/questions/{question_id}: before the end only (SPEC §5)."""
+"""DELETE /api/interview-sessions/{id}/questions/{question_id}: before the end only
+(docs/api.md §5)."""
 
 from __future__ import annotations
 

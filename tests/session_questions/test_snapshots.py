@@ -1,4 +1,5 @@
-"""Session questions are snapshots, and the interviewee sees title and prompt only (SPEC §5)."""
+"""Session questions are snapshots, and the interviewee sees title and prompt only
+(docs/api.md §5)."""
 
 from __future__ import annotations
 

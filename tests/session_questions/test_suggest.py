@@ -1,4 +1,5 @@
-"""POST /api/interview-sessions/{id}/questions/suggest: fresh matching questions (SPEC §5)."""
+"""POST /api/interview-sessions/{id}/questions/suggest: fresh matching questions
+(docs/api.md §5)."""
 
 from __future__ import annotations
 

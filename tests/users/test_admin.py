@@ -1,4 +1,4 @@
-"""Administration of users (SPEC §3): listing, role changes, deactivation."""
+"""Administration of users (docs/api.md §3): listing, role changes, deactivation."""
 
 from __future__ import annotations
 
@@ -177,7 +177,7 @@ async def test_admin_update_with_an_unknown_role_is_422(
 async def test_admin_update_checks_role_then_input_then_existence(
     client: httpx.AsyncClient, factory: Factory
 ) -> None:
-    # SPEC §1 orders the checks: 401, then 403 before any lookup, then 422, then 404.
+    # docs/api.md §1 orders the checks: 401, then 403 before any lookup, then 422, then 404.
     user = await factory.user()
     admin = await factory.admin()
     missing = f"{USERS}/{uuid.uuid4()}"

@@ -1,4 +1,4 @@
-"""A user's own profile and everyone's public one (SPEC §3)."""
+"""A user's own profile and everyone's public one (docs/api.md §3)."""
 
 from __future__ import annotations
 
