@@ -16,10 +16,7 @@ router is a failure here until the contract gives it a place.
 One row per operation: method, path, the roles the route is open to, the success status and
 body, and every error code the schema documents for it, by status. The roles are not in the
 schema (it only says that a bearer token is needed): they are read from the same place
-`peerview.openapi` reads them, the route's `Authenticated` dependency. The 422 cell of an
-operation that takes parameters or a body always names `VALIDATION_ERROR`: the framework
-answers it for malformed input even where the schema's 422 description lists only the
-route's own codes (`INVALID_CURSOR`, say).
+`peerview.openapi` reads them, the route's `Authenticated` dependency.
 
 tests/platform/test_api_docs.py fails when the blocks differ from what this script writes.
 """
@@ -125,9 +122,6 @@ def _errors(operation: dict[str, Any]) -> dict[int, list[str]]:
         if not codes:
             raise ValueError(f"status {status} names no error code")
         errors[int(status)] = list(dict.fromkeys(codes))
-    takes_input = bool(operation.get("parameters") or operation.get("requestBody"))
-    if takes_input and "VALIDATION_ERROR" not in errors.get(422, []):
-        errors.setdefault(422, []).append("VALIDATION_ERROR")
     return dict(sorted(errors.items()))
 
 

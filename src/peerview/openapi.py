@@ -137,8 +137,16 @@ def install(app: FastAPI) -> None:
                     if not str(status).startswith(("4", "5")):
                         continue
                     name = "ValidationProblem" if str(status) == "422" else "ProblemDetails"
-                    if str(status) == "422" and not response.get("description", "").count("`"):
-                        response["description"] = "`VALIDATION_ERROR`"
+                    takes_input = "requestBody" in operation or operation.get("parameters")
+                    described = response.get("description", "")
+                    if (
+                        str(status) == "422"
+                        and takes_input
+                        and "`VALIDATION_ERROR`" not in described
+                    ):
+                        # Any input may be refused by its own rules, besides the route's codes.
+                        codes = ["`VALIDATION_ERROR`", described if "`" in described else ""]
+                        response["description"] = ", ".join(filter(None, codes))
                     response["content"] = {
                         PROBLEM_JSON: {"schema": {"$ref": REF.format(name=name)}}
                     }

@@ -96,6 +96,7 @@ async def cancel(
 
 @router.get(
     "/{session_id}/calendar.ics",
+    response_class=Response,
     **answers(
         None,
         SessionNotFound,
