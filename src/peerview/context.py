@@ -4,13 +4,17 @@ Every authenticated route takes one `Ctx`, made by one dependency in one step: t
 token decoded, then the user and the token's revocation read in one query (roles come from
 the database on every request, never from the token), the role checked (403 before any
 lookup), then, for writes, the per-user write limit (429, after 401 and 403). The request's
-transaction opens at its first statement after that, so the token check holds no lock, and
-commits before the response is sent.
+transaction opens at its first statement after that, so the token check holds no lock.
+
+The request wrapper (`peerview.http.middleware`) ends what the context began, once the route
+has answered and before a byte of the answer leaves: `finish` commits when the answer is a
+success (and runs the after-commit hooks), rolls back otherwise, and gives the connection
+back to the pool whatever happened.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -91,6 +95,36 @@ def bearer_token(request: Request) -> str | None:
     return token.strip() or None
 
 
+@dataclass(slots=True)
+class Unit:
+    """The work of one request that outlives its route: the connection its context took.
+
+    The request wrapper makes one per request; the context hands it its connection.
+    """
+
+    services: Services | None = None
+    db: Connection | None = None
+
+
+current_unit: ContextVar[Unit | None] = ContextVar("peerview_unit", default=None)
+
+
+async def finish(unit: Unit, *, commit: bool) -> None:
+    """End the request's transaction (commit or roll back), give its connection back, then,
+    if it committed, run its after-commit hooks."""
+    db, services = unit.db, unit.services
+    if db is None or services is None:
+        return
+    unit.db = None
+    hooks = []
+    try:
+        if commit:
+            hooks = await db.commit()
+    finally:
+        await services.database.checkin(db)
+    await run_hooks(hooks)
+
+
 class Authenticated(OAuth2PasswordBearer):
     """The dependency that makes a route's `Ctx`, for the roles given (any role if none).
 
@@ -101,7 +135,10 @@ class Authenticated(OAuth2PasswordBearer):
         super().__init__(tokenUrl="/api/auth/token", auto_error=False)
         self.roles = frozenset(roles)
 
-    async def __call__(self, request: Request) -> AsyncIterator[Ctx]:  # type: ignore[override]
+    async def __call__(self, request: Request) -> Ctx:  # type: ignore[override]
+        unit = current_unit.get()
+        if unit is None:
+            raise RuntimeError("a request context needs the request wrapper (HttpLayer)")
         services = services_of(request)
         token = bearer_token(request)
         if token is None:
@@ -111,37 +148,30 @@ class Authenticated(OAuth2PasswordBearer):
             claims = tokens.decode(token, secret=services.settings.signing_secret(), now=now)
         except tokens.TokenError as exc:
             raise InvalidToken() from exc
+        db = await services.database.checkout()
+        # From here on the request wrapper gives it back, whatever happens.
+        unit.services, unit.db = services, db
+        actor = await authenticate(db, claims)
+        if actor is None:
+            raise InvalidToken()
+        note_user(actor.id)
+        if self.roles and actor.role not in self.roles:
+            raise Forbidden(f"This action is for {', '.join(sorted(self.roles))} only")
         write = request.method in WRITE_METHODS
-        async with services.database.acquire() as db:
-            actor = await authenticate(db, claims)
-            if actor is None:
-                raise InvalidToken()
-            note_user(actor.id)
-            if self.roles and actor.role not in self.roles:
-                raise Forbidden(f"This action is for {', '.join(sorted(self.roles))} only")
-            if write:
-                retry_after = await services.write_limit.check(actor.id)
-                if retry_after is not None:
-                    raise WriteRateLimited(retry_after=retry_after)
-            db.begin(write=write)
-            try:
-                yield Ctx(services=services, db=db, actor=actor, now=now)
-            except BaseException:
-                await db.rollback()
-                raise
-            hooks = await db.commit()
-        await run_hooks(hooks)
+        if write:
+            retry_after = await services.write_limit.check(actor.id)
+            if retry_after is not None:
+                raise WriteRateLimited(retry_after=retry_after)
+        db.begin(write=write)
+        return Ctx(services=services, db=db, actor=actor, now=now)
 
 
-# A route's context, for the roles it is open to. `scope="function"`: the transaction
-# commits when the route returns, before the response is sent.
-AnyUser = Annotated[Ctx, Depends(Authenticated(), scope="function")]
-Admin = Annotated[Ctx, Depends(Authenticated(Role.ADMIN), scope="function")]
-Interviewer = Annotated[Ctx, Depends(Authenticated(Role.INTERVIEWER), scope="function")]
-Interviewee = Annotated[Ctx, Depends(Authenticated(Role.INTERVIEWEE), scope="function")]
-InterviewerOrAdmin = Annotated[
-    Ctx, Depends(Authenticated(Role.INTERVIEWER, Role.ADMIN), scope="function")
-]
+# A route's context, for the roles it is open to.
+AnyUser = Annotated[Ctx, Depends(Authenticated())]
+Admin = Annotated[Ctx, Depends(Authenticated(Role.ADMIN))]
+Interviewer = Annotated[Ctx, Depends(Authenticated(Role.INTERVIEWER))]
+Interviewee = Annotated[Ctx, Depends(Authenticated(Role.INTERVIEWEE))]
+InterviewerOrAdmin = Annotated[Ctx, Depends(Authenticated(Role.INTERVIEWER, Role.ADMIN))]
 
 
 def client_address(request: Request) -> str:

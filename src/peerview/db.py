@@ -691,6 +691,7 @@ class PostgresConnection(Connection):
         super().__init__(database)
         self._postgres = database
         self.raw = raw
+        self.pool: Any = None  # the pool it came from, to go back to
         # Nothing has gone through this checkout yet: a connection the server closed while
         # it sat in the pool (a restart, say) may be swapped for a fresh one and the call
         # repeated, since nothing of it ran.
@@ -782,8 +783,21 @@ class Database:
     async def close(self) -> None:
         return None
 
-    def acquire(self) -> contextlib.AbstractAsyncContextManager[Connection]:
+    async def checkout(self) -> Connection:
+        """A connection of the pool, for the caller to give back with `checkin`."""
         raise NotImplementedError
+
+    async def checkin(self, conn: Connection) -> None:
+        """Give a connection back: whatever it left open is rolled back first."""
+        raise NotImplementedError
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[Connection]:
+        conn = await self.checkout()
+        try:
+            yield conn
+        finally:
+            await self.checkin(conn)
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[Connection]:
@@ -850,26 +864,26 @@ class SqliteDatabase(Database):
         raw.execute("PRAGMA synchronous=NORMAL")
         return raw
 
-    @asynccontextmanager
-    async def acquire(self) -> AsyncIterator[Connection]:
+    async def checkout(self) -> Connection:
         try:
             raw = self._idle.pop() if self._idle else self._open()
         except sqlite3.Error as exc:
             raise _translate(exc) from exc
-        conn = SqliteConnection(self, raw)
         self._checked_out()
-        try:
-            yield conn
-        finally:
-            self._checked_in()
-            await conn.rollback()
-            if raw.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    raw.execute("ROLLBACK")
-            if len(self._idle) < self._keep_idle and not raw.in_transaction:
-                self._idle.append(raw)
-            else:
-                raw.close()
+        return SqliteConnection(self, raw)
+
+    async def checkin(self, conn: Connection) -> None:
+        assert isinstance(conn, SqliteConnection)
+        self._checked_in()
+        await conn.rollback()
+        raw = conn.raw
+        if raw.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                raw.execute("ROLLBACK")
+        if len(self._idle) < self._keep_idle and not raw.in_transaction:
+            self._idle.append(raw)
+        else:
+            raw.close()
 
     async def close(self) -> None:
         while self._idle:
@@ -915,27 +929,28 @@ class PostgresDatabase(Database):
             raise _translate(exc) from exc
         return self._pool
 
-    @asynccontextmanager
-    async def acquire(self) -> AsyncIterator[Connection]:
+    async def checkout(self) -> Connection:
         pool = await self._get_pool()
         try:
             raw = await pool.acquire(timeout=POOL_TIMEOUT_SECONDS)
         except Exception as exc:
             raise _translate(exc) from exc
-        conn = PostgresConnection(self, raw)
         self._checked_out()
+        conn = PostgresConnection(self, raw)
+        conn.pool = pool
+        return conn
+
+    async def checkin(self, conn: Connection) -> None:
+        assert isinstance(conn, PostgresConnection)
+        self._checked_in()
+        await conn.rollback()
         try:
-            yield conn
-        finally:
-            self._checked_in()
-            await conn.rollback()
-            try:
-                if conn._broken and not conn.raw.is_closed():
-                    conn.raw.terminate()
-                await pool.release(conn.raw)
-            except Exception:
-                # Closed under us: asyncpg has already given its slot back to the pool.
-                logger.debug("connection release failed", exc_info=True)
+            if conn._broken and not conn.raw.is_closed():
+                conn.raw.terminate()
+            await conn.pool.release(conn.raw)
+        except Exception:
+            # Closed under us: asyncpg has already given its slot back to the pool.
+            logger.debug("connection release failed", exc_info=True)
 
     async def replace(self, raw: Any) -> Any:
         """A fresh connection in place of `raw`, which is dropped."""

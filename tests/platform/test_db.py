@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.types import Message, Receive, Scope, Send
 
 from peerview.context import AnyUser
+from peerview.db import Unavailable
 from peerview.errors import Conflict
 from peerview.models import User
 from tests.factories import Factory
+from tests.platform.apps import assert_problem
 
 
 @pytest.fixture
@@ -149,5 +151,33 @@ async def test_request_that_fails_after_writing_leaves_no_trace(
     app.add_api_route("/api/test-write-then-fail", write_then_fail, methods=["POST"])
     response = await client.post("/api/test-write-then-fail", headers=user.headers)
     assert response.status_code == 409
+    me = await client.get("/api/auth/me", headers=user.headers)
+    assert me.json()["name"] == user.name
+
+
+async def test_a_write_whose_commit_fails_answers_503_and_keeps_nothing(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    """The route answered, but its transaction could not commit: that answer never leaves."""
+    user = await factory.user()
+
+    async def rename(ctx: AnyUser) -> dict[str, str]:
+        await ctx.db.execute(update(User).where(User.id == user.id).values(name="Never kept"))
+        return {"renamed": "yes"}
+
+    def refuse_commit(statement: str, _in_transaction: bool) -> None:
+        if statement == "COMMIT":
+            raise Unavailable("the database went away as it committed")
+
+    app.add_api_route("/api/test-commit-fails", rename, methods=["POST"])
+    listeners = app.services.database.listeners
+    listeners.append(refuse_commit)
+    try:
+        response = await client.post("/api/test-commit-fails", headers=user.headers)
+    finally:
+        listeners.remove(refuse_commit)
+    assert_problem(response, 503, "SERVICE_UNAVAILABLE")
+    assert "renamed" not in response.text
+    assert response.headers["x-content-type-options"] == "nosniff"
     me = await client.get("/api/auth/me", headers=user.headers)
     assert me.json()["name"] == user.name

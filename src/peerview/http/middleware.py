@@ -1,9 +1,10 @@
-"""The one ASGI layer in front of the application.
+"""The one ASGI layer in front of the application: the request wrapper.
 
 Per request it does only what every request needs: the request id (taken from the client
-when well formed, else made), the body limit, the security headers and `Cache-Control` of the
-answer, one access-log line (when INFO is on) and the HTTP metrics. It wraps `send` and
-`receive`; it never reads a body itself.
+when well formed, else made), the body limit, the end of the request's transaction (committed
+just before a successful answer starts, rolled back otherwise; see `peerview.context`), the
+security headers and `Cache-Control` of the answer, one access-log line (when INFO is on) and
+the HTTP metrics. It wraps `send` and `receive`; it never reads a body itself.
 """
 
 from __future__ import annotations
@@ -20,10 +21,20 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from peerview.errors import REQUEST_ID_HEADER, PayloadTooLarge, internal_error, problem, render
+from peerview.context import Unit, current_unit, finish
+from peerview.db import Unavailable
+from peerview.errors import (
+    REQUEST_ID_HEADER,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    internal_error,
+    problem,
+    render,
+)
 from peerview.logging import RequestInfo, current
 from peerview.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
+logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("peerview.access")
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -40,6 +51,7 @@ _SECURITY_HEADERS = (
     (b"referrer-policy", b"no-referrer"),
 )
 _NO_STORE = (b"cache-control", b"no-store")
+_UNSTORED = "The change could not be stored; nothing of it was kept. Try again shortly."
 
 
 def route_template(scope: Scope) -> str:
@@ -72,9 +84,12 @@ class HttpLayer:
                 declared = int(value) if value.isdigit() else 0
         info = RequestInfo(request_id=request_id or uuid.uuid4().hex)
         token = current.set(info)
+        unit = Unit()
+        unit_token = current_unit.set(unit)
         is_api = scope["path"].startswith("/api")
         status = 500
         response_started = False
+        replaced = False
         id_header = (_REQUEST_ID, info.request_id.encode())
 
         async def send_with_headers(message: Message) -> None:
@@ -92,6 +107,27 @@ class HttpLayer:
                 message["headers"] = headers
             await send(message)
 
+        async def send_after_finishing(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return  # the body of an answer that was replaced below
+            if message["type"] == "http.response.start" and unit.db is not None:
+                try:
+                    await finish(unit, commit=message["status"] < 400)
+                except Exception as exc:
+                    # The answer is ready, but what it reports could not be stored: it must
+                    # not leave. What did is said instead.
+                    replaced = True
+                    logger.warning("commit failed: %r", exc)
+                    failure = (
+                        render(ServiceUnavailable(_UNSTORED, headers={"Retry-After": "1"}))
+                        if isinstance(exc, Unavailable)
+                        else internal_error()
+                    )
+                    await failure(scope, _disconnected, send_with_headers)
+                    return
+            await send_with_headers(message)
+
         try:
             if declared > self.max_body_bytes:
                 response = render(PayloadTooLarge())
@@ -100,15 +136,18 @@ class HttpLayer:
                 return
             if scope["method"] not in _BODYLESS and declared < 0:
                 receive = self._limited(receive)
-            await self.app(scope, receive, send_with_headers)
+            await self.app(scope, receive, send_after_finishing)
         except Exception:
             # Starlette renders an unhandled error's 500 outside this layer; answer here
             # instead, so that 500 has the headers too. The error still propagates, to be
             # logged by the registered handler. The request id stays set for it.
             if not response_started:
-                await internal_error()(scope, receive, send_with_headers)
+                await internal_error()(scope, receive, send_after_finishing)
             raise
         finally:
+            if unit.db is not None:  # no answer started: nothing of it is kept
+                await finish(unit, commit=False)
+            current_unit.reset(unit_token)
             self._record(scope, info, status, started)
         current.reset(token)
 
