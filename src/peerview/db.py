@@ -215,6 +215,31 @@ def plus_seconds(column: ColumnElement[Any], seconds: ColumnElement[Any] | float
     return PlusSeconds(column, seconds)
 
 
+class Unindexed(ColumnElement[Any]):
+    """A column that SQLite must not look up through an index (`+column`): it leaves the
+    planner the index that gives a query's order. Other dialects see the plain column."""
+
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(Unindexed)
+def _unindexed(element: Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(Unindexed, "sqlite")
+def _unindexed_sqlite(element: Unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(element.column, **kw)
+
+
+def unindexed(column: ColumnElement[Any]) -> Unindexed:
+    return Unindexed(column)
+
+
 # --- statements compiled once -------------------------------------------------------------
 
 

@@ -78,7 +78,10 @@ def after(
         equal = [c == v for c, v in zip(columns[:i], values[:i], strict=True)]
         step = column < values[i] if descending else column > values[i]
         clauses.append(and_(*equal, step))
-    return or_(*clauses)
+    # Implied by the alternatives, and what lets an index on the leading column seek to the
+    # cursor instead of walking every row before it.
+    seek = columns[0] <= values[0] if descending else columns[0] >= values[0]
+    return and_(seek, or_(*clauses))
 
 
 def cursor_params(values: list[Any], name: str = "cursor") -> dict[str, Any]:

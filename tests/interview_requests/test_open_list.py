@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from peerview.interview_requests import repository as requests_repository
 from peerview.models.enums import Role
 from tests.factories import Factory
 from tests.flow import post_request
@@ -196,3 +197,27 @@ async def test_open_list_wrong_role_is_403_before_input_is_checked(factory: Fact
     viewer = await factory.interviewee()
     response = await factory.client.get(URL, params={"limit": 101}, headers=viewer.headers)
     assert_problem(response, 403, "FORBIDDEN")
+
+
+async def test_open_list_on_sqlite_walks_the_scheduled_index_and_stops_at_the_page(
+    factory: Factory,
+) -> None:
+    """The page is read in its own order from (status, scheduled_at): no scan of every open
+    request through the expiry index followed by a sort of all of them."""
+    database = factory.app.services.database
+    if database.dialect != "sqlite":
+        pytest.skip("SQLite's query plan")
+    for cursor in (False, True):
+        query = requests_repository._OPEN(False, False, False, False, False, cursor)
+        plan = query.plan("sqlite")
+        params = {"now": factory.clock.now(), "limit": 21}
+        if cursor:
+            params.update(cursor_0=factory.clock.now(), cursor_1="x")
+        async with database.acquire() as db:
+            steps = [
+                row[3]
+                for row in db.raw.execute(f"EXPLAIN QUERY PLAN {plan.sql}", plan.args(params))
+            ]  # type: ignore[attr-defined]
+        assert any("USING INDEX ix_interview_requests_open" in step for step in steps), steps
+        assert not any("expires" in step for step in steps), steps
+        assert "USE TEMP B-TREE FOR ORDER BY" not in steps, steps

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import msgspec
 from sqlalchemy import ColumnElement, Executable, and_, func, insert, null, or_, select, update
 
-from peerview.db import Connection, Query, Variants, bind, binds_for
+from peerview.db import Connection, Dialect, Query, Variants, bind, binds_for, unindexed
 from peerview.models import InterviewRequest, InterviewSession, User
 from peerview.models.base import table_of
 from peerview.models.enums import Difficulty, QuestionType, RequestStatus
@@ -98,33 +99,55 @@ _COUNT_OPEN = Query(
 
 def _open(
     category: bool, difficulty: bool, type_: bool, since: bool, until: bool, cursor: bool
-) -> Executable:
-    # Open requests have no session yet: join only the interviewee's name.
-    query = (
-        select(
-            *COLUMNS,
-            _users.c.name.label("interviewee_name"),
-            null().label("session_id"),
-            null().label("interviewer_id"),
-        )
-        .select_from(requests.join(_users, _users.c.id == requests.c.interviewee_id))
-        .where(effective_status_is(RequestStatus.OPEN, _NOW))
-        .order_by(requests.c.scheduled_at, requests.c.id)
-        .limit(bind("limit"))
-    )
+) -> Callable[[Dialect], Executable]:
+    """The open list for the filters given, shaped for each dialect's planner.
+
+    Both planners would read every OPEN row through the (status, expires_at) index, look up
+    each one's interviewee, then sort. SQLite is kept off that index (`unindexed`), so it
+    walks the (status, scheduled_at) index in the list's order and stops at the page's end;
+    PostgreSQL sorts the requests alone and looks up the names of the page's rows only.
+    """
+    conditions = [
+        requests.c.status == RequestStatus.OPEN,
+        unindexed(requests.c.expires_at) > _NOW,  # effective_status_is(OPEN), for SQLite
+    ]
     if category:
-        query = query.where(requests.c.category == bind("category"))
+        conditions.append(requests.c.category == bind("category"))
     if difficulty:
-        query = query.where(requests.c.difficulty == bind("difficulty"))
+        conditions.append(requests.c.difficulty == bind("difficulty"))
     if type_:
-        query = query.where(requests.c.type == bind("type"))
+        conditions.append(requests.c.type == bind("type"))
     if since:
-        query = query.where(requests.c.scheduled_at >= bind("since", requests.c.scheduled_at.type))
+        conditions.append(requests.c.scheduled_at >= bind("since", requests.c.scheduled_at.type))
     if until:
-        query = query.where(requests.c.scheduled_at <= bind("until", requests.c.scheduled_at.type))
+        conditions.append(requests.c.scheduled_at <= bind("until", requests.c.scheduled_at.type))
     if cursor:
-        query = query.where(after((requests.c.scheduled_at, requests.c.id)))
-    return query
+        conditions.append(after((requests.c.scheduled_at, requests.c.id)))
+    refs = (null().label("session_id"), null().label("interviewer_id"))
+
+    def build(dialect: Dialect) -> Executable:
+        if dialect == "sqlite":
+            return (
+                select(*COLUMNS, _users.c.name.label("interviewee_name"), *refs)
+                .select_from(requests.join(_users, _users.c.id == requests.c.interviewee_id))
+                .where(*conditions)
+                .order_by(requests.c.scheduled_at, requests.c.id)
+                .limit(bind("limit"))
+            )
+        page = (
+            select(*COLUMNS)
+            .where(*conditions)
+            .order_by(requests.c.scheduled_at, requests.c.id)
+            .limit(bind("limit"))
+            .subquery("page")
+        )
+        return (
+            select(*page.c, _users.c.name.label("interviewee_name"), *refs)
+            .select_from(page.join(_users, _users.c.id == page.c.interviewee_id))
+            .order_by(page.c.scheduled_at, page.c.id)
+        )
+
+    return build
 
 
 # The hot read: one statement per combination of filters, each built and compiled once.
