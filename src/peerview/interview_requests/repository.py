@@ -25,6 +25,7 @@ class Expired(msgspec.Struct, frozen=True):
 
     id: str
     interviewee_id: str
+    created_at: datetime
 
 
 class RequestRow(msgspec.Struct, frozen=True):
@@ -39,6 +40,7 @@ class RequestRow(msgspec.Struct, frozen=True):
     status: str
     expires_at: datetime
     accepted_at: datetime | None
+    accept_wait_us: int | None
     created_at: datetime
     updated_at: datetime
     interviewee_name: str
@@ -164,7 +166,7 @@ _EXPIRE_DUE = Query(
         _DUE,
     )
     .values(status=RequestStatus.EXPIRED, updated_at=_NOW)
-    .returning(requests.c.id, requests.c.interviewee_id),
+    .returning(requests.c.id, requests.c.interviewee_id, requests.c.created_at),
     Expired,
 )
 

@@ -267,6 +267,7 @@ async def _apply(ctx: Ctx, *, row: SessionRow, action: Action, values: dict[str,
             end_reason=values.get("end_reason"),
             actor_id=ctx.actor.id,
             at=ctx.now,
+            created_at=row.created_at,
         ),
     )
     return True
@@ -422,6 +423,7 @@ async def persist_due(
                 end_reason=end_reason,
                 actor_id=None,
                 at=now,
+                created_at=row.created_at,
             ),
         )
     return rows
