@@ -158,15 +158,18 @@ def _n(value: int) -> sa.ColumnElement:
 def _bucket(wait_us: sa.ColumnElement) -> sa.ColumnElement:
     """peerview.analytics.buckets.bucket_of, as it is at this revision."""
     seconds = sa.case(
-        (wait_us >= 0, wait_us.op("/")(_n(1_000_000))),
-        else_=_n(0) - (_n(-1) - wait_us).op("/")(_n(1_000_000)) - _n(1),
+        (wait_us >= 0, wait_us.op("/", precedence=8)(_n(1_000_000))),
+        else_=_n(0) - (_n(-1) - wait_us).op("/", precedence=8)(_n(1_000_000)) - _n(1),
     )
 
     def nonnegative(s: sa.ColumnElement) -> sa.ColumnElement:
         whens = [(s < _n(128), s)]
         for exponent in range(1, 34):
             whens.append(
-                (s < _n(1 << (7 + exponent)), _n(exponent * 64) + s.op("/")(_n(1 << exponent)))
+                (
+                    s < _n(1 << (7 + exponent)),
+                    _n(exponent * 64) + s.op("/", precedence=8)(_n(1 << exponent)),
+                )
             )
         return sa.case(*whens)
 

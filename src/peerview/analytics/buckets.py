@@ -72,8 +72,8 @@ def _int(value: int) -> ColumnElement[Any]:
 def seconds_of(wait_us: ColumnElement[Any]) -> ColumnElement[Any]:
     """Whole seconds of a wait in microseconds, rounded down (SQL's `/` truncates)."""
     return case(
-        (wait_us >= 0, wait_us.op("/")(_int(MICROSECONDS))),
-        else_=_int(0) - (_int(-1) - wait_us).op("/")(_int(MICROSECONDS)) - _int(1),
+        (wait_us >= 0, wait_us.op("/", precedence=8)(_int(MICROSECONDS))),
+        else_=_int(0) - (_int(-1) - wait_us).op("/", precedence=8)(_int(MICROSECONDS)) - _int(1),
     )
 
 
@@ -85,7 +85,7 @@ def _sql_bucket_of_nonnegative(seconds: ColumnElement[Any]) -> ColumnElement[Any
         whens.append(
             (
                 seconds < _int(1 << (7 + exponent)),
-                _int(exponent * PER_DOUBLING) + seconds.op("/")(_int(1 << exponent)),
+                _int(exponent * PER_DOUBLING) + seconds.op("/", precedence=8)(_int(1 << exponent)),
             )
         )
     return case(*whens)
