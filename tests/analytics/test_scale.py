@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +11,7 @@ from sqlalchemy import insert
 from peerview.analytics.rebuild import rebuild
 from peerview.models import Feedback, InterviewRequest, InterviewSession
 from peerview.models.base import new_id, table_of
-from tests.analytics.support import at
+from tests.analytics.support import at, counting_statements
 from tests.factories import Factory, TestUser
 
 CATEGORIES = ("arrays", "graphs", "dp", "system-design")
@@ -123,21 +121,6 @@ async def _bulk_insert(
                 await db.execute(insert(table), rows[start : start + 5000])
         # Rows written behind the application's back: the rollups are recounted from them.
         await rebuild(db)
-
-
-@contextmanager
-def counting_statements(app: FastAPI) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(statement: str, _in_transaction: bool) -> None:
-        statements.append(statement)
-
-    listeners = app.services.database.listeners
-    listeners.append(count)
-    try:
-        yield statements
-    finally:
-        listeners.remove(count)
 
 
 async def _statements_per_call(factory: Factory, calls: list[tuple[str, TestUser]]) -> list[int]:
