@@ -37,6 +37,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("bucket", name=op.f("pk_analytics_accept_waits")),
     )
     op.create_table(
+        "analytics_activity_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("week_start", sa.Date(), nullable=False),
+        sa.Column("user_id", sa.String(length=36), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "day", "week_start", "user_id", name=op.f("pk_analytics_activity_days")
+        ),
+    )
+    op.create_table(
         "analytics_rating_days",
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("category", sa.String(length=64), nullable=False),
@@ -97,6 +106,7 @@ def downgrade() -> None:
     op.drop_table("analytics_session_days")
     op.drop_table("analytics_request_days")
     op.drop_table("analytics_rating_days")
+    op.drop_table("analytics_activity_days")
     op.drop_table("analytics_accept_waits")
     op.drop_table("analytics_accept_wait_days")
 
@@ -283,19 +293,37 @@ def _count_existing_rows() -> None:
         )
     )
 
-    # Who was active in which week, and how many each week.
-    def active(moment: sa.ColumnElement, user: sa.ColumnElement) -> sa.Select:
-        return sa.select(_week(dialect, moment).label("week_start"), user.label("user_id"))
+    # Who was active in which week, by the day it was recorded; who in which week; how many.
+    def active(
+        created: sa.ColumnElement, moment: sa.ColumnElement, user: sa.ColumnElement
+    ) -> sa.Select:
+        return sa.select(
+            _day(dialect, created).label("day"),
+            _week(dialect, moment).label("week_start"),
+            user.label("user_id"),
+        )
 
     rows = sa.union(
-        active(r.created_at, r.interviewee_id),
-        active(s.scheduled_at, s.interviewer_id),
-        active(s.scheduled_at, s.interviewee_id),
+        active(r.created_at, r.created_at, r.interviewee_id),
+        active(s.created_at, s.scheduled_at, s.interviewer_id),
+        active(s.created_at, s.scheduled_at, s.interviewee_id),
     ).subquery()
+    bind.execute(
+        _rollup("analytics_activity_days", "day", "week_start", "user_id")
+        .insert()
+        .from_select(
+            ["day", "week_start", "user_id"],
+            sa.select(rows.c.day, rows.c.week_start, rows.c.user_id),
+        )
+    )
+    days = _rollup("analytics_activity_days", "week_start", "user_id")
     bind.execute(
         _rollup("analytics_week_users", "week_start", "user_id")
         .insert()
-        .from_select(["week_start", "user_id"], sa.select(rows.c.week_start, rows.c.user_id))
+        .from_select(
+            ["week_start", "user_id"],
+            sa.select(days.c.week_start, days.c.user_id).distinct(),
+        )
     )
     pairs = _rollup("analytics_week_users", "week_start")
     bind.execute(

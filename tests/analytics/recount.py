@@ -20,6 +20,7 @@ from peerview.analytics.buckets import bucket_of
 from peerview.models import (
     AnalyticsAcceptWait,
     AnalyticsAcceptWaitDay,
+    AnalyticsActivityDay,
     AnalyticsRatingDay,
     AnalyticsRequestDay,
     AnalyticsSessionDay,
@@ -90,12 +91,16 @@ def expected(data: Rows) -> dict[str, Any]:
             waits[bucket_of(wait)] += 1
     session_days: Counter[tuple[date, str]] = Counter()
     by_id = {s["id"]: s for s in data.sessions}
-    active = {(_monday(r["created_at"]), r["interviewee_id"]) for r in data.requests}
+    activity = {
+        (_day(r["created_at"]), _monday(r["created_at"]), r["interviewee_id"])
+        for r in data.requests
+    }
     for session in data.sessions:
         if session["status"] in ("COMPLETED", "CANCELLED"):
             session_days[_day(session["created_at"]), _outcome(session)] += 1
-        week = _monday(session["scheduled_at"])
-        active |= {(week, session["interviewer_id"]), (week, session["interviewee_id"])}
+        day, week = _day(session["created_at"]), _monday(session["scheduled_at"])
+        activity |= {(day, week, session["interviewer_id"]), (day, week, session["interviewee_id"])}
+    active = {(week, user) for _, week, user in activity}
     rating_days: Counter[tuple[date, str]] = Counter()
     overall: Counter[tuple[date, str]] = Counter()
     for row in data.feedback:
@@ -110,6 +115,7 @@ def expected(data: Rows) -> dict[str, Any]:
         "analytics_accept_waits": dict(waits),
         "analytics_session_days": dict(session_days),
         "analytics_rating_days": {key: (n, overall[key]) for key, n in rating_days.items()},
+        "analytics_activity_days": sorted(activity),
         "analytics_week_users": sorted(active),
         "analytics_weeks": dict(Counter(week for week, _ in active)),
     }
@@ -129,6 +135,7 @@ async def stored(fetch: Fetch, data: Rows) -> dict[str, Any]:
     waits = await fetch(select(table_of(AnalyticsAcceptWait)))
     session_days = await fetch(select(table_of(AnalyticsSessionDay)))
     rating_days = await fetch(select(table_of(AnalyticsRatingDay)))
+    activity_days = await fetch(select(table_of(AnalyticsActivityDay)))
     week_users = await fetch(select(table_of(AnalyticsWeekUser)))
     weeks = await fetch(select(table_of(AnalyticsWeek)))
     return {
@@ -139,6 +146,9 @@ async def stored(fetch: Fetch, data: Rows) -> dict[str, Any]:
         "analytics_session_days": keyed(session_days, "day", "outcome", values=("sessions",)),
         "analytics_rating_days": keyed(
             rating_days, "day", "category", values=("feedback", "overall_sum")
+        ),
+        "analytics_activity_days": sorted(
+            (_date(r["day"]), _date(r["week_start"]), r["user_id"]) for r in activity_days
         ),
         "analytics_week_users": sorted((_date(r["week_start"]), r["user_id"]) for r in week_users),
         "analytics_weeks": keyed(weeks, "week_start", values=("users",)),

@@ -92,7 +92,8 @@ async def test_an_acceptance_adds_its_counts_in_a_few_statements(factory: Factor
     with counting_statements(factory.app) as statements:
         await drive.accept(at(7, 9, 30), interviewer, request)
     writes: list[Any] = _rollup_writes(statements)
-    # The funnel, the wait by day and over all time, the two people's week, the week's count.
-    assert len(writes) == 6, writes
+    # The funnel, the wait by day and over all time, the two people's activity (that day, then
+    # each one's week), the week's count.
+    assert len(writes) == 7, writes
     async with factory.app.services.database.transaction(write=False) as db:
         await recount.check(db)

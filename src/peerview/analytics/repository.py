@@ -1,19 +1,17 @@
-"""SQL behind the analytics answers, every statement built once.
+"""SQL behind the platform's analytics (GET /api/analytics/platform), every statement built once.
 
-The platform's figures come from the rollups for whole UTC days, from the rows themselves
-for the parts of a period's first and last days (through the `created_at` indexes), and from
-the rows that time may still move (OPEN requests, SCHEDULED and LIVE sessions, through their
-status indexes), each classified by the read-time rules of the lifecycle. So a platform answer
-costs what its period holds, not what the tables hold.
-
-A user's own figures are read from that user's rows (through the participant and subject
-indexes): they cost what that user's history holds, whatever the size of the tables.
+Its figures come from the rollups for whole UTC days, from the rows themselves for the parts
+of a period's first and last days (through the `created_at` indexes), and from the rows that
+time may still move (OPEN requests, SCHEDULED and LIVE sessions, through their status
+indexes), each classified by the read-time rules of the lifecycle. So an answer costs what
+its period holds, not what the tables hold. The read-time rules as SQL live here too, for
+`my_repository` (a user's own figures) as well.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -32,7 +30,6 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.sql.elements import Label
 
 from peerview.analytics.buckets import bucket_of_seconds, seconds_of
 from peerview.analytics.periods import Split
@@ -41,6 +38,7 @@ from peerview.analytics.rollup_repository import (
     FINAL_SESSION_STATUSES,
     accept_wait_days,
     accept_waits,
+    activity_days,
     one_of,
     rating_days,
     request_days,
@@ -48,7 +46,12 @@ from peerview.analytics.rollup_repository import (
     stored_outcome,
     weeks,
 )
-from peerview.analytics.sql import micros_between
+from peerview.analytics.sql import (
+    Bounds,
+    bounds_params,
+    count_if,
+    text_value,
+)
 from peerview.analytics.sql import minutes_between as minutes_between
 from peerview.analytics.sql import week_start as week_start
 from peerview.db import Connection, Dialect, Query, Variants, bind
@@ -69,253 +72,39 @@ _NOW = bind("now", _TIME)
 _NO_SHOW_CUTOFF = bind("no_show_cutoff", _TIME)
 
 
-def _text(value: str) -> ColumnElement[str]:
-    return literal_column(f"'{value}'")
+# --- sessions as they are at `now` (lifecycle.session_at as SQL) --------------------------
 
 
-def _total(value: Any) -> ColumnElement[int]:
-    """A sum as a plain integer on both databases (PostgreSQL sums BIGINT into NUMERIC)."""
-    return cast(func.coalesce(func.sum(value), 0), BigInteger)
-
-
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return _total(case((condition, 1), else_=0))
-
-
-# --- periods ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Bounds:
-    """Which bounds a statement's period has: its key among the statement's variants."""
-
-    start: bool
-    end: bool
-
-    def on(self, column: Any) -> list[ColumnElement[bool]]:
-        out: list[ColumnElement[bool]] = []
-        if self.start:
-            out.append(column >= bind("start", _TIME))
-        if self.end:
-            out.append(column < bind("end", _TIME))
-        return out
-
-
-def bounds_params(start: datetime | None, end: datetime | None) -> tuple[Bounds, dict[str, Any]]:
-    params = {name: value for name, value in (("start", start), ("end", end)) if value is not None}
-    return Bounds(start is not None, end is not None), params
-
-
-# --- one user ---------------------------------------------------------------------------------
-
-
-def _timed_out() -> ColumnElement[bool]:
+def timed_out() -> ColumnElement[bool]:
     """Stored LIVE but COMPLETED by time: the AUTO_TIMEOUT of lifecycle.session_at."""
     return and_(sessions.c.status == SessionStatus.LIVE, sessions.c.hard_end_at <= _NOW)
 
 
-def _session_state() -> ColumnElement[str]:
+def session_state() -> ColumnElement[str]:
     """A session's status at `now` (lifecycle.session_at as SQL)."""
     missed = and_(
         sessions.c.status == SessionStatus.SCHEDULED, sessions.c.scheduled_at <= _NO_SHOW_CUTOFF
     )
     return case(
-        (or_(sessions.c.status == SessionStatus.COMPLETED, _timed_out()), _text("COMPLETED")),
-        (or_(sessions.c.status == SessionStatus.CANCELLED, missed), _text("CANCELLED")),
+        (or_(sessions.c.status == SessionStatus.COMPLETED, timed_out()), text_value("COMPLETED")),
+        (or_(sessions.c.status == SessionStatus.CANCELLED, missed), text_value("CANCELLED")),
         (
             and_(sessions.c.status == SessionStatus.LIVE, sessions.c.hard_end_at > _NOW),
-            _text("LIVE"),
+            text_value("LIVE"),
         ),
-        else_=_text("SCHEDULED"),
+        else_=text_value("SCHEDULED"),
     )
 
 
-def _session_ended_at() -> ColumnElement[datetime | None]:
+def session_ended_at() -> ColumnElement[datetime | None]:
     """`ended_at` at read time (completed sessions only): a timed-out one ended at hard_end_at."""
-    return case((_timed_out(), sessions.c.hard_end_at), else_=sessions.c.ended_at)
+    return case((timed_out(), sessions.c.hard_end_at), else_=sessions.c.ended_at)
 
 
-def _feedback_visible() -> ColumnElement[bool]:
+def feedback_visible() -> ColumnElement[bool]:
     """Received feedback is unsealed once the caller gave theirs, or 72 hours past the end
     (`reveal_cutoff` = now - 72 h)."""
-    return or_(given.c.id.is_not(None), _session_ended_at() <= bind("reveal_cutoff", _TIME))
-
-
-_USER = bind("user_id", sessions.c.interviewer_id.type)
-
-
-def _of_user() -> ColumnElement[bool]:
-    return or_(sessions.c.interviewer_id == _USER, sessions.c.interviewee_id == _USER)
-
-
-class MyTotals(msgspec.Struct, frozen=True):
-    completed: int
-    cancelled: int
-    live: int
-    scheduled: int
-    as_interviewer: int
-    as_interviewee: int
-    practised_us: int
-
-
-def _my_totals(period: Bounds) -> Any:
-    def build(dialect: Dialect) -> Executable:
-        state = _session_state().label("state")
-        practised = micros_between(dialect, _session_ended_at(), sessions.c.started_at)
-        inner = (
-            select(
-                sessions.c.interviewer_id,
-                sessions.c.interviewee_id,
-                state,
-                practised.label("practised_us"),
-            )
-            .where(_of_user(), *period.on(sessions.c.created_at))
-            .subquery()
-        )
-        completed = inner.c.state == "COMPLETED"
-        return select(
-            *(
-                _count_if(inner.c.state == status).label(status.lower())
-                for status in ("COMPLETED", "CANCELLED", "LIVE", "SCHEDULED")
-            ),
-            _count_if(inner.c.interviewer_id == _USER).label("as_interviewer"),
-            _count_if(inner.c.interviewee_id == _USER).label("as_interviewee"),
-            _total(case((completed, inner.c.practised_us), else_=0)).label("practised_us"),
-        )
-
-    return build
-
-
-_MY_TOTALS = Variants(_my_totals, MyTotals)
-
-
-class MyRatings(msgspec.Struct, frozen=True):
-    communication: int
-    problem_solving: int
-    technical: int
-    overall: int
-    count: int
-
-
-def _my_ratings(period: Bounds, sealed: bool) -> Executable:
-    query = (
-        select(
-            _total(feedback.c.communication).label("communication"),
-            _total(feedback.c.problem_solving).label("problem_solving"),
-            _total(feedback.c.technical).label("technical"),
-            _total(feedback.c.overall).label("overall"),
-            func.count(feedback.c.id).label("count"),
-        )
-        .select_from(
-            feedback.join(sessions, sessions.c.id == feedback.c.session_id).outerjoin(
-                given,
-                and_(given.c.session_id == feedback.c.session_id, given.c.author_id == _USER),
-            )
-        )
-        .where(feedback.c.subject_id == _USER, *period.on(sessions.c.created_at))
-    )
-    return query.where(_feedback_visible()) if sealed else query
-
-
-_MY_RATINGS = Variants(_my_ratings, MyRatings)
-
-
-class MyGroup(msgspec.Struct, frozen=True):
-    """The caller's sessions of one category or week: how many, and the visible received
-    overall ratings (their sum and how many)."""
-
-    what: Any
-    sessions: int
-    overall_sum: int
-    overall_count: int
-
-
-def _my_sessions_with_feedback(key: Label[Any], period: Bounds, sealed: bool) -> Select[Any]:
-    received: ColumnElement[Any] = feedback.c.overall
-    if sealed:
-        received = case((_feedback_visible(), feedback.c.overall), else_=None)
-    by_key: ColumnElement[Any] = literal_column(key.name)
-    other = case(
-        (sessions.c.interviewer_id == _USER, sessions.c.interviewee_id),
-        else_=sessions.c.interviewer_id,
-    )
-    return (
-        select(
-            key,
-            func.count(func.distinct(sessions.c.id)).label("sessions"),
-            _total(received).label("overall_sum"),
-            func.count(received).label("overall_count"),
-        )
-        .select_from(
-            sessions.outerjoin(
-                feedback,
-                # Received = written by the other participant: a lookup by the unique
-                # (session_id, author_id) key. Joining on subject_id instead lets SQLite's
-                # planner scan all of the caller's feedback for every session.
-                and_(feedback.c.session_id == sessions.c.id, feedback.c.author_id == other),
-            ).outerjoin(
-                given, and_(given.c.session_id == sessions.c.id, given.c.author_id == _USER)
-            )
-        )
-        .where(_of_user(), *period.on(sessions.c.created_at))
-        # By the output name: the expression itself carries bound parameters, which
-        # PostgreSQL would not recognise as the same expression in GROUP BY.
-        .group_by(by_key)
-        .order_by(by_key)
-    )
-
-
-_MY_BY_CATEGORY = Variants(
-    lambda period, sealed: _my_sessions_with_feedback(
-        sessions.c.category.label("what"), period, sealed
-    ),
-    MyGroup,
-)
-_MY_WEEKLY = Variants(
-    lambda period, sealed: (
-        lambda dialect: _my_sessions_with_feedback(
-            week_start(dialect, sessions.c.scheduled_at).label("what"), period, sealed
-        )
-    ),
-    MyGroup,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Mine:
-    totals: MyTotals
-    ratings: MyRatings
-    by_category: list[MyGroup]
-    weekly: list[MyGroup]
-
-
-async def mine(
-    db: Connection,
-    *,
-    user_id: str,
-    now: datetime,
-    rules: TimeRules,
-    reveal_after: timedelta | None,
-    start: datetime | None,
-    end: datetime | None,
-) -> Mine:
-    """The caller's figures, from the caller's own rows; `reveal_after=None` sees everything."""
-    period, params = bounds_params(start, end)
-    params.update(user_id=user_id, now=now, no_show_cutoff=now - rules.no_show)
-    sealed = reveal_after is not None
-    if reveal_after is not None:
-        params["reveal_cutoff"] = now - reveal_after
-    totals = await db.one(_MY_TOTALS(period), **params)
-    ratings = await db.one(_MY_RATINGS(period, sealed), **params)
-    # Aggregates without GROUP BY: one row each, always.
-    assert totals is not None
-    assert ratings is not None
-    return Mine(
-        totals=totals,
-        ratings=ratings,
-        by_category=await db.all(_MY_BY_CATEGORY(period, sealed), **params),
-        weekly=await db.all(_MY_WEEKLY(period, sealed), **params),
-    )
+    return or_(given.c.id.is_not(None), session_ended_at() <= bind("reveal_cutoff", _TIME))
 
 
 # --- the whole platform -------------------------------------------------------------------------
@@ -344,12 +133,12 @@ class Shape:
     all_time: bool  # no period at all: the all-time histogram
 
 
-def _row(part: str, item: Any, n: Any, total: Any = None) -> Select[Any]:
+def _row(part: str, item: Any, n: Any, summed: Any = None) -> Select[Any]:
     return select(
-        _text(part).label("part"),
+        text_value(part).label("part"),
         item.label("item"),
         cast(n, BigInteger).label("n"),
-        (literal_column("0") if total is None else cast(total, BigInteger)).label("total"),
+        (literal_column("0") if summed is None else cast(summed, BigInteger)).label("total"),
     )
 
 
@@ -388,11 +177,11 @@ def _requests(shape: Shape) -> list[Select[Any]]:
         # Counted by condition, not filtered: the rows are found by `created_at` alone.
         final = one_of(requests.c.status, FINAL_REQUEST_STATUSES)
         parts.append(
-            _row("request", requests.c.status, _count_if(final))
+            _row("request", requests.c.status, count_if(final))
             .where(_on_edges(shape, requests.c.created_at))
             .group_by(requests.c.status)
         )
-    now_open = case((requests.c.expires_at > _NOW, _text("OPEN")), else_=_text("EXPIRED"))
+    now_open = case((requests.c.expires_at > _NOW, text_value("OPEN")), else_=text_value("EXPIRED"))
     parts.append(
         _row("request", now_open, func.count())
         .where(requests.c.status == RequestStatus.OPEN, *shape.period.on(requests.c.created_at))
@@ -431,19 +220,19 @@ def _waits(shape: Shape) -> list[Select[Any]]:
 def _active_outcome() -> ColumnElement[str]:
     """What a session stored SCHEDULED or LIVE is at `now` (lifecycle.session_at)."""
     return case(
-        (_timed_out(), _text("auto_timeout")),
+        (timed_out(), text_value("auto_timeout")),
         (
             and_(sessions.c.status == SessionStatus.LIVE, sessions.c.hard_end_at > _NOW),
-            _text("live"),
+            text_value("live"),
         ),
         (
             and_(
                 sessions.c.status == SessionStatus.SCHEDULED,
                 sessions.c.scheduled_at <= _NO_SHOW_CUTOFF,
             ),
-            _text("no_show"),
+            text_value("no_show"),
         ),
-        else_=_text("scheduled"),
+        else_=text_value("scheduled"),
     )
 
 
@@ -460,7 +249,7 @@ def _sessions(shape: Shape) -> list[Select[Any]]:
     if shape.edges:
         final = one_of(sessions.c.status, FINAL_SESSION_STATUSES)
         parts.append(
-            _row("session", stored_outcome(), _count_if(final))
+            _row("session", stored_outcome(), count_if(final))
             .where(_on_edges(shape, sessions.c.created_at))
             .group_by(_BY_ITEM)
         )
@@ -509,9 +298,7 @@ def _counts(shape: Shape) -> Executable:
 _COUNTS = Variants(_counts, Count)
 
 
-async def platform_counts(
-    db: Connection, *, split: Split, now: datetime, rules: TimeRules
-) -> list[Count]:
+def _shape_and_params(split: Split) -> tuple[Shape, dict[str, Any]]:
     period, params = bounds_params(split.period.start, split.period.end)
     shape = Shape(
         period=period,
@@ -521,13 +308,20 @@ async def platform_counts(
         edges=len(split.edges),
         all_time=split.period.unbounded,
     )
-    params.update(now=now, no_show_cutoff=now - rules.no_show)
     if split.first_day is not None:
         params["first_day"] = split.first_day
     if split.end_day is not None:
         params["end_day"] = split.end_day
     for n, (edge_from, edge_to) in enumerate(split.edges):
         params[f"edge{n}_from"], params[f"edge{n}_to"] = edge_from, edge_to
+    return shape, params
+
+
+async def platform_counts(
+    db: Connection, *, split: Split, now: datetime, rules: TimeRules
+) -> list[Count]:
+    shape, params = _shape_and_params(split)
+    params.update(now=now, no_show_cutoff=now - rules.no_show)
     return await db.all(_COUNTS(shape), **params)
 
 
@@ -571,18 +365,32 @@ _ALL_WEEKS = Query(
 )
 
 
-def _active_users_weekly(period: Bounds) -> Any:
-    def build(dialect: Dialect) -> Executable:
-        def by_week(user: Any, moment: Any, created: Any) -> Select[Any]:
-            return select(
-                user.label("user_id"), week_start(dialect, moment).label("week_start")
-            ).where(*period.on(created))
+def _active_users_weekly(shape: Shape) -> Any:
+    """Distinct people by week: whole days from `activity_days`, part days from the rows."""
 
-        activity = union_all(
-            by_week(requests.c.interviewee_id, requests.c.created_at, requests.c.created_at),
-            by_week(sessions.c.interviewer_id, sessions.c.scheduled_at, sessions.c.created_at),
-            by_week(sessions.c.interviewee_id, sessions.c.scheduled_at, sessions.c.created_at),
-        ).subquery()
+    def build(dialect: Dialect) -> Executable:
+        parts: list[Select[Any]] = []
+        if shape.whole_days:
+            parts.append(
+                select(activity_days.c.week_start, activity_days.c.user_id).where(
+                    *_on_days(shape, activity_days.c.day)
+                )
+            )
+        if shape.edges:
+            posted = week_start(dialect, requests.c.created_at).label("week_start")
+            parts.append(
+                select(posted, requests.c.interviewee_id.label("user_id")).where(
+                    _on_edges(shape, requests.c.created_at)
+                )
+            )
+            for person in (sessions.c.interviewer_id, sessions.c.interviewee_id):
+                met = week_start(dialect, sessions.c.scheduled_at).label("week_start")
+                parts.append(
+                    select(met, person.label("user_id")).where(
+                        _on_edges(shape, sessions.c.created_at)
+                    )
+                )
+        activity = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
         return (
             select(
                 activity.c.week_start,
@@ -598,12 +406,12 @@ def _active_users_weekly(period: Bounds) -> Any:
 _ACTIVE_USERS_WEEKLY = Variants(_active_users_weekly, WeekUsers)
 
 
-async def active_users_weekly(
-    db: Connection, *, start: datetime | None, end: datetime | None
-) -> list[WeekUsers]:
-    """People active each week: all time from the rollup (one row a week); for a period, from
-    the period's requests and sessions (through their `created_at` indexes)."""
-    if start is None and end is None:
+async def active_users_weekly(db: Connection, *, split: Split) -> list[WeekUsers]:
+    """People active each week: over all time one row a week (`weeks`); over a period, the
+    distinct people of its whole days (`activity_days`) and of its part days (the rows)."""
+    if split.period.unbounded:
         return await db.all(_ALL_WEEKS)
-    period, params = bounds_params(start, end)
-    return await db.all(_ACTIVE_USERS_WEEKLY(period), **params)
+    if not (split.whole_days or split.edges):
+        return []
+    shape, params = _shape_and_params(split)
+    return await db.all(_ACTIVE_USERS_WEEKLY(shape), **params)

@@ -16,7 +16,6 @@ from sqlalchemy import (
     case,
     delete,
     func,
-    literal_column,
     or_,
     select,
     text,
@@ -27,11 +26,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from peerview.analytics.buckets import bucket_of_seconds, seconds_of
-from peerview.analytics.sql import day_of, micros_between, week_start
+from peerview.analytics.sql import day_of, micros_between, text_value, week_start
 from peerview.db import Connection, Dialect, Query, binds_for
 from peerview.models import (
     AnalyticsAcceptWait,
     AnalyticsAcceptWaitDay,
+    AnalyticsActivityDay,
     AnalyticsRatingDay,
     AnalyticsRequestDay,
     AnalyticsSessionDay,
@@ -49,6 +49,7 @@ accept_wait_days = table_of(AnalyticsAcceptWaitDay)
 accept_waits = table_of(AnalyticsAcceptWait)
 session_days = table_of(AnalyticsSessionDay)
 rating_days = table_of(AnalyticsRatingDay)
+activity_days = table_of(AnalyticsActivityDay)
 week_users = table_of(AnalyticsWeekUser)
 weeks = table_of(AnalyticsWeek)
 ROLLUPS = (
@@ -57,6 +58,7 @@ ROLLUPS = (
     accept_waits,
     session_days,
     rating_days,
+    activity_days,
     week_users,
     weeks,
 )
@@ -74,11 +76,6 @@ def one_of(column: ColumnElement[Any], values: Sequence[str]) -> ColumnElement[b
     return or_(*(column == value for value in values))
 
 
-def _text(value: str) -> ColumnElement[str]:
-    """A string written into the statement (both databases then know its type)."""
-    return literal_column(f"'{value}'")
-
-
 def stored_outcome() -> ColumnElement[str]:
     """The outcome of a session stored COMPLETED or CANCELLED: what `session_days` counts."""
     return case(
@@ -87,17 +84,17 @@ def stored_outcome() -> ColumnElement[str]:
                 sessions.c.status == SessionStatus.COMPLETED,
                 sessions.c.end_reason == EndReason.AUTO_TIMEOUT,
             ),
-            _text("auto_timeout"),
+            text_value("auto_timeout"),
         ),
-        (sessions.c.status == SessionStatus.COMPLETED, _text("completed")),
+        (sessions.c.status == SessionStatus.COMPLETED, text_value("completed")),
         (
             and_(
                 sessions.c.status == SessionStatus.CANCELLED,
                 sessions.c.end_reason == EndReason.NO_SHOW,
             ),
-            _text("no_show"),
+            text_value("no_show"),
         ),
-        else_=_text("cancelled"),
+        else_=text_value("cancelled"),
     )
 
 
@@ -135,6 +132,15 @@ _ADD_RATINGS = _adding(rating_days, ["day", "category"], ["feedback", "overall_s
 _ADD_WEEKS = _adding(weeks, ["week_start"], ["users"])
 
 
+def _add_activity(dialect: Dialect) -> Executable:
+    statement = _insert(dialect, activity_days).values(binds_for(list(activity_days.c)))
+    ignoring: Executable = statement.on_conflict_do_nothing()
+    return ignoring
+
+
+_ADD_ACTIVITY = Query(_add_activity)
+
+
 class NewWeekUser(msgspec.Struct, frozen=True):
     week_start: date
 
@@ -165,6 +171,10 @@ async def add_sessions(db: Connection, rows: Sequence[Mapping[str, Any]]) -> Non
 
 async def add_ratings(db: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     await db.run_many(_ADD_RATINGS, rows)
+
+
+async def add_activity(db: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    await db.run_many(_ADD_ACTIVITY, rows)
 
 
 async def add_week_user(db: Connection, *, week: date, user_id: str) -> bool:
@@ -269,18 +279,31 @@ def _count_ratings(dialect: Dialect) -> Executable:
     return rating_days.insert().from_select(["day", "category", "feedback", "overall_sum"], counted)
 
 
-def _count_week_users(dialect: Dialect) -> Executable:
-    def of(moment: Any, user: Any) -> Any:
-        return select(week_start(dialect, moment).label("week_start"), user.label("user_id"))
+def _count_activity_days(dialect: Dialect) -> Executable:
+    def of(created: Any, moment: Any, user: Any) -> Any:
+        return select(
+            day_of(dialect, created).label("day"),
+            week_start(dialect, moment).label("week_start"),
+            user.label("user_id"),
+        )
 
     active = union(
-        of(requests.c.created_at, requests.c.interviewee_id),
-        of(sessions.c.scheduled_at, sessions.c.interviewer_id),
-        of(sessions.c.scheduled_at, sessions.c.interviewee_id),
+        of(requests.c.created_at, requests.c.created_at, requests.c.interviewee_id),
+        of(sessions.c.created_at, sessions.c.scheduled_at, sessions.c.interviewer_id),
+        of(sessions.c.created_at, sessions.c.scheduled_at, sessions.c.interviewee_id),
     ).subquery()
-    return week_users.insert().from_select(
-        ["week_start", "user_id"], select(active.c.week_start, active.c.user_id)
+    return activity_days.insert().from_select(
+        ["day", "week_start", "user_id"],
+        select(active.c.day, active.c.week_start, active.c.user_id),
     )
+
+
+_COUNT_WEEK_USERS = Query(
+    week_users.insert().from_select(
+        ["week_start", "user_id"],
+        select(activity_days.c.week_start, activity_days.c.user_id).distinct(),
+    )
+)
 
 
 _COUNT_WEEKS = Query(
@@ -298,7 +321,8 @@ RECOUNTS: tuple[tuple[str, Query[Any]], ...] = (
     ("wait histogram", _COUNT_WAITS),
     ("session outcomes", Query(_count_sessions)),
     ("ratings by category", Query(_count_ratings)),
-    ("active people by week", Query(_count_week_users)),
+    ("activity by day", Query(_count_activity_days)),
+    ("active people by week", _COUNT_WEEK_USERS),
     ("weekly totals", _COUNT_WEEKS),
 )
 

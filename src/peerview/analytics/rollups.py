@@ -56,19 +56,21 @@ class Deltas:
     sessions: Counter[tuple[date, str]] = field(default_factory=Counter)
     ratings: Counter[tuple[date, str]] = field(default_factory=Counter)
     overall: Counter[tuple[date, str]] = field(default_factory=Counter)
-    active: set[tuple[date, str]] = field(default_factory=set)
+    # (UTC day recorded, Monday of the week, person)
+    active: set[tuple[date, date, str]] = field(default_factory=set)
 
     def add(self, event: Any) -> bool:
         """Count `event`; whether it changed anything."""
         if isinstance(event, RequestCreated):
-            self.active.add((monday_of(event.at), event.interviewee_id))
+            self.active.add((utc_day(event.at), monday_of(event.at), event.interviewee_id))
         elif isinstance(event, RequestAccepted):
             day = utc_day(event.request_created_at)
             self.requests[day, RequestStatus.ACCEPTED.value] += 1
             self.waits[day, bucket_of(event.accept_wait_us)] += 1
-            week = monday_of(event.scheduled_at)
-            self.active.add((week, event.interviewer_id))
-            self.active.add((week, event.interviewee_id))
+            # The session, created now, is scheduled in this week.
+            today, week = utc_day(event.at), monday_of(event.scheduled_at)
+            self.active.add((today, week, event.interviewer_id))
+            self.active.add((today, week, event.interviewee_id))
         elif isinstance(event, RequestCancelled):
             self.requests[utc_day(event.created_at), RequestStatus.CANCELLED.value] += 1
         elif isinstance(event, RequestExpired):
@@ -147,8 +149,15 @@ async def write(db: Connection, deltas: Deltas) -> None:
             ],
         )
     if deltas.active:
+        await repository.add_activity(
+            db,
+            [
+                {"day": day, "week_start": week, "user_id": user_id}
+                for day, week, user_id in sorted(deltas.active)
+            ],
+        )
         new: Counter[date] = Counter()
-        for week, user_id in sorted(deltas.active):
+        for week, user_id in sorted({(week, user_id) for _, week, user_id in deltas.active}):
             if await repository.add_week_user(db, week=week, user_id=user_id):
                 new[week] += 1
         if new:

@@ -11,11 +11,12 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from peerview.analytics import repository
+from peerview.analytics import my_repository, repository
 from peerview.analytics.buckets import median_minutes, middle_of
 from peerview.analytics.errors import InvalidPeriod
+from peerview.analytics.my_repository import MyGroup
 from peerview.analytics.periods import Period, split
-from peerview.analytics.repository import Count, MyGroup
+from peerview.analytics.repository import Count
 from peerview.analytics.schemas import (
     CategoryActivity,
     CategoryRatings,
@@ -69,7 +70,7 @@ async def mine(ctx: Ctx, *, period: Period) -> MyAnalytics:
     actor = ctx.actor
     # Admins see every feedback (docs/api.md §7), so nothing is sealed for them.
     reveal_after = None if actor.is_admin else feedback_service.REVEAL_AFTER
-    figures = await repository.mine(
+    figures = await my_repository.mine(
         ctx.db,
         user_id=actor.id,
         now=ctx.now,
@@ -152,9 +153,7 @@ async def platform(ctx: Ctx, *, period: Period) -> PlatformAnalytics:
     outcomes, _ = _sum_by_item(counts, "session")
     ratings, overall = _sum_by_item(counts, "rating")
     median = await _median(db, waits, parts.period)
-    active = await repository.active_users_weekly(
-        db, start=parts.period.start, end=parts.period.end
-    )
+    active = await repository.active_users_weekly(db, split=parts)
     return PlatformAnalytics(
         funnel=Funnel(
             created=sum(by_status.values()),

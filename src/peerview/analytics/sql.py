@@ -1,14 +1,29 @@
-"""Pieces of SQL whose text differs between SQLite and PostgreSQL: UTC days and weeks, exact
-durations. Each takes the dialect (or a connection, whose dialect it uses)."""
+"""Pieces of SQL the analytics statements share: those whose text differs between SQLite and
+PostgreSQL (UTC days and weeks, exact durations; each takes the dialect, or a connection whose
+dialect it uses), sums that come back as integers from both, a period's optional bounds."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Date, Float, Integer, String, cast, extract, func
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Float,
+    Integer,
+    String,
+    case,
+    cast,
+    extract,
+    func,
+    literal_column,
+)
 
-from peerview.db import Connection, Dialect
+from peerview.db import Connection, Dialect, bind
+from peerview.models.base import UTCDateTime
 
 MICROSECONDS = 1_000_000
 
@@ -55,6 +70,43 @@ def minutes_between(of: Dialect | Connection, later: Any, earlier: Any) -> Colum
 
 def text_of(column: Any) -> ColumnElement[str]:
     return cast(column, String)
+
+
+def text_value(value: str) -> ColumnElement[str]:
+    """A string constant written into the statement: both databases then know its type (a
+    bound parameter in a UNION's or CASE's result would leave PostgreSQL guessing)."""
+    return literal_column(f"'{value}'")
+
+
+def total(value: Any) -> ColumnElement[int]:
+    """A sum as a plain integer on both databases (PostgreSQL sums BIGINT into NUMERIC)."""
+    return cast(func.coalesce(func.sum(value), 0), BigInteger)
+
+
+def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return total(case((condition, 1), else_=0))
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """Which bounds a statement's period has: its key among the statement's variants."""
+
+    start: bool
+    end: bool
+
+    def on(self, column: Any) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if self.start:
+            out.append(column >= bind("start", UTCDateTime()))
+        if self.end:
+            out.append(column < bind("end", UTCDateTime()))
+        return out
+
+
+def bounds_params(start: datetime | None, end: datetime | None) -> tuple[Bounds, dict[str, Any]]:
+    """The variant key and parameters of a period's bounds on `created_at`."""
+    params = {name: value for name, value in (("start", start), ("end", end)) if value is not None}
+    return Bounds(start is not None, end is not None), params
 
 
 # --- the same rules in Python, for what the application computes itself ---------------------

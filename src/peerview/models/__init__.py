@@ -3,6 +3,7 @@
 from peerview.models.analytics import (
     AnalyticsAcceptWait,
     AnalyticsAcceptWaitDay,
+    AnalyticsActivityDay,
     AnalyticsRatingDay,
     AnalyticsRequestDay,
     AnalyticsSessionDay,
@@ -22,6 +23,7 @@ from peerview.models.user import User
 __all__ = [
     "AnalyticsAcceptWait",
     "AnalyticsAcceptWaitDay",
+    "AnalyticsActivityDay",
     "AnalyticsRatingDay",
     "AnalyticsRequestDay",
     "AnalyticsSessionDay",

@@ -70,9 +70,20 @@ class AnalyticsRatingDay(Base):
     overall_sum: Mapped[int] = mapped_column(BigInteger)
 
 
+class AnalyticsActivityDay(Base):
+    """Who was active in which ISO week, by the UTC day of creation of what made them active
+    (their request, or the session they take part in): the weekly count of a period."""
+
+    __tablename__ = "analytics_activity_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+
+
 class AnalyticsWeekUser(Base):
     """Who was active in which ISO week (created a request, or took part in a session
-    scheduled that week): one row per person and week."""
+    scheduled that week): one row per person and week, whenever that was recorded."""
 
     __tablename__ = "analytics_week_users"
 
