@@ -59,7 +59,7 @@ class Sizes:
     bursts: int
     # The analytics figure: (database name, plan) of the seed and of the seed doubled.
     analytics: tuple[tuple[str, seed.Plan], ...] = ()
-    analytics_calls: int = 50
+    analytics_calls: int = 100
 
 
 FULL = Sizes(
@@ -82,7 +82,7 @@ QUICK = Sizes(
         ("bench_analytics_quick", seed.HTTP_QUICK),
         ("bench_analytics_quick_x2", seed.HTTP_QUICK_X2),
     ),
-    analytics_calls=20,
+    analytics_calls=30,
 )
 for _sizes in (FULL, QUICK):
     _plan = _sizes.sweep_plan
@@ -527,43 +527,68 @@ def _period(seeded_at: datetime) -> dict[str, str]:
     return {"from": (end - timedelta(days=30)).isoformat(), "to": end.isoformat()}
 
 
-async def _time_in_process(
-    database: Database, token: str, calls: int, params: dict[str, str]
-) -> tuple[list[float], int]:
-    """Milliseconds of each of `calls` GETs (after warming up), in process; the SQL count."""
-    settings = Settings(
-        database_url=database.url,
-        jwt_secret=JWT_SECRET,
-        peerview_env="production",
-        sweeper_enabled=False,
-        redis_url=None,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    app = create_app(settings, SystemClock())
-    statements = 0
+@dataclass
+class _Target:
+    """One series of calls: a database and the query string to ask it."""
 
-    def count(*_: Any) -> None:
-        nonlocal statements
-        statements += 1
+    database: Database
+    token: str
+    params: dict[str, str]
+    times: list[float]
+    statements: int = 0
 
-    headers = {"Authorization": f"Bearer {token}"}
-    transport = httpx.ASGITransport(app=app)
-    times = []
+
+async def _time_in_process(targets: list[_Target], calls: int) -> None:
+    """Each target's `calls` GETs (after 5 warm-up calls), in process, taken in turns, so that
+    every series sees the same load of a shared machine."""
+    apps = [
+        create_app(
+            Settings(
+                database_url=target.database.url,
+                jwt_secret=JWT_SECRET,
+                peerview_env="production",
+                sweeper_enabled=False,
+                redis_url=None,
+                _env_file=None,  # type: ignore[call-arg]
+            ),
+            SystemClock(),
+        )
+        for target in targets
+    ]
+    clients = [
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
+        for app in apps
+    ]
+
+    def counter(target: _Target) -> Callable[..., None]:
+        def count(*_: Any) -> None:
+            target.statements += 1
+
+        return count
+
+    async def call(client: httpx.AsyncClient, target: _Target) -> float:
+        headers = {"Authorization": f"Bearer {target.token}"}
+        started = time.perf_counter()
+        response = await client.get(PLATFORM, params=target.params, headers=headers)
+        elapsed = (time.perf_counter() - started) * 1000
+        response.raise_for_status()
+        return elapsed
+
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        for client, target in zip(clients, targets, strict=True):
             for _ in range(5):
-                response = await client.get(PLATFORM, params=params, headers=headers)
-                response.raise_for_status()
-            app.services.database.listeners.append(count)
-            for _ in range(calls):
-                started = time.perf_counter()
-                response = await client.get(PLATFORM, params=params, headers=headers)
-                times.append((time.perf_counter() - started) * 1000)
-                response.raise_for_status()
+                await call(client, target)
+        for app, target in zip(apps, targets, strict=True):
+            app.services.database.listeners.append(counter(target))
+        for _ in range(calls):
+            for client, target in zip(clients, targets, strict=True):
+                target.times.append(await call(client, target))
     finally:
-        app.services.passwords.close()
-        await app.services.database.close()
-    return times, statements // calls
+        for client in clients:
+            await client.aclose()
+        for app in apps:
+            app.services.passwords.close()
+            await app.services.database.close()
 
 
 def _rate(server: Server, token: str, seconds: float, at_least: int) -> float:
@@ -585,10 +610,11 @@ def analytics(sizes: Sizes, lines: list[str], machine: list[str]) -> None:
         "### GET /api/analytics/platform",
         "",
         f"In process (httpx over ASGI, no network), {sizes.analytics_calls} calls after 5 "
-        "warm-up calls, as the seeded admin; the HTTP seed, then the same seed with every "
-        "kind of row doubled (same people, same year). *Period*: 30 days ending mid-day, so "
-        "whole days from the rollups and two part days from the rows. *Rate*: one client "
-        "asking one request after another of a server process (Peerview's `serve`, the "
+        "warm-up calls, as the seeded admin, on the HTTP seed and on the same seed with every "
+        "kind of row doubled (same people, same year), calls to the two taken in turns. "
+        "*Period*: 30 days ending mid-day, so whole days from the rollups and two part days "
+        "from the rows. *Rate*: one client asking one request after another of a server "
+        "process (Peerview's `serve`, the "
         "Express anchor's `server.js`) over the first seed.",
         "",
         "| database | requests | sessions | unfiltered p50 ms | p95 ms | period p50 ms "
@@ -596,21 +622,21 @@ def analytics(sizes: Sizes, lines: list[str], machine: list[str]) -> None:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for kind in ("sqlite", "postgresql"):
-        medians = []
+        targets, periods = [], []
         for name, plan in sizes.analytics:
             database = Database(kind, name)
             seeded_at = seed.ensure(database, plan)
             token = _admin_token(database)
-            times, sql = asyncio.run(_time_in_process(database, token, sizes.analytics_calls, {}))
-            period, _ = asyncio.run(
-                _time_in_process(database, token, sizes.analytics_calls, _period(seeded_at))
-            )
-            p50, p95, period_p50 = (
-                statistics.median(times),
-                percentile(times, 95),
-                statistics.median(period),
-            )
+            targets.append(_Target(database, token, {}, []))
+            periods.append(_Target(database, token, _period(seeded_at), []))
+        asyncio.run(_time_in_process(targets, sizes.analytics_calls))
+        asyncio.run(_time_in_process(periods, sizes.analytics_calls))
+        medians = []
+        for (_, plan), target, period in zip(sizes.analytics, targets, periods, strict=True):
+            p50, p95 = statistics.median(target.times), percentile(target.times, 95)
+            period_p50 = statistics.median(period.times)
             medians.append(p50)
+            sql = target.statements // sizes.analytics_calls
             lines.append(
                 f"| {kind} | {plan.requests:,} | {plan.sessions:,} | {p50:.1f} | {p95:.1f} "
                 f"| {period_p50:.1f} | {sql} |"

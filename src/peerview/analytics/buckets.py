@@ -5,7 +5,8 @@ seconds `s` only: each second its own bucket below 128 s, then 64 buckets per do
 bucket spans less than 1/64 of its values), mirrored below zero. The function is monotone,
 so the values of consecutive ranks lie in consecutive buckets, and each bucket is one range
 of values `[low, high)`: the median is found by counting down the histogram to the bucket(s)
-that hold the middle rank(s), then reading the exact values of that range only.
+that hold the middle rank(s), then reading the exact values at those ranks within that range
+only.
 
 Pure Python, and the same function as SQL (`bucket_of_seconds`) for what is counted inside
 the database: the two must agree, and a test holds them to it on both databases.
@@ -140,7 +141,7 @@ def middle_of(histogram: Sequence[tuple[int, int]]) -> Middle | None:
     raise AssertionError("unreachable: the ranks are below the total")
 
 
-def median_minutes(values: Sequence[int], middle: Middle) -> Decimal:
-    """The exact median in minutes, from the waits (microseconds, in order) of `middle`'s range."""
-    total_us = values[middle.first] + values[middle.second]
+def median_minutes(middle_values: Sequence[int]) -> Decimal:
+    """The exact median in minutes of the middle value, or the middle two (microseconds)."""
+    total_us = middle_values[0] + middle_values[-1]
     return Decimal(total_us) / Decimal(2 * 60 * MICROSECONDS)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Executable,
+    Integer,
     Select,
     String,
     and_,
@@ -217,23 +218,25 @@ def _waits(shape: Shape) -> list[Select[Any]]:
     return parts
 
 
-def _active_outcome() -> ColumnElement[str]:
-    """What a session stored SCHEDULED or LIVE is at `now` (lifecycle.session_at)."""
-    return case(
-        (timed_out(), text_value("auto_timeout")),
-        (
-            and_(sessions.c.status == SessionStatus.LIVE, sessions.c.hard_end_at > _NOW),
-            text_value("live"),
-        ),
-        (
-            and_(
-                sessions.c.status == SessionStatus.SCHEDULED,
-                sessions.c.scheduled_at <= _NO_SHOW_CUTOFF,
-            ),
-            text_value("no_show"),
-        ),
+def _active(shape: Shape) -> list[Select[Any]]:
+    """What the sessions stored SCHEDULED or LIVE are at `now` (lifecycle.session_at): each
+    status classified on the column of its own index, so no row is read but the index's."""
+    missed = case(
+        (sessions.c.scheduled_at <= _NO_SHOW_CUTOFF, text_value("no_show")),
         else_=text_value("scheduled"),
     )
+    # A LIVE row without hard_end_at (never written so) is neither live nor timed out.
+    ended = case(
+        (sessions.c.hard_end_at <= _NOW, text_value("auto_timeout")),
+        (sessions.c.hard_end_at > _NOW, text_value("live")),
+        else_=text_value("scheduled"),
+    )
+    return [
+        _row("session", item, func.count())
+        .where(sessions.c.status == status, *shape.period.on(sessions.c.created_at))
+        .group_by(_BY_ITEM)
+        for status, item in ((SessionStatus.SCHEDULED, missed), (SessionStatus.LIVE, ended))
+    ]
 
 
 def _sessions(shape: Shape) -> list[Select[Any]]:
@@ -253,15 +256,7 @@ def _sessions(shape: Shape) -> list[Select[Any]]:
             .where(_on_edges(shape, sessions.c.created_at))
             .group_by(_BY_ITEM)
         )
-    parts.append(
-        _row("session", _active_outcome(), func.count())
-        .where(
-            one_of(sessions.c.status, (SessionStatus.SCHEDULED, SessionStatus.LIVE)),
-            *shape.period.on(sessions.c.created_at),
-        )
-        .group_by(_BY_ITEM)
-    )
-    return parts
+    return [*parts, *_active(shape)]
 
 
 def _ratings(shape: Shape) -> list[Select[Any]]:
@@ -339,6 +334,8 @@ def _waits_between(period: Bounds) -> Executable:
             *period.on(requests.c.created_at),
         )
         .order_by(wait)
+        .offset(bind("skip", Integer()))
+        .limit(bind("take", Integer()))
     )
 
 
@@ -346,12 +343,20 @@ _WAITS_BETWEEN = Variants(_waits_between, Waits)
 
 
 async def waits_between(
-    db: Connection, *, low: int, high: int, start: datetime | None, end: datetime | None
+    db: Connection,
+    *,
+    low: int,
+    high: int,
+    skip: int,
+    take: int,
+    start: datetime | None,
+    end: datetime | None,
 ) -> list[int]:
-    """The waits (microseconds) in `[low, high)` of the requests created in the period, in
-    order: a range of the `(accept_wait_us, created_at)` index."""
+    """`take` waits (microseconds), in order, after the first `skip`, of the requests created
+    in the period whose wait is in `[low, high)`: a walk along the `(accept_wait_us,
+    created_at)` index over that range only."""
     period, params = bounds_params(start, end)
-    rows = await db.all(_WAITS_BETWEEN(period), low=low, high=high, **params)
+    rows = await db.all(_WAITS_BETWEEN(period), low=low, high=high, skip=skip, take=take, **params)
     return [row.accept_wait_us for row in rows]
 
 

@@ -134,14 +134,20 @@ def _sum_by_item(counts: list[Count], part: str) -> tuple[Counter[str], Counter[
 
 async def _median(db: Connection, waits: Counter[str], period: Period) -> Decimal | None:
     """The exact median wait in minutes: the histogram says which range of waits holds the
-    middle rank(s); only that range's values are read."""
+    middle rank(s) and at which positions in it; only those values are read."""
     middle = middle_of([(int(bucket), n) for bucket, n in waits.items()])
     if middle is None:
         return None
     values = await repository.waits_between(
-        db, low=middle.low, high=middle.high, start=period.start, end=period.end
+        db,
+        low=middle.low,
+        high=middle.high,
+        skip=middle.first,
+        take=middle.second - middle.first + 1,
+        start=period.start,
+        end=period.end,
     )
-    return median_minutes(values, middle)
+    return median_minutes(values)
 
 
 async def platform(ctx: Ctx, *, period: Period) -> PlatformAnalytics:
