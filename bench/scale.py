@@ -209,9 +209,6 @@ def sweeper(sizes: Sizes, lines: list[str], machine: list[str]) -> None:
             )
             log(f"sweep {kind} due={due} {bus}: {moved} moved in {elapsed:.2f} s, {statements} SQL")
         _reset_sweep(database, base, plan)
-        # The resets rewrote statuses behind the application's back (and the bare-bus sweeps
-        # kept no rollup): leave the database's analytics counting what it holds.
-        seed.rebuild_analytics(database)
     lines.append("")
 
 

@@ -27,24 +27,63 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import Label
 
-from peerview.analytics.repository import (
-    feedback,
-    feedback_visible,
-    given,
-    session_ended_at,
-    session_state,
-    sessions,
-)
 from peerview.analytics.sql import (
     Bounds,
     bounds_params,
     count_if,
     micros_between,
+    text_value,
     total,
     week_start,
 )
 from peerview.db import Connection, Dialect, Variants, bind
 from peerview.interview_sessions.lifecycle import TimeRules
+from peerview.models import Feedback, InterviewSession
+from peerview.models.base import UTCDateTime, table_of
+from peerview.models.enums import SessionStatus
+
+sessions = table_of(InterviewSession)
+feedback = table_of(Feedback)
+# The caller's own feedback on the same session: it unseals what the other wrote (docs/api.md §7).
+given = feedback.alias("given")
+_NOW = bind("now", UTCDateTime())
+_NO_SHOW_CUTOFF = bind("no_show_cutoff", UTCDateTime())
+
+
+# --- sessions as they are at `now` (lifecycle.session_at as SQL) --------------------------
+
+
+def _timed_out() -> ColumnElement[bool]:
+    """Stored LIVE but COMPLETED by time: the AUTO_TIMEOUT of lifecycle.session_at."""
+    return and_(sessions.c.status == SessionStatus.LIVE, sessions.c.hard_end_at <= _NOW)
+
+
+def _session_state() -> ColumnElement[str]:
+    """A session's status at `now` (lifecycle.session_at as SQL)."""
+    missed = and_(
+        sessions.c.status == SessionStatus.SCHEDULED, sessions.c.scheduled_at <= _NO_SHOW_CUTOFF
+    )
+    return case(
+        (or_(sessions.c.status == SessionStatus.COMPLETED, _timed_out()), text_value("COMPLETED")),
+        (or_(sessions.c.status == SessionStatus.CANCELLED, missed), text_value("CANCELLED")),
+        (
+            and_(sessions.c.status == SessionStatus.LIVE, sessions.c.hard_end_at > _NOW),
+            text_value("LIVE"),
+        ),
+        else_=text_value("SCHEDULED"),
+    )
+
+
+def _session_ended_at() -> ColumnElement[datetime | None]:
+    """`ended_at` at read time (completed sessions only): a timed-out one ended at hard_end_at."""
+    return case((_timed_out(), sessions.c.hard_end_at), else_=sessions.c.ended_at)
+
+
+def _feedback_visible() -> ColumnElement[bool]:
+    """Received feedback is unsealed once the caller gave theirs, or 72 hours past the end
+    (`reveal_cutoff` = now - 72 h)."""
+    return or_(given.c.id.is_not(None), _session_ended_at() <= bind("reveal_cutoff", UTCDateTime()))
+
 
 _USER = bind("user_id", sessions.c.interviewer_id.type)
 
@@ -65,8 +104,8 @@ class MyTotals(msgspec.Struct, frozen=True):
 
 def _my_totals(period: Bounds) -> Any:
     def build(dialect: Dialect) -> Executable:
-        state = session_state().label("state")
-        practised = micros_between(dialect, session_ended_at(), sessions.c.started_at)
+        state = _session_state().label("state")
+        practised = micros_between(dialect, _session_ended_at(), sessions.c.started_at)
         inner = (
             select(
                 sessions.c.interviewer_id,
@@ -119,7 +158,7 @@ def _my_ratings(period: Bounds, sealed: bool) -> Executable:
         )
         .where(feedback.c.subject_id == _USER, *period.on(sessions.c.created_at))
     )
-    return query.where(feedback_visible()) if sealed else query
+    return query.where(_feedback_visible()) if sealed else query
 
 
 _MY_RATINGS = Variants(_my_ratings, MyRatings)
@@ -138,7 +177,7 @@ class MyGroup(msgspec.Struct, frozen=True):
 def _my_sessions_with_feedback(key: Label[Any], period: Bounds, sealed: bool) -> Select[Any]:
     received: ColumnElement[Any] = feedback.c.overall
     if sealed:
-        received = case((feedback_visible(), feedback.c.overall), else_=None)
+        received = case((_feedback_visible(), feedback.c.overall), else_=None)
     by_key: ColumnElement[Any] = literal_column(key.name)
     other = case(
         (sessions.c.interviewer_id == _USER, sessions.c.interviewee_id),

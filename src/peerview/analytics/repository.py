@@ -4,8 +4,7 @@ Its figures come from the rollups for whole UTC days, from the rows themselves f
 of a period's first and last days (through the `created_at` indexes), and from the rows that
 time may still move (OPEN requests, SCHEDULED and LIVE sessions, through their status
 indexes), each classified by the read-time rules of the lifecycle. So an answer costs what
-its period holds, not what the tables hold. The read-time rules as SQL live here too, for
-`my_repository` (a user's own figures) as well.
+its period holds, not what the tables hold.
 """
 
 from __future__ import annotations
@@ -64,48 +63,11 @@ from peerview.models.enums import RequestStatus, SessionStatus
 sessions = table_of(InterviewSession)
 requests = table_of(InterviewRequest)
 feedback = table_of(Feedback)
-# The caller's own feedback on the same session: it unseals what the other wrote (docs/api.md §7).
-given = feedback.alias("given")
 
 _TIME = requests.c.created_at.type
 _DAY = request_days.c.day.type
 _NOW = bind("now", _TIME)
 _NO_SHOW_CUTOFF = bind("no_show_cutoff", _TIME)
-
-
-# --- sessions as they are at `now` (lifecycle.session_at as SQL) --------------------------
-
-
-def timed_out() -> ColumnElement[bool]:
-    """Stored LIVE but COMPLETED by time: the AUTO_TIMEOUT of lifecycle.session_at."""
-    return and_(sessions.c.status == SessionStatus.LIVE, sessions.c.hard_end_at <= _NOW)
-
-
-def session_state() -> ColumnElement[str]:
-    """A session's status at `now` (lifecycle.session_at as SQL)."""
-    missed = and_(
-        sessions.c.status == SessionStatus.SCHEDULED, sessions.c.scheduled_at <= _NO_SHOW_CUTOFF
-    )
-    return case(
-        (or_(sessions.c.status == SessionStatus.COMPLETED, timed_out()), text_value("COMPLETED")),
-        (or_(sessions.c.status == SessionStatus.CANCELLED, missed), text_value("CANCELLED")),
-        (
-            and_(sessions.c.status == SessionStatus.LIVE, sessions.c.hard_end_at > _NOW),
-            text_value("LIVE"),
-        ),
-        else_=text_value("SCHEDULED"),
-    )
-
-
-def session_ended_at() -> ColumnElement[datetime | None]:
-    """`ended_at` at read time (completed sessions only): a timed-out one ended at hard_end_at."""
-    return case((timed_out(), sessions.c.hard_end_at), else_=sessions.c.ended_at)
-
-
-def feedback_visible() -> ColumnElement[bool]:
-    """Received feedback is unsealed once the caller gave theirs, or 72 hours past the end
-    (`reveal_cutoff` = now - 72 h)."""
-    return or_(given.c.id.is_not(None), session_ended_at() <= bind("reveal_cutoff", _TIME))
 
 
 # --- the whole platform -------------------------------------------------------------------------

@@ -34,9 +34,6 @@ from peerview.models.enums import EndReason, RequestStatus
 
 _KEY = "analytics.deltas"
 
-# The outcomes a finished session is counted under (the fields of the platform's counts).
-OUTCOMES = ("completed", "auto_timeout", "no_show", "cancelled")
-
 
 def outcome_of(event: SessionChanged) -> str | None:
     """The outcome a session is counted under once `event` has happened; None if still open."""

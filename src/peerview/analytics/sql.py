@@ -14,7 +14,6 @@ from sqlalchemy import (
     Date,
     Float,
     Integer,
-    String,
     case,
     cast,
     extract,
@@ -68,10 +67,6 @@ def minutes_between(of: Dialect | Connection, later: Any, earlier: Any) -> Colum
     return cast(micros_between(of, later, earlier), Float) / 60_000_000
 
 
-def text_of(column: Any) -> ColumnElement[str]:
-    return cast(column, String)
-
-
 def text_value(value: str) -> ColumnElement[str]:
     """A string constant written into the statement: both databases then know its type (a
     bound parameter in a UNION's or CASE's result would leave PostgreSQL guessing)."""
@@ -123,7 +118,3 @@ def monday_of(moment: datetime) -> date:
 
 def midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
-def microseconds(delta: timedelta) -> int:
-    return delta // timedelta(microseconds=1)
