@@ -1,7 +1,9 @@
-"""Scale benchmarks: the sweeper over a million sessions, signaling relay latency, memory.
+"""Scale benchmarks: the sweeper over a million sessions, signaling relay latency, memory,
+and GET /api/analytics/platform over the HTTP seed and the same seed doubled.
 
-Prints a markdown section and machine-readable lines (`SWEEP`, `RELAY`, `MEMORY`);
-`bench/run.py` appends them to its results. Run alone: `.venv/bin/python bench/scale.py`.
+Prints a markdown section and machine-readable lines (`SWEEP`, `RELAY`, `MEMORY`,
+`ANALYTICS`); `bench/run.py` appends them to its results. Run alone:
+`.venv/bin/python bench/scale.py [--only sweeper|realtime|analytics]`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import httpx
 import seed
 from common import (
     BENCH,
@@ -35,7 +39,7 @@ from common import (
     token_for,
 )
 
-from peerview.clock import FakeClock
+from peerview.clock import FakeClock, SystemClock
 from peerview.config import Settings
 from peerview.events import EventBus
 from peerview.jobs.sweeper import sweep_once
@@ -53,10 +57,33 @@ class Sizes:
     http_name: str
     rooms: int
     bursts: int
+    # The analytics figure: (database name, plan) of the seed and of the seed doubled.
+    analytics: tuple[tuple[str, seed.Plan], ...] = ()
+    analytics_calls: int = 100
 
 
-FULL = Sizes(seed.SCALE_FULL, (1_000, 100_000), seed.HTTP_FULL, "bench", rooms=500, bursts=10)
-QUICK = Sizes(seed.SCALE_QUICK, (100, 2_000), seed.HTTP_QUICK, "bench_quick", rooms=20, bursts=3)
+FULL = Sizes(
+    seed.SCALE_FULL,
+    (1_000, 100_000),
+    seed.HTTP_FULL,
+    "bench",
+    rooms=500,
+    bursts=10,
+    analytics=(("bench_analytics", seed.HTTP_FULL), ("bench_analytics_x2", seed.HTTP_FULL_X2)),
+)
+QUICK = Sizes(
+    seed.SCALE_QUICK,
+    (100, 2_000),
+    seed.HTTP_QUICK,
+    "bench_quick",
+    rooms=20,
+    bursts=3,
+    analytics=(
+        ("bench_analytics_quick", seed.HTTP_QUICK),
+        ("bench_analytics_quick_x2", seed.HTTP_QUICK_X2),
+    ),
+    analytics_calls=30,
+)
 for _sizes in (FULL, QUICK):
     _plan = _sizes.sweep_plan
     # The first sweep must end exactly at the plan's gap; the second takes every due session.
@@ -480,10 +507,174 @@ def _relay_line(setup: str, stats: dict[str, float], lines: list[str], machine: 
     log(f"relay {setup}: {stats}")
 
 
+# --------------------------------------------------------------------------- analytics
+
+ANALYTICS_PORTS = (18131, 18132)
+PLATFORM = "/api/analytics/platform"
+
+
+def _admin_token(database: Database) -> str:
+    rows = seed.execute(database, ["SELECT id FROM users WHERE role = 'ADMIN' ORDER BY email"])[0]
+    return token_for(rows[0][0])
+
+
+def _period(seeded_at: datetime) -> dict[str, str]:
+    """30 days that end mid-day two days before seeding: whole days and two part days."""
+    end = seeded_at.replace(microsecond=0) - timedelta(days=2, hours=3, minutes=17)
+    return {"from": (end - timedelta(days=30)).isoformat(), "to": end.isoformat()}
+
+
+@dataclass
+class _Target:
+    """One series of calls: a database and the query string to ask it."""
+
+    database: Database
+    token: str
+    params: dict[str, str]
+    times: list[float]
+    statements: int = 0
+
+
+async def _time_in_process(targets: list[_Target], calls: int) -> None:
+    """Each target's `calls` GETs (after 5 warm-up calls), in process, taken in turns, so that
+    every series sees the same load of a shared machine."""
+    apps = [
+        create_app(
+            Settings(
+                database_url=target.database.url,
+                jwt_secret=JWT_SECRET,
+                peerview_env="production",
+                sweeper_enabled=False,
+                redis_url=None,
+                _env_file=None,  # type: ignore[call-arg]
+            ),
+            SystemClock(),
+        )
+        for target in targets
+    ]
+    clients = [
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench")
+        for app in apps
+    ]
+
+    def counter(target: _Target) -> Callable[..., None]:
+        def count(*_: Any) -> None:
+            target.statements += 1
+
+        return count
+
+    async def call(client: httpx.AsyncClient, target: _Target) -> float:
+        headers = {"Authorization": f"Bearer {target.token}"}
+        started = time.perf_counter()
+        response = await client.get(PLATFORM, params=target.params, headers=headers)
+        elapsed = (time.perf_counter() - started) * 1000
+        response.raise_for_status()
+        return elapsed
+
+    try:
+        for client, target in zip(clients, targets, strict=True):
+            for _ in range(5):
+                await call(client, target)
+        for app, target in zip(apps, targets, strict=True):
+            app.services.database.listeners.append(counter(target))
+        for _ in range(calls):
+            for client, target in zip(clients, targets, strict=True):
+                target.times.append(await call(client, target))
+    finally:
+        for client in clients:
+            await client.aclose()
+        for app in apps:
+            app.services.passwords.close()
+            await app.services.database.close()
+
+
+def _rate(server: Server, token: str, seconds: float, at_least: int) -> float:
+    """Answers a second to one client asking one after another."""
+    request = urllib.request.Request(  # noqa: S310 (loopback)
+        server.base + PLATFORM, headers={"Authorization": f"Bearer {token}"}
+    )
+    done = 0
+    started = time.perf_counter()
+    while done < at_least or time.perf_counter() - started < seconds:
+        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
+            response.read()
+        done += 1
+    return done / (time.perf_counter() - started)
+
+
+def analytics(sizes: Sizes, lines: list[str], machine: list[str]) -> None:
+    lines += [
+        "### GET /api/analytics/platform",
+        "",
+        f"In process (httpx over ASGI, no network), {sizes.analytics_calls} calls after 5 "
+        "warm-up calls, as the seeded admin, on the HTTP seed and on the same seed with every "
+        "kind of row doubled (same people, same year), calls to the two taken in turns. "
+        "*Period*: 30 days ending mid-day, so whole days from the rollups and two part days "
+        "from the rows. *Rate*: one client asking one request after another of a server "
+        "process (Peerview's `serve`, the "
+        "Express anchor's `server.js`) over the first seed.",
+        "",
+        "| database | requests | sessions | unfiltered p50 ms | p95 ms | period p50 ms "
+        "| SQL per call |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind in ("sqlite", "postgresql"):
+        targets, periods = [], []
+        for name, plan in sizes.analytics:
+            database = Database(kind, name)
+            seeded_at = seed.ensure(database, plan)
+            token = _admin_token(database)
+            targets.append(_Target(database, token, {}, []))
+            periods.append(_Target(database, token, _period(seeded_at), []))
+        asyncio.run(_time_in_process(targets, sizes.analytics_calls))
+        asyncio.run(_time_in_process(periods, sizes.analytics_calls))
+        medians = []
+        for (_, plan), target, period in zip(sizes.analytics, targets, periods, strict=True):
+            p50, p95 = statistics.median(target.times), percentile(target.times, 95)
+            period_p50 = statistics.median(period.times)
+            medians.append(p50)
+            sql = target.statements // sizes.analytics_calls
+            lines.append(
+                f"| {kind} | {plan.requests:,} | {plan.sessions:,} | {p50:.1f} | {p95:.1f} "
+                f"| {period_p50:.1f} | {sql} |"
+            )
+            machine.append(f"ANALYTICS {kind} {plan.requests} {p50:.2f}")
+            machine.append(f"ANALYTICS-PERIOD {kind} {plan.requests} {period_p50:.2f}")
+            log(f"analytics {kind} {plan.requests}: p50 {p50:.1f} ms, period {period_p50:.1f} ms")
+        growth = (medians[-1] / medians[0] - 1) * 100
+        machine.append(f"ANALYTICS-GROWTH {kind} {growth:+.1f}%")
+        lines.append(f"| {kind} | doubled | | {growth:+.1f} % | | | |")
+    lines += [
+        "",
+        "| database | Peerview req/s | Express req/s | Peerview/Express |",
+        "|---|---:|---:|---:|",
+    ]
+    for kind in ("sqlite", "postgresql"):
+        database = Database(kind, sizes.analytics[0][0])
+        token = _admin_token(database)
+        rates = {}
+        for label, starter, port, seconds, at_least in (
+            ("peerview", start_peerview, ANALYTICS_PORTS[0], 5.0, 20),
+            ("express", start_express, ANALYTICS_PORTS[1], 5.0, 3),
+        ):
+            server = starter(database, port, 1)
+            try:
+                rates[label] = _rate(server, token, seconds, at_least)
+            finally:
+                server.stop()
+        ratio = rates["peerview"] / rates["express"]
+        lines.append(f"| {kind} | {rates['peerview']:.1f} | {rates['express']:.2f} | {ratio:.1f} |")
+        machine.append(
+            f"ANALYTICS-RATE {kind} {rates['peerview']:.2f} {rates['express']:.3f} {ratio:.1f}"
+        )
+        log(f"analytics rate {kind}: {rates}")
+    lines.append("")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
-    parser.add_argument("--only", choices=["sweeper", "realtime"])
+    parser.add_argument("--only", choices=["sweeper", "realtime", "analytics"])
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     lines = ["## Scale", ""]
@@ -492,6 +683,8 @@ def main(argv: list[str] | None = None) -> int:
         sweeper(sizes, lines, machine)
     if args.only in (None, "realtime"):
         realtime(sizes, lines, machine)
+    if args.only in (None, "analytics"):
+        analytics(sizes, lines, machine)
     print("\n".join([*lines, "```", *machine, "```", ""]))
     return 0
 

@@ -3,7 +3,8 @@
 The schema always comes from Peerview's own migrations. Rows are written in bulk: COPY on
 PostgreSQL (asyncpg), SQLAlchemy Core executemany on SQLite. Every value is derived from a
 fixed random seed and the seeding time, so two databases seeded from one plan hold the same
-shape of data.
+shape of data. Rows written this way pass no event to the analytics rollups, so they are
+recounted (`peerview analytics rebuild`) once the rows are in.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from argon2 import PasswordHasher, Type
 from common import PASSWORD, PG_ADMIN_URL, ROOT, WORK, Database, log
 from sqlalchemy import create_engine, event, text
 
+from peerview.analytics.rebuild import rebuild_database
+from peerview.config import Settings
 from peerview.migrate import upgrade
 
 # Bumped whenever the generators below change what they write.
-SEED_VERSION = 4
+SEED_VERSION = 5
 # An HTTP database is reseeded after this long: its OPEN requests and future sessions must
 # still be in the future when the servers read them.
 MAX_AGE_SECONDS = 3 * 24 * 3600
@@ -151,6 +154,11 @@ HTTP_FULL = Plan("http", users=1000, interviewers=250, requests=100_000, session
 # of 5 OPEN requests each even at a smoke run's rates.
 HTTP_QUICK = Plan("http", users=400, interviewers=50, requests=4_000, sessions=2_000,
                   open_requests=40)  # fmt: skip
+# The analytics scale figure: the same plans with every kind of row doubled (same people).
+HTTP_FULL_X2 = Plan("http", users=1000, interviewers=250, requests=200_000, sessions=100_000,
+                    open_requests=600)  # fmt: skip
+HTTP_QUICK_X2 = Plan("http", users=400, interviewers=50, requests=8_000, sessions=4_000,
+                     open_requests=80)  # fmt: skip
 SCALE_FULL = Plan("scale", users=1000, interviewers=250, requests=1_000_000, sessions=1_000_000,
                   due_live=50_000, due_no_show=50_000, due_gap_after=500)  # fmt: skip
 SCALE_QUICK = Plan("scale", users=100, interviewers=25, requests=20_000, sessions=20_000,
@@ -269,6 +277,7 @@ def ensure(database: Database, plan: Plan) -> datetime:
     seeded_at = datetime.now(UTC)
     tables = _generate(plan, seeded_at)
     _load(database, tables)
+    rebuild_analytics(database)
     execute(
         database,
         [
@@ -282,6 +291,12 @@ def ensure(database: Database, plan: Plan) -> datetime:
     )
     log(f"{database.kind}/{database.name}: seeded in {time.monotonic() - started:.0f} s")
     return seeded_at
+
+
+def rebuild_analytics(database: Database) -> None:
+    """Recount the analytics rollups of rows loaded behind the application's back."""
+    settings = Settings(database_url=database.url, _env_file=None)  # type: ignore[call-arg]
+    asyncio.run(rebuild_database(settings, progress=lambda line: log(f"  {line}")))
 
 
 # --------------------------------------------------------------------------- generation

@@ -1,4 +1,4 @@
-"""`peerview serve|migrate|create-admin|seed-questions`."""
+"""`peerview serve|migrate|create-admin|seed-questions|analytics rebuild`."""
 
 from __future__ import annotations
 
@@ -110,6 +110,15 @@ def cmd_seed_questions(_: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_analytics_rebuild(_: argparse.Namespace, settings: Settings) -> int:
+    from peerview.analytics.rebuild import rebuild_database
+
+    print(f"Rebuilding the analytics rollups of {_safe_url(settings.database_url)} …", flush=True)
+    asyncio.run(rebuild_database(settings, progress=lambda line: print(line, flush=True)))
+    print("Analytics rollups rebuilt.", flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="peerview", description="Peerview server and tools.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed-questions", help="load the starter question bank (idempotent)")
     seed.set_defaults(func=cmd_seed_questions)
+
+    analytics = sub.add_parser("analytics", help="analytics maintenance")
+    analytics_sub = analytics.add_subparsers(dest="analytics_command", required=True)
+    analytics_sub.add_parser(
+        "rebuild",
+        help="recompute every analytics rollup from the requests, sessions and feedback "
+        "(after rows were loaded or changed behind the application's back)",
+    ).set_defaults(func=cmd_analytics_rebuild)
     return parser
 
 

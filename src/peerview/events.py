@@ -29,16 +29,37 @@ class SessionChanged:
     end_reason: str | None
     actor_id: str | None  # None when the sweeper made the change
     at: datetime
+    created_at: datetime  # the session's: analytics count it by the day it was created
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCreated:
+    request_id: str
+    interviewee_id: str
+    at: datetime  # the request's created_at
 
 
 @dataclass(frozen=True, slots=True)
 class RequestAccepted:
+    """A request became ACCEPTED and its session (created `at`) SCHEDULED."""
+
     request_id: str
     session_id: str
     interviewee_id: str
     interviewer_id: str
     scheduled_at: datetime
     at: datetime
+    request_created_at: datetime
+    # accepted_at - created_at of the request in microseconds, as stored on it.
+    accept_wait_us: int
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCancelled:
+    request_id: str
+    interviewee_id: str
+    at: datetime
+    created_at: datetime  # the request's
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +67,7 @@ class RequestExpired:
     request_id: str
     interviewee_id: str
     at: datetime
+    created_at: datetime  # the request's
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +77,10 @@ class FeedbackSubmitted:
     author_id: str
     subject_id: str
     at: datetime
+    # What analytics count it by: its session's creation and category, its overall rating.
+    session_created_at: datetime
+    category: str
+    overall: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +93,15 @@ class AccessChanged:
     at: datetime
 
 
-Event = SessionChanged | RequestAccepted | RequestExpired | FeedbackSubmitted | AccessChanged
+Event = (
+    SessionChanged
+    | RequestCreated
+    | RequestAccepted
+    | RequestCancelled
+    | RequestExpired
+    | FeedbackSubmitted
+    | AccessChanged
+)
 InTransaction = Callable[[Connection, Any], Awaitable[None]]
 AfterCommit = Callable[[Any], Awaitable[None]]
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 
 from peerview import __version__, openapi
+from peerview.analytics import rollups as analytics_rollups
 from peerview.analytics.routes import router as analytics_router
 from peerview.auth.passwords import PasswordService
 from peerview.auth.routes import router as auth_router
@@ -69,8 +70,10 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     realtime = Realtime(settings=settings, clock=clock, database=database, redis=redis)
     mailer = Mailer(database=database, clock=clock, settings=settings)
     notifier = Notifier(settings=settings, mailer=mailer, push=realtime.push_notification)
-    # Stored notifications commit or roll back with the change; pushes follow the commit.
+    # Stored notifications and the analytics rollups commit or roll back with the change;
+    # pushes follow the commit.
     events.subscribe(in_transaction=notifier.on_event)
+    events.subscribe(in_transaction=analytics_rollups.on_event)
     events.subscribe(after_commit=realtime.push_session)
     services = Services(
         settings=settings,

@@ -23,6 +23,7 @@ from tests.feedback.support import (
     stored_count,
 )
 from tests.flow import accepted, completed, live
+from tests.lifecycle.support import session_row
 from tests.platform.apps import assert_problem
 
 
@@ -269,6 +270,9 @@ async def test_submission_publishes_feedback_submitted_in_the_transaction(
         author_id=flow.interviewee.id,
         subject_id=flow.interviewer.id,
         at=factory.clock.now(),
+        session_created_at=(await session_row(factory.app, flow.id))["created_at"],
+        category=flow.session["category"],
+        overall=created["ratings"]["overall"],
     )
     # Published once, after the row was written, on the request's own connection.
     assert seen_in_transaction == [(expected, 1)]

@@ -10,13 +10,9 @@ thread of its own and each step hands it a coroutine.
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Coroutine
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from hypothesis import HealthCheck
@@ -40,29 +36,11 @@ from tests import factories
 from tests.factories import Factory
 from tests.flow import accepted
 from tests.lifecycle.support import expected_read, rules_of, session_row, sweep
+from tests.support.loop_thread import LoopThread
 
-T = TypeVar("T")
 STRANGERS = ("other_interviewer", "other_interviewee", "admin")
 # The interviewer drives most of the lifecycle: draw them more often than the others.
 ACTOR_DRAWS = st.sampled_from(("interviewer",) * 4 + ("interviewee",) * 2 + STRANGERS)
-
-
-class LoopThread:
-    """An event loop running in its own thread, for synchronous callers."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, work: Coroutine[Any, Any, T]) -> T:
-        future: Future[T] = asyncio.run_coroutine_threadsafe(work, self.loop)
-        return future.result(timeout=60)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join()
-        self.loop.close()
 
 
 @dataclass

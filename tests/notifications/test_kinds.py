@@ -135,6 +135,9 @@ async def test_feedback_event_published_twice_creates_one_notification(
         author_id=flow.interviewee.id,
         subject_id=flow.interviewer.id,
         at=factory.clock.now(),
+        session_created_at=factory.clock.now(),
+        category="arrays",
+        overall=4,
     )
     for _ in range(2):
         async with app.services.database.transaction() as db:

@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from peerview import cli
+from peerview.analytics.rollup_repository import RECOUNTS
 from peerview.clock import FakeClock
 from peerview.config import Settings, get_settings
-from peerview.models import Base, User
+from peerview.models import Base, Feedback, InterviewRequest, InterviewSession, User
+from peerview.models.base import table_of
+from tests.analytics import history, recount
 from tests.platform.apps import client_for, extra_app
 from tests.support.environment import test_settings
 
@@ -188,3 +193,49 @@ def test_serve_keeps_connections_and_workers_as_a_busy_host_needs(
     # A worker starting on a busy host is not killed for missing the default 5 s check.
     assert seen["timeout_worker_healthcheck"] == 30
     assert seen["timeout_graceful_shutdown"] == 20
+
+
+async def test_analytics_rebuild_recounts_every_rollup_and_shows_its_progress(
+    cli_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await run_cli("migrate") == 0
+    now = datetime(2030, 1, 14, 10, 0, tzinfo=UTC)
+    interviewers = history.users(2, "INTERVIEWER", now)
+    interviewees = history.users(3, "INTERVIEWEE", now)
+    requests, sessions, feedback = history.rows(
+        11,
+        120,
+        now=now,
+        interviewers=[u["id"] for u in interviewers],
+        interviewees=[u["id"] for u in interviewees],
+    )
+    engine = create_async_engine(cli_database)
+    try:
+        # Rows written behind the application's back: no rollup counts them yet.
+        async with engine.begin() as conn:
+            for model, rows in (
+                (User, interviewers + interviewees),
+                (InterviewRequest, requests),
+                (InterviewSession, sessions),
+                (Feedback, feedback),
+            ):
+                await conn.execute(insert(table_of(model)), rows)
+        capsys.readouterr()
+        assert await run_cli("analytics", "rebuild") == 0
+        out = capsys.readouterr().out
+        steps = len(RECOUNTS) + 1
+        progress = [line for line in out.splitlines() if line.startswith("analytics rebuild:")]
+        assert [line.split()[2] for line in progress] == [
+            f"{n}/{steps}" for n in range(1, steps + 1)
+        ]
+        assert "rebuilt" in out.splitlines()[-1]
+        async with engine.connect() as conn:
+
+            async def fetch(query: Any) -> Any:
+                return (await conn.execute(query)).mappings().all()
+
+            data = await recount.rows(fetch)
+            found, wanted = await recount.stored(fetch, data), recount.expected(data)
+            assert found == wanted
+    finally:
+        await engine.dispose()

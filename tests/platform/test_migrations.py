@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.operations import Operations
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from peerview.migrate import alembic_config, upgrade
-from peerview.models import Base
+from peerview.models import Base, Feedback, InterviewRequest, InterviewSession, User
+from peerview.models.base import table_of
+from tests.analytics import history, recount
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -100,3 +106,95 @@ async def test_migrating_twice_is_harmless(tmp_path: Path) -> None:
     _in_thread(upgrade, url)
     _in_thread(upgrade, url)
     assert await asyncio.wait_for(_schema_differences(url), 30) == []
+
+
+# --- the analytics rollups of a database that already holds rows ---------------------------
+
+BEFORE_ROLLUPS = "0501c4ac5a9f"
+ROLLUPS_MIGRATION = (
+    Path(__file__).resolve().parents[2]
+    / "migrations"
+    / "versions"
+    / "2026_12_06_2009-analytics_rollups.py"
+)
+
+
+def _history() -> list[tuple[Any, list[dict[str, Any]]]]:
+    now = datetime(2030, 1, 14, 10, 0, tzinfo=UTC)
+    interviewers = history.users(3, "INTERVIEWER", now)
+    interviewees = history.users(5, "INTERVIEWEE", now)
+    requests, sessions, feedback = history.rows(
+        7,
+        250,
+        now=now,
+        interviewers=[u["id"] for u in interviewers],
+        interviewees=[u["id"] for u in interviewees],
+    )
+    return [
+        (User, interviewers + interviewees),
+        (InterviewRequest, requests),
+        (InterviewSession, sessions),
+        (Feedback, feedback),
+    ]
+
+
+async def _load(conn: AsyncConnection, tables: list[tuple[Any, list[dict[str, Any]]]]) -> None:
+    for model, rows in tables:
+        await conn.execute(insert(table_of(model)), rows)
+
+
+async def _rollups_are_the_recount(conn: AsyncConnection) -> None:
+    async def fetch(query: Any) -> Any:
+        return (await conn.execute(query)).mappings().all()
+
+    data = await recount.rows(fetch)
+    assert data.requests
+    found, wanted = await recount.stored(fetch, data), recount.expected(data)
+    for name in wanted:
+        assert found[name] == wanted[name], name
+
+
+async def test_the_rollups_migration_counts_the_rows_already_there(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'rows.db'}"
+    _in_thread(upgrade, url, BEFORE_ROLLUPS)
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await _load(conn, _history())
+        _in_thread(upgrade, url)
+        async with engine.connect() as conn:
+            await _rollups_are_the_recount(conn)
+    finally:
+        await engine.dispose()
+
+
+async def test_the_rollups_migration_counts_the_rows_already_there_on_postgresql(
+    database_url: str,
+) -> None:
+    """The same on PostgreSQL, inside one transaction that is rolled back: down before the
+    rollups, rows in, up again (PostgreSQL's DDL is transactional)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only (SQLite: the test above)")
+    spec = importlib.util.spec_from_file_location("rollups_migration", ROLLUPS_MIGRATION)
+    assert spec is not None
+    assert spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    def run(sync: Connection, step: Any) -> None:
+        with Operations.context(MigrationContext.configure(sync)):
+            step()
+
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            transaction = await conn.begin()
+            try:
+                await conn.run_sync(run, migration.downgrade)
+                await _load(conn, _history())
+                await conn.run_sync(run, migration.upgrade)
+                await _rollups_are_the_recount(conn)
+            finally:
+                await transaction.rollback()
+    finally:
+        await engine.dispose()

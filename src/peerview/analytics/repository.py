@@ -1,412 +1,384 @@
-"""Aggregate SQL behind the analytics: every figure is counted, summed and averaged in the database.
+"""SQL behind the platform's analytics (GET /api/analytics/platform), every statement built once.
 
-Statuses follow the read-time truth of the lifecycle: the WHERE-clause rules of the requests
-and sessions repositories are reused here as CASE conditions, so a row the sweeper has not
-reached yet is counted as what it already is.
+Its figures come from the rollups for whole UTC days, from the rows themselves for the parts
+of a period's first and last days (through the `created_at` indexes), and from the rows that
+time may still move (OPEN requests, SCHEDULED and LIVE sessions, through their status
+indexes), each classified by the read-time rules of the lifecycle. So an answer costs what
+its period holds, not what the tables hold.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
-    Date,
-    Float,
+    Executable,
     Integer,
+    Select,
+    String,
     and_,
     case,
     cast,
-    extract,
     func,
     literal_column,
     or_,
     select,
     union_all,
 )
-from sqlalchemy.sql import Select
-from sqlalchemy.sql.elements import Label
 
-from peerview.db import Connection
-
-# The status rules live in one place each; analytics borrows their SQL instead of restating it.
-from peerview.interview_requests.repository import effective_status_is as request_status_is
+from peerview.analytics.buckets import bucket_of_seconds, seconds_of
+from peerview.analytics.periods import Split
+from peerview.analytics.rollup_repository import (
+    FINAL_REQUEST_STATUSES,
+    FINAL_SESSION_STATUSES,
+    accept_wait_days,
+    accept_waits,
+    activity_days,
+    one_of,
+    rating_days,
+    request_days,
+    session_days,
+    stored_outcome,
+    weeks,
+)
+from peerview.analytics.sql import (
+    Bounds,
+    bounds_params,
+    count_if,
+    text_value,
+)
+from peerview.analytics.sql import minutes_between as minutes_between
+from peerview.analytics.sql import week_start as week_start
+from peerview.db import Connection, Dialect, Query, Variants, bind
 from peerview.interview_sessions.lifecycle import TimeRules
-from peerview.interview_sessions.repository import effective_status_is as session_status_is
 from peerview.models import Feedback, InterviewRequest, InterviewSession
 from peerview.models.base import table_of
-from peerview.models.enums import EndReason, RequestStatus, SessionStatus
+from peerview.models.enums import RequestStatus, SessionStatus
 
 sessions = table_of(InterviewSession)
 requests = table_of(InterviewRequest)
 feedback = table_of(Feedback)
-# The caller's own feedback on the same session: it unseals what the other wrote (docs/api.md §7).
-given = feedback.alias("given")
+
+_TIME = requests.c.created_at.type
+_DAY = request_days.c.day.type
+_NOW = bind("now", _TIME)
+_NO_SHOW_CUTOFF = bind("no_show_cutoff", _TIME)
+
+
+# --- the whole platform -------------------------------------------------------------------------
+
+
+class Count(msgspec.Struct, frozen=True):
+    """One figure of the platform's counts: `part` says which (request, wait, session,
+    rating), `item` of what (a status, a bucket, an outcome, a category). The same item may
+    come in several rows (rollup, part days, open rows): they add up."""
+
+    part: str
+    item: str | None
+    n: int
+    total: int
 
 
 @dataclass(frozen=True, slots=True)
-class Period:
-    """Optional bounds on `created_at`: `start` inclusive, `end` exclusive."""
+class Shape:
+    """Which pieces a platform query has: its key among the statement's variants."""
 
-    start: datetime | None = None
-    end: datetime | None = None
-
-    def on(self, column: Any) -> list[ColumnElement[bool]]:
-        out: list[ColumnElement[bool]] = []
-        if self.start is not None:
-            out.append(column >= self.start)
-        if self.end is not None:
-            out.append(column < self.end)
-        return out
+    period: Bounds  # the period's own bounds (rows that time may still move, and edges)
+    whole_days: bool  # any whole day read from the rollups
+    first_day: bool
+    end_day: bool
+    edges: int  # part days read from the rows: 0, 1 or 2
+    all_time: bool  # no period at all: the all-time histogram
 
 
-# --- dialect-specific pieces -------------------------------------------------------------
-
-
-def week_start(db: Connection, column: Any) -> ColumnElement[date]:
-    """The Monday (UTC) of the ISO week of `column`."""
-    if db.dialect == "postgresql":
-        # date_trunc on a timestamptz truncates in the connection's time zone: pin UTC first.
-        return cast(func.date_trunc("week", func.timezone("UTC", column)), Date)
-    # SQLite keeps naive UTC text. 'weekday 0' moves forward to the week's Sunday (staying on
-    # a Sunday), and the ISO week that Sunday ends began six days earlier.
-    return func.date(column, "weekday 0", "-6 days", type_=Date)
-
-
-def minutes_between(db: Connection, later: Any, earlier: Any) -> ColumnElement[Any]:
-    if db.dialect == "postgresql":
-        return cast(extract("epoch", later - earlier), Float) / 60
-    return cast((func.julianday(later) - func.julianday(earlier)) * 1440, Float)
-
-
-# --- sessions as they are at `now` ----------------------------------------------------------
-
-
-def _session_state(now: datetime, rules: TimeRules) -> ColumnElement[str]:
-    return case(
-        (
-            session_status_is(SessionStatus.COMPLETED, now, now - rules.no_show),
-            SessionStatus.COMPLETED.value,
-        ),
-        (
-            session_status_is(SessionStatus.CANCELLED, now, now - rules.no_show),
-            SessionStatus.CANCELLED.value,
-        ),
-        (session_status_is(SessionStatus.LIVE, now, now - rules.no_show), SessionStatus.LIVE.value),
-        else_=SessionStatus.SCHEDULED.value,
+def _row(part: str, item: Any, n: Any, summed: Any = None) -> Select[Any]:
+    return select(
+        text_value(part).label("part"),
+        item.label("item"),
+        cast(n, BigInteger).label("n"),
+        (literal_column("0") if summed is None else cast(summed, BigInteger)).label("total"),
     )
 
 
-def _timed_out(now: datetime, rules: TimeRules) -> ColumnElement[bool]:
-    """Still stored LIVE but already COMPLETED by time: the AUTO_TIMEOUT of lifecycle.session_at."""
-    return and_(
-        sessions.c.status == SessionStatus.LIVE,
-        session_status_is(SessionStatus.COMPLETED, now, now - rules.no_show),
-    )
+def _on_days(shape: Shape, column: Any) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if shape.first_day:
+        out.append(column >= bind("first_day", _DAY))
+    if shape.end_day:
+        out.append(column < bind("end_day", _DAY))
+    return out
 
 
-def _session_end_reason(now: datetime, rules: TimeRules) -> ColumnElement[str | None]:
-    missed = and_(
-        sessions.c.status == SessionStatus.SCHEDULED,
-        session_status_is(SessionStatus.CANCELLED, now, now - rules.no_show),
-    )
-    return case(
-        (_timed_out(now, rules), EndReason.AUTO_TIMEOUT.value),
-        (missed, EndReason.NO_SHOW.value),
-        else_=sessions.c.end_reason,
-    )
-
-
-def _session_ended_at(now: datetime, rules: TimeRules) -> ColumnElement[datetime | None]:
-    """`ended_at` at read time (completed sessions only): a timed-out one ended at hard_end_at."""
-    return case((_timed_out(now, rules), sessions.c.hard_end_at), else_=sessions.c.ended_at)
-
-
-def _feedback_visible(
-    *, now: datetime, rules: TimeRules, reveal_after: timedelta
-) -> ColumnElement[bool]:
-    """Received feedback is unsealed once the caller gave theirs, or `reveal_after` past the end."""
-    return or_(given.c.id.is_not(None), _session_ended_at(now, rules) <= now - reveal_after)
-
-
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-def _of_user(user_id: str) -> ColumnElement[bool]:
-    return or_(sessions.c.interviewer_id == user_id, sessions.c.interviewee_id == user_id)
-
-
-# --- one user -------------------------------------------------------------------------------
-
-
-async def my_session_totals(
-    db: Connection, *, user_id: str, now: datetime, rules: TimeRules, period: Period
-) -> dict[str, Any]:
-    state = _session_state(now, rules).label("state")
-    inner = (
-        select(
-            sessions.c.interviewer_id,
-            sessions.c.interviewee_id,
-            state,
-            minutes_between(db, _session_ended_at(now, rules), sessions.c.started_at).label(
-                "minutes"
-            ),
-        )
-        .where(_of_user(user_id), *period.on(sessions.c.created_at))
-        .subquery()
-    )
-    completed = inner.c.state == SessionStatus.COMPLETED.value
-    query = select(
+def _on_edges(shape: Shape, column: Any) -> ColumnElement[bool]:
+    return or_(
         *(
-            _count_if(inner.c.state == s.value).label(s.value.lower())
-            for s in (
-                SessionStatus.COMPLETED,
-                SessionStatus.CANCELLED,
-                SessionStatus.LIVE,
-                SessionStatus.SCHEDULED,
+            and_(column >= bind(f"edge{n}_from", _TIME), column < bind(f"edge{n}_to", _TIME))
+            for n in range(shape.edges)
+        )
+    )
+
+
+_BY_ITEM: ColumnElement[Any] = literal_column("item")
+
+
+def _requests(shape: Shape) -> list[Select[Any]]:
+    """Requests by read-time status: final ones from the rollup (whole days) and the rows (part
+    days), OPEN ones from the rows, each EXPIRED once past `expires_at`."""
+    parts = []
+    if shape.whole_days:
+        parts.append(
+            _row("request", request_days.c.status, func.sum(request_days.c.requests))
+            .where(*_on_days(shape, request_days.c.day))
+            .group_by(request_days.c.status)
+        )
+    if shape.edges:
+        # Counted by condition, not filtered: the rows are found by `created_at` alone.
+        final = one_of(requests.c.status, FINAL_REQUEST_STATUSES)
+        parts.append(
+            _row("request", requests.c.status, count_if(final))
+            .where(_on_edges(shape, requests.c.created_at))
+            .group_by(requests.c.status)
+        )
+    now_open = case((requests.c.expires_at > _NOW, text_value("OPEN")), else_=text_value("EXPIRED"))
+    parts.append(
+        _row("request", now_open, func.count())
+        .where(requests.c.status == RequestStatus.OPEN, *shape.period.on(requests.c.created_at))
+        .group_by(_BY_ITEM)
+    )
+    return parts
+
+
+def _waits(shape: Shape) -> list[Select[Any]]:
+    """The histogram of waits for acceptance."""
+    parts = []
+    if shape.all_time:
+        parts.append(_row("wait", cast(accept_waits.c.bucket, String), accept_waits.c.requests))
+    elif shape.whole_days:
+        parts.append(
+            _row(
+                "wait",
+                cast(accept_wait_days.c.bucket, String),
+                func.sum(accept_wait_days.c.requests),
             )
-        ),
-        _count_if(inner.c.interviewer_id == user_id).label("as_interviewer"),
-        _count_if(inner.c.interviewee_id == user_id).label("as_interviewee"),
-        func.coalesce(func.sum(case((completed, inner.c.minutes), else_=0.0)), 0.0).label(
-            "minutes_practised"
-        ),
-    )
-    result = await db.execute(query)
-    return dict(result.mappings().one())
-
-
-async def my_ratings(
-    db: Connection,
-    *,
-    user_id: str,
-    now: datetime,
-    rules: TimeRules,
-    reveal_after: timedelta | None,
-    period: Period,
-) -> dict[str, Any]:
-    """Averages of feedback about the caller that they may see; `reveal_after=None` sees all."""
-    query = (
-        select(
-            func.avg(feedback.c.communication).label("communication"),
-            func.avg(feedback.c.problem_solving).label("problem_solving"),
-            func.avg(feedback.c.technical).label("technical"),
-            func.avg(feedback.c.overall).label("overall"),
-            func.count(feedback.c.id).label("count"),
+            .where(*_on_days(shape, accept_wait_days.c.day))
+            .group_by(accept_wait_days.c.bucket)
         )
-        .select_from(
-            feedback.join(sessions, sessions.c.id == feedback.c.session_id).outerjoin(
-                given,
-                and_(given.c.session_id == feedback.c.session_id, given.c.author_id == user_id),
-            )
-        )
-        .where(feedback.c.subject_id == user_id, *period.on(sessions.c.created_at))
-    )
-    if reveal_after is not None:
-        query = query.where(_feedback_visible(now=now, rules=rules, reveal_after=reveal_after))
-    result = await db.execute(query)
-    return dict(result.mappings().one())
-
-
-def _my_sessions_with_feedback(
-    *,
-    key: Label[Any],
-    user_id: str,
-    now: datetime,
-    rules: TimeRules,
-    reveal_after: timedelta | None,
-    period: Period,
-) -> Select[Any]:
-    """The caller's sessions grouped by `key`: how many, and the visible received overall."""
-    received: ColumnElement[Any] = feedback.c.overall
-    if reveal_after is not None:
-        visible = _feedback_visible(now=now, rules=rules, reveal_after=reveal_after)
-        received = case((visible, feedback.c.overall), else_=None)
-    by_name: ColumnElement[Any] = literal_column(key.name)
-    other = case(
-        (sessions.c.interviewer_id == user_id, sessions.c.interviewee_id),
-        else_=sessions.c.interviewer_id,
-    )
-    return (
-        select(
-            key,
-            func.count(func.distinct(sessions.c.id)).label("sessions"),
-            func.avg(received).label("average_overall"),
-        )
-        .select_from(
-            sessions.outerjoin(
-                feedback,
-                # Received = written by the other participant: a lookup by the unique
-                # (session_id, author_id) key. Joining on subject_id instead lets SQLite's
-                # planner scan all of the caller's feedback for every session.
-                and_(feedback.c.session_id == sessions.c.id, feedback.c.author_id == other),
-            ).outerjoin(
-                given, and_(given.c.session_id == sessions.c.id, given.c.author_id == user_id)
-            )
-        )
-        .where(_of_user(user_id), *period.on(sessions.c.created_at))
-        # By the output name: the expression itself carries bound parameters, which
-        # PostgreSQL would not recognise as the same expression in GROUP BY.
-        .group_by(by_name)
-        .order_by(by_name)
-    )
-
-
-async def my_by_category(
-    db: Connection,
-    *,
-    user_id: str,
-    now: datetime,
-    rules: TimeRules,
-    reveal_after: timedelta | None,
-    period: Period,
-) -> list[dict[str, Any]]:
-    query = _my_sessions_with_feedback(
-        key=sessions.c.category.label("category"),
-        user_id=user_id,
-        now=now,
-        rules=rules,
-        reveal_after=reveal_after,
-        period=period,
-    )
-    result = await db.execute(query)
-    return [dict(row) for row in result.mappings()]
-
-
-async def my_weekly(
-    db: Connection,
-    *,
-    user_id: str,
-    now: datetime,
-    rules: TimeRules,
-    reveal_after: timedelta | None,
-    period: Period,
-) -> list[dict[str, Any]]:
-    query = _my_sessions_with_feedback(
-        key=week_start(db, sessions.c.scheduled_at).label("week_start"),
-        user_id=user_id,
-        now=now,
-        rules=rules,
-        reveal_after=reveal_after,
-        period=period,
-    )
-    result = await db.execute(query)
-    return [dict(row) for row in result.mappings()]
-
-
-# --- the whole platform ---------------------------------------------------------------------
-
-
-async def request_funnel(db: Connection, *, now: datetime, period: Period) -> dict[str, Any]:
-    counts = {
-        status.value.lower(): _count_if(request_status_is(status, now)).label(status.value.lower())
-        for status in RequestStatus
-    }
-    query = select(func.count().label("created"), *counts.values()).where(
-        *period.on(requests.c.created_at)
-    )
-    result = await db.execute(query.select_from(requests))
-    return dict(result.mappings().one())
-
-
-async def median_minutes_to_accept(db: Connection, *, period: Period) -> float | None:
-    minutes = minutes_between(db, requests.c.accepted_at, requests.c.created_at)
-    accepted = (
-        requests.c.status == RequestStatus.ACCEPTED,
-        requests.c.accepted_at.is_not(None),
-        *period.on(requests.c.created_at),
-    )
-    if db.dialect == "postgresql":
-        query = select(func.percentile_cont(0.5).within_group(minutes)).where(*accepted)
-    else:
-        # No percentile function in SQLite: skip to the middle one or two values in order.
-        n = select(func.count()).select_from(requests).where(*accepted).scalar_subquery()
-        middle = (
-            select(minutes.label("minutes"))
-            .where(*accepted)
-            .order_by(minutes)
-            .limit(2 - n % 2)
-            .offset(cast((n - 1) / 2, Integer))
+    if shape.edges:
+        # Rows without a wait fall in a NULL bucket, counted 0.
+        waits = (
+            select(seconds_of(requests.c.accept_wait_us).label("seconds"))
+            .where(_on_edges(shape, requests.c.created_at))
             .subquery()
         )
-        query = select(func.avg(middle.c.minutes))
-    value = (await db.execute(query)).scalar_one()
-    return None if value is None else float(value)
+        bucket = cast(bucket_of_seconds(waits.c.seconds), String)
+        parts.append(_row("wait", bucket, func.count(waits.c.seconds)).group_by(_BY_ITEM))
+    return parts
 
 
-async def session_outcomes(
-    db: Connection, *, now: datetime, rules: TimeRules, period: Period
-) -> dict[str, Any]:
-    inner = (
-        select(
-            _session_state(now, rules).label("state"),
-            _session_end_reason(now, rules).label("end_reason"),
-        )
-        .where(*period.on(sessions.c.created_at))
-        .subquery()
+def _active(shape: Shape) -> list[Select[Any]]:
+    """What the sessions stored SCHEDULED or LIVE are at `now` (lifecycle.session_at): each
+    status classified on the column of its own index, so no row is read but the index's."""
+    missed = case(
+        (sessions.c.scheduled_at <= _NO_SHOW_CUTOFF, text_value("no_show")),
+        else_=text_value("scheduled"),
     )
-    state, reason = inner.c.state, inner.c.end_reason
-    completed = state == SessionStatus.COMPLETED.value
-    cancelled = state == SessionStatus.CANCELLED.value
-    auto = reason == EndReason.AUTO_TIMEOUT.value
-    no_show = reason == EndReason.NO_SHOW.value
-    query = select(
-        _count_if(and_(completed, ~auto)).label("completed"),
-        _count_if(and_(completed, auto)).label("auto_timeout"),
-        _count_if(and_(cancelled, no_show)).label("no_show"),
-        # end_reason may be NULL on old rows: "not NO_SHOW" must include them.
-        _count_if(and_(cancelled, or_(reason.is_(None), ~no_show))).label("cancelled"),
-        _count_if(state == SessionStatus.LIVE.value).label("live"),
-        _count_if(state == SessionStatus.SCHEDULED.value).label("scheduled"),
+    # A LIVE row without hard_end_at (never written so) is neither live nor timed out.
+    ended = case(
+        (sessions.c.hard_end_at <= _NOW, text_value("auto_timeout")),
+        (sessions.c.hard_end_at > _NOW, text_value("live")),
+        else_=text_value("scheduled"),
     )
-    result = await db.execute(query)
-    return dict(result.mappings().one())
+    return [
+        _row("session", item, func.count())
+        .where(sessions.c.status == status, *shape.period.on(sessions.c.created_at))
+        .group_by(_BY_ITEM)
+        for status, item in ((SessionStatus.SCHEDULED, missed), (SessionStatus.LIVE, ended))
+    ]
 
 
-async def sessions_by_state(db: Connection, *, now: datetime, rules: TimeRules) -> dict[str, int]:
-    state = _session_state(now, rules).label("state")
-    query = select(state, func.count().label("n")).group_by(literal_column("state"))
-    result = await db.execute(query.select_from(sessions))
-    return {row.state: int(row.n) for row in result}
-
-
-async def ratings_by_category(db: Connection, *, period: Period) -> list[dict[str, Any]]:
-    query = (
-        select(
-            sessions.c.category,
-            func.count(feedback.c.id).label("count"),
-            func.avg(feedback.c.overall).label("average_overall"),
+def _sessions(shape: Shape) -> list[Select[Any]]:
+    """Sessions by outcome: finished ones from the rollup and the rows of part days, the
+    SCHEDULED and LIVE ones from the rows, classified at `now`."""
+    parts = []
+    if shape.whole_days:
+        parts.append(
+            _row("session", session_days.c.outcome, func.sum(session_days.c.sessions))
+            .where(*_on_days(shape, session_days.c.day))
+            .group_by(session_days.c.outcome)
         )
-        .select_from(feedback.join(sessions, sessions.c.id == feedback.c.session_id))
-        .where(*period.on(sessions.c.created_at))
-        .group_by(sessions.c.category)
-        .order_by(sessions.c.category)
+    if shape.edges:
+        final = one_of(sessions.c.status, FINAL_SESSION_STATUSES)
+        parts.append(
+            _row("session", stored_outcome(), count_if(final))
+            .where(_on_edges(shape, sessions.c.created_at))
+            .group_by(_BY_ITEM)
+        )
+    return [*parts, *_active(shape)]
+
+
+def _ratings(shape: Shape) -> list[Select[Any]]:
+    """Feedback (both directions) by the category of its session, filtered on the session's
+    `created_at`: how many, and the sum of their overall ratings."""
+    parts = []
+    if shape.whole_days:
+        parts.append(
+            _row(
+                "rating",
+                rating_days.c.category,
+                func.sum(rating_days.c.feedback),
+                func.sum(rating_days.c.overall_sum),
+            )
+            .where(*_on_days(shape, rating_days.c.day))
+            .group_by(rating_days.c.category)
+        )
+    if shape.edges:
+        parts.append(
+            _row("rating", sessions.c.category, func.count(), func.sum(feedback.c.overall))
+            .select_from(sessions.join(feedback, feedback.c.session_id == sessions.c.id))
+            .where(_on_edges(shape, sessions.c.created_at))
+            .group_by(sessions.c.category)
+        )
+    return parts
+
+
+def _counts(shape: Shape) -> Executable:
+    parts = [*_requests(shape), *_waits(shape), *_sessions(shape), *_ratings(shape)]
+    return union_all(*parts)
+
+
+# Every count of the platform's answer but the weekly one, in one statement.
+_COUNTS = Variants(_counts, Count)
+
+
+def _shape_and_params(split: Split) -> tuple[Shape, dict[str, Any]]:
+    period, params = bounds_params(split.period.start, split.period.end)
+    shape = Shape(
+        period=period,
+        whole_days=split.whole_days,
+        first_day=split.first_day is not None,
+        end_day=split.end_day is not None,
+        edges=len(split.edges),
+        all_time=split.period.unbounded,
     )
-    result = await db.execute(query)
-    return [dict(row) for row in result.mappings()]
+    if split.first_day is not None:
+        params["first_day"] = split.first_day
+    if split.end_day is not None:
+        params["end_day"] = split.end_day
+    for n, (edge_from, edge_to) in enumerate(split.edges):
+        params[f"edge{n}_from"], params[f"edge{n}_to"] = edge_from, edge_to
+    return shape, params
 
 
-async def active_users_weekly(db: Connection, *, period: Period) -> list[dict[str, Any]]:
-    def by_week(user: Any, moment: Any, created: Any) -> Select[Any]:
-        return select(user.label("user_id"), week_start(db, moment).label("week_start")).where(
-            *period.on(created)
+async def platform_counts(
+    db: Connection, *, split: Split, now: datetime, rules: TimeRules
+) -> list[Count]:
+    shape, params = _shape_and_params(split)
+    params.update(now=now, no_show_cutoff=now - rules.no_show)
+    return await db.all(_COUNTS(shape), **params)
+
+
+class Waits(msgspec.Struct, frozen=True):
+    accept_wait_us: int
+
+
+def _waits_between(period: Bounds) -> Executable:
+    wait = requests.c.accept_wait_us
+    return (
+        select(wait)
+        .where(
+            wait >= bind("low", wait.type),
+            wait < bind("high", wait.type),
+            *period.on(requests.c.created_at),
         )
-
-    activity = union_all(
-        by_week(requests.c.interviewee_id, requests.c.created_at, requests.c.created_at),
-        by_week(sessions.c.interviewer_id, sessions.c.scheduled_at, sessions.c.created_at),
-        by_week(sessions.c.interviewee_id, sessions.c.scheduled_at, sessions.c.created_at),
-    ).subquery()
-    query = (
-        select(
-            activity.c.week_start,
-            func.count(func.distinct(activity.c.user_id)).label("users"),
-        )
-        .group_by(activity.c.week_start)
-        .order_by(activity.c.week_start)
+        .order_by(wait)
+        .offset(bind("skip", Integer()))
+        .limit(bind("take", Integer()))
     )
-    result = await db.execute(query)
-    return [dict(row) for row in result.mappings()]
+
+
+_WAITS_BETWEEN = Variants(_waits_between, Waits)
+
+
+async def waits_between(
+    db: Connection,
+    *,
+    low: int,
+    high: int,
+    skip: int,
+    take: int,
+    start: datetime | None,
+    end: datetime | None,
+) -> list[int]:
+    """`take` waits (microseconds), in order, after the first `skip`, of the requests created
+    in the period whose wait is in `[low, high)`: a walk along the `(accept_wait_us,
+    created_at)` index over that range only."""
+    period, params = bounds_params(start, end)
+    rows = await db.all(_WAITS_BETWEEN(period), low=low, high=high, skip=skip, take=take, **params)
+    return [row.accept_wait_us for row in rows]
+
+
+class WeekUsers(msgspec.Struct, frozen=True):
+    week_start: date
+    users: int
+
+
+_ALL_WEEKS = Query(
+    select(weeks.c.week_start, weeks.c.users).order_by(weeks.c.week_start), WeekUsers
+)
+
+
+def _active_users_weekly(shape: Shape) -> Any:
+    """Distinct people by week: whole days from `activity_days`, part days from the rows."""
+
+    def build(dialect: Dialect) -> Executable:
+        parts: list[Select[Any]] = []
+        if shape.whole_days:
+            parts.append(
+                select(activity_days.c.week_start, activity_days.c.user_id).where(
+                    *_on_days(shape, activity_days.c.day)
+                )
+            )
+        if shape.edges:
+            posted = week_start(dialect, requests.c.created_at).label("week_start")
+            parts.append(
+                select(posted, requests.c.interviewee_id.label("user_id")).where(
+                    _on_edges(shape, requests.c.created_at)
+                )
+            )
+            for person in (sessions.c.interviewer_id, sessions.c.interviewee_id):
+                met = week_start(dialect, sessions.c.scheduled_at).label("week_start")
+                parts.append(
+                    select(met, person.label("user_id")).where(
+                        _on_edges(shape, sessions.c.created_at)
+                    )
+                )
+        activity = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+        return (
+            select(
+                activity.c.week_start,
+                func.count(func.distinct(activity.c.user_id)).label("users"),
+            )
+            .group_by(activity.c.week_start)
+            .order_by(activity.c.week_start)
+        )
+
+    return build
+
+
+_ACTIVE_USERS_WEEKLY = Variants(_active_users_weekly, WeekUsers)
+
+
+async def active_users_weekly(db: Connection, *, split: Split) -> list[WeekUsers]:
+    """People active each week: over all time one row a week (`weeks`); over a period, the
+    distinct people of its whole days (`activity_days`) and of its part days (the rows)."""
+    if split.period.unbounded:
+        return await db.all(_ALL_WEEKS)
+    if not (split.whole_days or split.edges):
+        return []
+    shape, params = _shape_and_params(split)
+    return await db.all(_ACTIVE_USERS_WEEKLY(shape), **params)

@@ -1,14 +1,22 @@
-"""Analytics for a user and for the platform: aggregate queries shaped into docs/api.md §10."""
+"""Analytics for a user and for the platform, shaped into docs/api.md §10.
+
+Averages are computed here from exact integer sums and counts, and durations from exact
+microseconds, then rounded half-up to 2 decimals: the same figures on both databases.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from peerview.analytics import repository
+from peerview.analytics import my_repository, repository
+from peerview.analytics.buckets import median_minutes, middle_of
 from peerview.analytics.errors import InvalidPeriod
-from peerview.analytics.repository import Period
+from peerview.analytics.my_repository import MyGroup
+from peerview.analytics.periods import Period, split
+from peerview.analytics.repository import Count
 from peerview.analytics.schemas import (
     CategoryActivity,
     CategoryRatings,
@@ -25,17 +33,25 @@ from peerview.context import Ctx
 from peerview.db import Connection
 from peerview.feedback import service as feedback_service
 from peerview.interview_sessions.lifecycle import TimeRules
-from peerview.models.enums import SessionStatus
+from peerview.models.enums import RequestStatus, SessionStatus
 
 _CENT = Decimal("0.01")
+_MINUTE_US = Decimal(60_000_000)
 
 
 def rounded(value: Any) -> float | None:
-    """Half-up to 2 decimals, the same on both databases (PostgreSQL's AVG is exact NUMERIC,
-    SQLite's a float: going through the shortest decimal text makes them agree)."""
+    """Half-up to 2 decimals, the same on both databases (through the shortest decimal text,
+    so a float and an exact Decimal of the same value agree)."""
     if value is None:
         return None
     return float(Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
+def average(total: int, count: int) -> float | None:
+    """`total / count` exactly, rounded half-up to 2 decimals; None when there is nothing."""
+    if not count:
+        return None
+    return rounded(Decimal(total) / Decimal(count))
 
 
 def period_of(start: datetime | None, end: datetime | None) -> Period:
@@ -51,76 +67,123 @@ def _as_date(value: Any) -> date:
 
 
 async def mine(ctx: Ctx, *, period: Period) -> MyAnalytics:
-    db, actor, now, rules = ctx.db, ctx.actor, ctx.now, ctx.rules
+    actor = ctx.actor
     # Admins see every feedback (docs/api.md §7), so nothing is sealed for them.
     reveal_after = None if actor.is_admin else feedback_service.REVEAL_AFTER
-    scope: dict[str, Any] = {
-        "user_id": actor.id,
-        "now": now,
-        "rules": rules,
-        "period": period,
-    }
-    totals = await repository.my_session_totals(db, **scope)
-    ratings = await repository.my_ratings(db, reveal_after=reveal_after, **scope)
-    categories = await repository.my_by_category(db, reveal_after=reveal_after, **scope)
-    weeks = await repository.my_weekly(db, reveal_after=reveal_after, **scope)
+    figures = await my_repository.mine(
+        ctx.db,
+        user_id=actor.id,
+        now=ctx.now,
+        rules=ctx.rules,
+        reveal_after=reveal_after,
+        start=period.start,
+        end=period.end,
+    )
+    totals, ratings = figures.totals, figures.ratings
     return MyAnalytics(
         sessions=MySessionCounts(
-            completed=int(totals[SessionStatus.COMPLETED.value.lower()]),
-            cancelled=int(totals[SessionStatus.CANCELLED.value.lower()]),
-            live=int(totals[SessionStatus.LIVE.value.lower()]),
-            scheduled=int(totals[SessionStatus.SCHEDULED.value.lower()]),
-            as_interviewer=int(totals["as_interviewer"]),
-            as_interviewee=int(totals["as_interviewee"]),
+            completed=totals.completed,
+            cancelled=totals.cancelled,
+            live=totals.live,
+            scheduled=totals.scheduled,
+            as_interviewer=totals.as_interviewer,
+            as_interviewee=totals.as_interviewee,
         ),
-        minutes_practised=rounded(totals["minutes_practised"]) or 0.0,
+        minutes_practised=rounded(Decimal(totals.practised_us) / _MINUTE_US) or 0.0,
         ratings_received=RatingsReceived(
-            communication=rounded(ratings["communication"]),
-            problem_solving=rounded(ratings["problem_solving"]),
-            technical=rounded(ratings["technical"]),
-            overall=rounded(ratings["overall"]),
-            count=int(ratings["count"]),
+            communication=average(ratings.communication, ratings.count),
+            problem_solving=average(ratings.problem_solving, ratings.count),
+            technical=average(ratings.technical, ratings.count),
+            overall=average(ratings.overall, ratings.count),
+            count=ratings.count,
         ),
         by_category=[
             CategoryActivity(
-                category=row["category"],
-                sessions=int(row["sessions"]),
-                average_overall=rounded(row["average_overall"]),
+                category=str(group.what),
+                sessions=group.sessions,
+                average_overall=average(group.overall_sum, group.overall_count),
             )
-            for row in categories
+            for group in _in_order(figures.by_category)
         ],
         weekly=[
             WeeklyActivity(
-                week_start=_as_date(row["week_start"]),
-                sessions=int(row["sessions"]),
-                average_overall=rounded(row["average_overall"]),
+                week_start=_as_date(group.what),
+                sessions=group.sessions,
+                average_overall=average(group.overall_sum, group.overall_count),
             )
-            for row in weeks
+            for group in _in_order(figures.weekly)
         ],
     )
 
 
+def _in_order(groups: list[MyGroup]) -> list[MyGroup]:
+    # By code point on both databases, whatever PostgreSQL's collation.
+    return sorted(groups, key=lambda group: str(group.what))
+
+
+def _sum_by_item(counts: list[Count], part: str) -> tuple[Counter[str], Counter[str]]:
+    """The `n` and `total` of one part's rows, added up by item."""
+    n: Counter[str] = Counter()
+    total: Counter[str] = Counter()
+    for row in counts:
+        if row.part == part and row.item is not None and row.n:
+            n[row.item] += row.n
+            total[row.item] += row.total
+    return n, total
+
+
+async def _median(db: Connection, waits: Counter[str], period: Period) -> Decimal | None:
+    """The exact median wait in minutes: the histogram says which range of waits holds the
+    middle rank(s) and at which positions in it; only those values are read."""
+    middle = middle_of([(int(bucket), n) for bucket, n in waits.items()])
+    if middle is None:
+        return None
+    values = await repository.waits_between(
+        db,
+        low=middle.low,
+        high=middle.high,
+        skip=middle.first,
+        take=middle.second - middle.first + 1,
+        start=period.start,
+        end=period.end,
+    )
+    return median_minutes(values)
+
+
 async def platform(ctx: Ctx, *, period: Period) -> PlatformAnalytics:
-    db, now, rules = ctx.db, ctx.now, ctx.rules
-    funnel = await repository.request_funnel(db, now=now, period=period)
-    median = await repository.median_minutes_to_accept(db, period=period)
-    outcomes = await repository.session_outcomes(db, now=now, rules=rules, period=period)
-    ratings = await repository.ratings_by_category(db, period=period)
-    active = await repository.active_users_weekly(db, period=period)
+    db = ctx.db
+    parts = split(period)
+    counts = await repository.platform_counts(db, split=parts, now=ctx.now, rules=ctx.rules)
+    by_status, _ = _sum_by_item(counts, "request")
+    waits, _ = _sum_by_item(counts, "wait")
+    outcomes, _ = _sum_by_item(counts, "session")
+    ratings, overall = _sum_by_item(counts, "rating")
+    median = await _median(db, waits, parts.period)
+    active = await repository.active_users_weekly(db, split=parts)
     return PlatformAnalytics(
-        funnel=Funnel(**{key: int(value) for key, value in funnel.items()}),
+        funnel=Funnel(
+            created=sum(by_status.values()),
+            **{status.value.lower(): by_status[status.value] for status in RequestStatus},
+        ),
         median_minutes_to_accept=rounded(median),
-        sessions=PlatformSessionCounts(**{key: int(value) for key, value in outcomes.items()}),
+        sessions=PlatformSessionCounts(
+            completed=outcomes["completed"],
+            auto_timeout=outcomes["auto_timeout"],
+            no_show=outcomes["no_show"],
+            cancelled=outcomes["cancelled"],
+            live=outcomes["live"],
+            scheduled=outcomes["scheduled"],
+        ),
         ratings_by_category=[
             CategoryRatings(
-                category=row["category"],
-                count=int(row["count"]),
-                average_overall=rounded(row["average_overall"]),
+                category=category,
+                count=ratings[category],
+                average_overall=average(overall[category], ratings[category]),
             )
-            for row in ratings
+            for category in sorted(ratings)
         ],
         active_users_weekly=[
-            WeeklyActiveUsers(week_start=_as_date(row["week_start"]), users=int(row["users"]))
+            WeeklyActiveUsers(week_start=_as_date(row.week_start), users=row.users)
             for row in active
         ],
     )
@@ -130,5 +193,11 @@ async def sessions_by_state(
     *, db: Connection, now: datetime, rules: TimeRules
 ) -> dict[SessionStatus, int]:
     """How many sessions are in each state right now (read-time truth), zeros included."""
-    counts = await repository.sessions_by_state(db, now=now, rules=rules)
-    return {status: counts.get(status.value, 0) for status in SessionStatus}
+    counts = await repository.platform_counts(db, split=split(Period()), now=now, rules=rules)
+    outcomes, _ = _sum_by_item(counts, "session")
+    return {
+        SessionStatus.COMPLETED: outcomes["completed"] + outcomes["auto_timeout"],
+        SessionStatus.CANCELLED: outcomes["cancelled"] + outcomes["no_show"],
+        SessionStatus.LIVE: outcomes["live"],
+        SessionStatus.SCHEDULED: outcomes["scheduled"],
+    }

@@ -127,6 +127,9 @@ async def submit(ctx: Ctx, *, body: FeedbackCreate) -> FeedbackRead:
             author_id=actor.id,
             subject_id=created.subject_id,
             at=now,
+            session_created_at=row.created_at,
+            category=row.category,
+            overall=created.overall,
         ),
     )
     return to_read(created)

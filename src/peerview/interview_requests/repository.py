@@ -26,6 +26,7 @@ class Expired(msgspec.Struct, frozen=True):
 
     id: str
     interviewee_id: str
+    created_at: datetime
 
 
 class RequestRow(msgspec.Struct, frozen=True):
@@ -200,7 +201,7 @@ _EXPIRE_DUE = Query(
         _DUE,
     )
     .values(status=RequestStatus.EXPIRED, updated_at=_NOW)
-    .returning(requests.c.id, requests.c.interviewee_id),
+    .returning(requests.c.id, requests.c.interviewee_id, requests.c.created_at),
     Expired,
 )
 

@@ -8,7 +8,13 @@ import msgspec
 
 from peerview.context import Ctx
 from peerview.db import Connection, IntegrityError
-from peerview.events import EventBus, RequestAccepted, RequestExpired
+from peerview.events import (
+    EventBus,
+    RequestAccepted,
+    RequestCancelled,
+    RequestCreated,
+    RequestExpired,
+)
 from peerview.interview_requests import repository
 from peerview.interview_requests.errors import (
     RequestExpired as RequestExpiredError,
@@ -98,8 +104,12 @@ async def create(ctx: Ctx, *, body: RequestCreate) -> RequestRead:
         status=RequestStatus.OPEN,
         expires_at=expires_at,
         accepted_at=None,
+        accept_wait_us=None,
         created_at=now,
         updated_at=now,
+    )
+    await ctx.events.publish(
+        ctx.db, RequestCreated(request_id=read.id, interviewee_id=actor.id, at=now)
     )
     return read
 
@@ -192,8 +202,15 @@ async def accept(ctx: Ctx, *, request_id: str) -> SessionRead:
     )
     if busy:
         raise ScheduleConflict()
+    # Stored with the acceptance, in exact microseconds: the median wait reads it by index.
+    waited_us = (now - row.created_at) // timedelta(microseconds=1)
     won = await repository.move_if_open(
-        db, request_id=request_id, now=now, status=RequestStatus.ACCEPTED, accepted_at=now
+        db,
+        request_id=request_id,
+        now=now,
+        status=RequestStatus.ACCEPTED,
+        accepted_at=now,
+        accept_wait_us=waited_us,
     )
     if not won:
         raise RequestNotOpen("Another interviewer accepted this request first")
@@ -214,6 +231,8 @@ async def accept(ctx: Ctx, *, request_id: str) -> SessionRead:
             interviewer_id=actor.id,
             scheduled_at=row.scheduled_at,
             at=now,
+            request_created_at=row.created_at,
+            accept_wait_us=waited_us,
         ),
     )
     # What was just written, as its interviewer sees it: no question yet.
@@ -234,6 +253,15 @@ async def cancel(ctx: Ctx, *, request_id: str) -> RequestRead:
     )
     if not won:
         raise RequestNotOpen("The request changed meanwhile")
+    await ctx.events.publish(
+        ctx.db,
+        RequestCancelled(
+            request_id=request_id,
+            interviewee_id=row.interviewee_id,
+            at=ctx.now,
+            created_at=row.created_at,
+        ),
+    )
     return to_read(msgspec.structs.replace(row, status=RequestStatus.CANCELLED), ctx.now)
 
 
@@ -244,6 +272,12 @@ async def expire_due(
     rows = await repository.expire_due(db, now=now, batch=batch)
     for row in rows:
         await events.publish(
-            db, RequestExpired(request_id=row.id, interviewee_id=row.interviewee_id, at=now)
+            db,
+            RequestExpired(
+                request_id=row.id,
+                interviewee_id=row.interviewee_id,
+                at=now,
+                created_at=row.created_at,
+            ),
         )
     return rows

@@ -83,6 +83,7 @@ class Transitioned(msgspec.Struct, frozen=True):
     interviewer_id: str
     interviewee_id: str
     ended_at: datetime | None
+    created_at: datetime
 
 
 def time_params(now: datetime, rules: TimeRules) -> dict[str, datetime]:
@@ -266,7 +267,11 @@ def _persist_due(source: SessionStatus) -> Executable:
             updated_at=_NOW,
         )
         .returning(
-            sessions.c.id, sessions.c.interviewer_id, sessions.c.interviewee_id, sessions.c.ended_at
+            sessions.c.id,
+            sessions.c.interviewer_id,
+            sessions.c.interviewee_id,
+            sessions.c.ended_at,
+            sessions.c.created_at,
         )
     )
 

@@ -282,6 +282,7 @@ async def _apply(
             end_reason=values.get("end_reason"),
             actor_id=ctx.actor.id,
             at=ctx.now,
+            created_at=row.created_at,
         ),
     )
     return msgspec.structs.replace(row, **values, version=row.version + 1, updated_at=ctx.now)
@@ -434,6 +435,7 @@ async def persist_due(
                 end_reason=end_reason,
                 actor_id=None,
                 at=now,
+                created_at=row.created_at,
             ),
         )
     return rows

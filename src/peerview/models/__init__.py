@@ -1,5 +1,15 @@
 """Every table of Peerview; importing this module registers them all on `Base.metadata`."""
 
+from peerview.models.analytics import (
+    AnalyticsAcceptWait,
+    AnalyticsAcceptWaitDay,
+    AnalyticsActivityDay,
+    AnalyticsRatingDay,
+    AnalyticsRequestDay,
+    AnalyticsSessionDay,
+    AnalyticsWeek,
+    AnalyticsWeekUser,
+)
 from peerview.models.base import Base
 from peerview.models.feedback import Feedback
 from peerview.models.interview_request import InterviewRequest
@@ -11,6 +21,14 @@ from peerview.models.session_question import SessionQuestion
 from peerview.models.user import User
 
 __all__ = [
+    "AnalyticsAcceptWait",
+    "AnalyticsAcceptWaitDay",
+    "AnalyticsActivityDay",
+    "AnalyticsRatingDay",
+    "AnalyticsRequestDay",
+    "AnalyticsSessionDay",
+    "AnalyticsWeek",
+    "AnalyticsWeekUser",
     "Base",
     "Feedback",
     "InterviewRequest",

@@ -19,6 +19,8 @@ class InterviewSession(Base):
         Index("ix_interview_sessions_status_scheduled", "status", "scheduled_at"),
         Index("ix_interview_sessions_interviewer", "interviewer_id", "scheduled_at"),
         Index("ix_interview_sessions_interviewee", "interviewee_id", "scheduled_at"),
+        # Analytics: a period's sessions.
+        Index("ix_interview_sessions_created", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
