@@ -37,6 +37,7 @@ from peerview.interview_sessions.repository import effective_status_is as sessio
 from peerview.models import Feedback, InterviewRequest, InterviewSession
 from peerview.models.base import table_of
 from peerview.models.enums import EndReason, RequestStatus, SessionStatus
+from tests.support.sql import execute
 
 sessions = table_of(InterviewSession)
 requests = table_of(InterviewRequest)
@@ -174,7 +175,7 @@ async def my_session_totals(
             "minutes_practised"
         ),
     )
-    result = await db.execute(query)
+    result = await execute(db, query)
     return dict(result.mappings().one())
 
 
@@ -206,7 +207,7 @@ async def my_ratings(
     )
     if reveal_after is not None:
         query = query.where(_feedback_visible(now=now, rules=rules, reveal_after=reveal_after))
-    result = await db.execute(query)
+    result = await execute(db, query)
     return dict(result.mappings().one())
 
 
@@ -271,7 +272,7 @@ async def my_by_category(
         reveal_after=reveal_after,
         period=period,
     )
-    result = await db.execute(query)
+    result = await execute(db, query)
     return [dict(row) for row in result.mappings()]
 
 
@@ -292,7 +293,7 @@ async def my_weekly(
         reveal_after=reveal_after,
         period=period,
     )
-    result = await db.execute(query)
+    result = await execute(db, query)
     return [dict(row) for row in result.mappings()]
 
 
@@ -307,7 +308,7 @@ async def request_funnel(db: Connection, *, now: datetime, period: Period) -> di
     query = select(func.count().label("created"), *counts.values()).where(
         *period.on(requests.c.created_at)
     )
-    result = await db.execute(query.select_from(requests))
+    result = await execute(db, query.select_from(requests))
     return dict(result.mappings().one())
 
 
@@ -332,7 +333,7 @@ async def median_minutes_to_accept(db: Connection, *, period: Period) -> float |
             .subquery()
         )
         query = select(func.avg(middle.c.minutes))
-    value = (await db.execute(query)).scalar_one()
+    value = (await execute(db, query)).scalar_one()
     return None if value is None else float(value)
 
 
@@ -361,7 +362,7 @@ async def session_outcomes(
         _count_if(state == SessionStatus.LIVE.value).label("live"),
         _count_if(state == SessionStatus.SCHEDULED.value).label("scheduled"),
     )
-    result = await db.execute(query)
+    result = await execute(db, query)
     return dict(result.mappings().one())
 
 
@@ -377,7 +378,7 @@ async def ratings_by_category(db: Connection, *, period: Period) -> list[dict[st
         .group_by(sessions.c.category)
         .order_by(sessions.c.category)
     )
-    result = await db.execute(query)
+    result = await execute(db, query)
     return [dict(row) for row in result.mappings()]
 
 
@@ -400,7 +401,7 @@ async def active_users_weekly(db: Connection, *, period: Period) -> list[dict[st
         .group_by(activity.c.week_start)
         .order_by(activity.c.week_start)
     )
-    result = await db.execute(query)
+    result = await execute(db, query)
     return [dict(row) for row in result.mappings()]
 
 

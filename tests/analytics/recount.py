@@ -31,6 +31,7 @@ from peerview.models import (
     InterviewSession,
 )
 from peerview.models.base import table_of
+from tests.support.sql import execute
 
 Fetch = Callable[[Select[Any]], Awaitable[Sequence[Mapping[str, Any]]]]
 
@@ -165,7 +166,7 @@ def connection_fetch(db: Any) -> Fetch:
     """A `Fetch` over an application `Connection`."""
 
     async def fetch(query: Select[Any]) -> Sequence[Mapping[str, Any]]:
-        return (await db.execute(query)).mappings().all()  # type: ignore[no-any-return]
+        return (await execute(db, query)).mappings().all()  # type: ignore[no-any-return]
 
     return fetch
 

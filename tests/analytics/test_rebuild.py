@@ -19,6 +19,7 @@ from tests.analytics import history, oracle, recount
 from tests.analytics.support import Driver, at
 from tests.factories import Factory, TestUser
 from tests.lifecycle.support import rules_of
+from tests.support.sql import execute
 
 NOW = at(14, 10)
 
@@ -42,7 +43,7 @@ async def load(app: FastAPI, seed: int, count: int) -> list[dict[str, Any]]:
             (Feedback, feedback),
         ):
             if rows:
-                await db.execute(insert(table_of(table)), rows)
+                await execute(db, insert(table_of(table)), rows)
     return requests
 
 
@@ -122,12 +123,12 @@ async def test_rebuild_replaces_wrong_counts_and_waits(factory: Factory) -> None
     await rebuilt(factory.app)
     requests = table_of(InterviewRequest)
     async with factory.app.services.database.transaction() as db:
-        await db.execute(text("UPDATE analytics_request_days SET requests = requests + 7"))
-        await db.execute(text("DELETE FROM analytics_week_users"))
-        await db.execute(
-            text("INSERT INTO analytics_accept_waits (bucket, requests) VALUES (-99, 3)")
+        await execute(db, text("UPDATE analytics_request_days SET requests = requests + 7"))
+        await execute(db, text("DELETE FROM analytics_week_users"))
+        await execute(
+            db, text("INSERT INTO analytics_accept_waits (bucket, requests) VALUES (-99, 3)")
         )
-        await db.execute(update(requests).values(accept_wait_us=12345))
+        await execute(db, update(requests).values(accept_wait_us=12345))
     await rebuilt(factory.app)
     await check_rollups(factory.app)
 

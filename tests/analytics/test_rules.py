@@ -18,6 +18,7 @@ from tests.analytics.support import Driver, at
 from tests.factories import Factory
 from tests.flow import completed
 from tests.platform.apps import assert_problem
+from tests.support.sql import execute
 
 PLATFORM = "/api/analytics/platform"
 ME = "/api/analytics/me"
@@ -150,9 +151,9 @@ async def test_week_start_is_the_iso_monday_in_utc(
     async with app.services.database.transaction() as db:
         if db.dialect == "postgresql":
             # The week must not depend on the connection's time zone.
-            await db.execute(text("SET LOCAL TIME ZONE 'Pacific/Kiritimati'"))
+            await execute(db, text("SET LOCAL TIME ZONE 'Pacific/Kiritimati'"))
         value = literal(moment, UTCDateTime())
-        result = await db.execute(select(repository.week_start(db, value)))
+        result = await execute(db, select(repository.week_start(db, value)))
         assert result.scalar_one() == monday
 
 
@@ -165,7 +166,7 @@ async def test_minutes_between_is_exact_to_the_second(app: FastAPI) -> None:
                 db, literal(later, UTCDateTime()), literal(earlier, UTCDateTime())
             )
         )
-        assert rounded((await db.execute(query)).scalar_one()) == 1501.5
+        assert rounded((await execute(db, query)).scalar_one()) == 1501.5
 
 
 async def test_admins_count_received_feedback_that_is_still_sealed_for_others(

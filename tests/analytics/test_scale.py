@@ -13,6 +13,7 @@ from peerview.models import Feedback, InterviewRequest, InterviewSession
 from peerview.models.base import new_id, table_of
 from tests.analytics.support import at, counting_statements
 from tests.factories import Factory, TestUser
+from tests.support.sql import execute
 
 CATEGORIES = ("arrays", "graphs", "dp", "system-design")
 # Stored states and the times that make each of them (past, overdue, ongoing, future).
@@ -118,7 +119,7 @@ async def _bulk_insert(
             (table_of(Feedback), feedback),
         ):
             for start in range(0, len(rows), 5000):
-                await db.execute(insert(table), rows[start : start + 5000])
+                await execute(db, insert(table), rows[start : start + 5000])
         # Rows written behind the application's back: the rollups are recounted from them.
         await rebuild(db)
 

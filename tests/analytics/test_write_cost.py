@@ -15,6 +15,7 @@ from tests.analytics import recount
 from tests.analytics.support import Driver, at, counting_statements
 from tests.factories import Factory
 from tests.lifecycle.support import sweep
+from tests.support.sql import execute
 
 
 def _rollup_writes(statements: list[str]) -> list[str]:
@@ -64,8 +65,8 @@ async def _due_rows(factory: Factory, count: int) -> None:
             }
         )
     async with factory.app.services.database.transaction() as db:
-        await db.execute(insert(table_of(InterviewRequest)), requests)
-        await db.execute(insert(table_of(InterviewSession)), sessions)
+        await execute(db, insert(table_of(InterviewRequest)), requests)
+        await execute(db, insert(table_of(InterviewSession)), sessions)
         await rebuild(db)
 
 

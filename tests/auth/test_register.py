@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from peerview.models import User
 from tests.factories import Factory
 from tests.platform.apps import assert_problem
+from tests.support.sql import execute
 
 REGISTER = "/api/auth/register"
 
@@ -31,13 +32,13 @@ def body(**overrides: Any) -> dict[str, Any]:
 
 async def count_users(app: FastAPI) -> int:
     async with app.services.database.acquire() as conn:
-        return int((await conn.execute(select(func.count()).select_from(User))).scalar_one())
+        return int((await execute(conn, select(func.count()).select_from(User))).scalar_one())
 
 
 async def stored_hash(app: FastAPI, email: str) -> str:
     async with app.services.database.acquire() as conn:
         query = select(User.password_hash).where(User.email == email)
-        return str((await conn.execute(query)).scalar_one())
+        return str((await execute(conn, query)).scalar_one())
 
 
 @pytest.mark.parametrize("role", ["INTERVIEWER", "INTERVIEWEE"])

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from peerview.models import Feedback
 from peerview.models.base import table_of
 from tests.factories import Factory, TestUser
+from tests.support.sql import execute
 
 feedback_table = table_of(Feedback)
 RATINGS = {"communication": 4, "problem_solving": 3, "technical": 5, "overall": 4}
@@ -72,7 +73,7 @@ def sealed(feedback: dict[str, Any]) -> dict[str, Any]:
 
 async def stored_count(factory: Factory, session_id: str) -> int:
     async with factory.app.services.database.transaction(write=False) as db:
-        result = await db.execute(
-            select(func.count()).where(feedback_table.c.session_id == session_id)
+        result = await execute(
+            db, select(func.count()).where(feedback_table.c.session_id == session_id)
         )
         return int(result.scalar_one())

@@ -25,6 +25,7 @@ from tests.feedback.support import (
 from tests.flow import accepted, completed, live
 from tests.lifecycle.support import session_row
 from tests.platform.apps import assert_problem
+from tests.support.sql import execute
 
 
 async def test_participant_leaves_feedback_about_the_other(factory: Factory) -> None:
@@ -188,7 +189,7 @@ async def test_timed_out_session_accepts_feedback_without_the_sweeper(factory: F
     # The stored row still says LIVE: the read-time rule, not the sweeper, decided.
     sessions = table_of(InterviewSession)
     async with factory.app.services.database.transaction(write=False) as db:
-        result = await db.execute(select(sessions.c.status).where(sessions.c.id == flow.id))
+        result = await execute(db, select(sessions.c.status).where(sessions.c.id == flow.id))
         assert result.scalar_one() == "LIVE"
 
 
@@ -201,7 +202,7 @@ async def test_second_feedback_by_the_same_author_is_409_feedback_exists(
     assert_problem(response, 409, "FEEDBACK_EXISTS")
     assert await stored_count(factory, flow.id) == 1
     async with factory.app.services.database.transaction(write=False) as db:
-        result = await db.execute(select(feedback_table.c.id, feedback_table.c.comments))
+        result = await execute(db, select(feedback_table.c.id, feedback_table.c.comments))
         assert [tuple(r) for r in result] == [(first["id"], first["comments"])]
 
 
@@ -253,8 +254,8 @@ async def test_submission_publishes_feedback_submitted_in_the_transaction(
 
     async def on_event(db: AsyncConnection, event: Any) -> None:
         if isinstance(event, FeedbackSubmitted):
-            rows = await db.execute(
-                select(feedback_table.c.id).where(feedback_table.c.id == event.feedback_id)
+            rows = await execute(
+                db, select(feedback_table.c.id).where(feedback_table.c.id == event.feedback_id)
             )
             seen_in_transaction.append((event, len(rows.all())))
 

@@ -19,6 +19,7 @@ from peerview.models import InterviewRequest, InterviewSession
 from peerview.models.base import new_id, table_of
 from peerview.models.enums import EndReason, Role, SessionStatus
 from tests.factories import Factory, TestUser
+from tests.support.sql import execute
 
 requests_table = table_of(InterviewRequest)
 sessions_table = table_of(InterviewSession)
@@ -30,22 +31,22 @@ def rules_of(app: FastAPI) -> TimeRules:
 
 async def request_row(app: FastAPI, request_id: str) -> RowMapping:
     async with app.services.database.transaction(write=False) as db:
-        result = await db.execute(select(requests_table).where(requests_table.c.id == request_id))
+        result = await execute(db, select(requests_table).where(requests_table.c.id == request_id))
         row = result.mappings().one()
     return row
 
 
 async def session_row(app: FastAPI, session_id: str) -> RowMapping:
     async with app.services.database.transaction(write=False) as db:
-        result = await db.execute(select(sessions_table).where(sessions_table.c.id == session_id))
+        result = await execute(db, select(sessions_table).where(sessions_table.c.id == session_id))
         row = result.mappings().one()
     return row
 
 
 async def session_count(app: FastAPI, request_id: str) -> int:
     async with app.services.database.transaction(write=False) as db:
-        result = await db.execute(
-            select(sessions_table.c.id).where(sessions_table.c.request_id == request_id)
+        result = await execute(
+            db, select(sessions_table.c.id).where(sessions_table.c.request_id == request_id)
         )
         return len(result.all())
 
@@ -147,7 +148,7 @@ async def insert_requests(
         for request_id in ids
     ]
     async with app.services.database.transaction() as db:
-        await db.execute(insert(requests_table), rows)
+        await execute(db, insert(requests_table), rows)
     return ids
 
 
@@ -195,5 +196,5 @@ async def insert_live_sessions(
         for session_id, request_id in zip(session_ids, request_ids, strict=True)
     ]
     async with app.services.database.transaction() as db:
-        await db.execute(insert(sessions_table), rows)
+        await execute(db, insert(sessions_table), rows)
     return session_ids

@@ -12,6 +12,7 @@ from peerview.jobs.sweeper import SweepResult, sweep_once
 from peerview.models import Notification
 from peerview.models.base import table_of
 from tests.factories import TestUser
+from tests.support.sql import execute
 
 notifications_table = table_of(Notification)
 
@@ -24,7 +25,7 @@ async def stored(app: FastAPI, **where: Any) -> list[dict[str, Any]]:
     for column, value in where.items():
         query = query.where(notifications_table.c[column] == value)
     async with app.services.database.transaction(write=False) as db:
-        rows = (await db.execute(query)).mappings().all()
+        rows = (await execute(db, query)).mappings().all()
     return [dict(r) for r in rows]
 
 

@@ -18,6 +18,7 @@ from peerview.errors import Conflict
 from peerview.models import User
 from tests.factories import Factory
 from tests.platform.apps import assert_problem
+from tests.support.sql import execute
 
 
 @pytest.fixture
@@ -145,7 +146,7 @@ async def test_request_that_fails_after_writing_leaves_no_trace(
     user = await factory.user()
 
     async def write_then_fail(ctx: AnyUser) -> None:
-        await ctx.db.execute(update(User).where(User.id == user.id).values(name="Half done"))
+        await execute(ctx.db, update(User).where(User.id == user.id).values(name="Half done"))
         raise Conflict("changed my mind")
 
     app.add_api_route("/api/test-write-then-fail", write_then_fail, methods=["POST"])
@@ -162,7 +163,7 @@ async def test_a_write_whose_commit_fails_answers_503_and_keeps_nothing(
     user = await factory.user()
 
     async def rename(ctx: AnyUser) -> dict[str, str]:
-        await ctx.db.execute(update(User).where(User.id == user.id).values(name="Never kept"))
+        await execute(ctx.db, update(User).where(User.id == user.id).values(name="Never kept"))
         return {"renamed": "yes"}
 
     def refuse_commit(statement: str, _in_transaction: bool) -> None:

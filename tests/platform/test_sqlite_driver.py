@@ -11,6 +11,7 @@ from sqlalchemy import text
 from peerview.config import Settings
 from peerview.db import create_database
 from tests.support.environment import POSTGRES_URL
+from tests.support.sql import execute
 
 pytestmark = pytest.mark.skipif(POSTGRES_URL is not None, reason="SQLite driver tests")
 
@@ -24,7 +25,7 @@ async def test_overlapping_write_transactions_queue_instead_of_deadlocking(
 
     async def first() -> None:
         async with database.transaction() as db:
-            await db.execute(text("UPDATE users SET name = name"))
+            await execute(db, text("UPDATE users SET name = name"))
             order.append("first began")
             first_has_lock.set()
             # Hold the write lock across a real suspension of this coroutine.
@@ -34,7 +35,7 @@ async def test_overlapping_write_transactions_queue_instead_of_deadlocking(
     async def second() -> None:
         await first_has_lock.wait()
         async with database.transaction() as db:
-            await db.execute(text("UPDATE users SET name = name"))
+            await execute(db, text("UPDATE users SET name = name"))
             order.append("second began")
 
     async def ticker() -> int:
@@ -58,9 +59,9 @@ async def test_reads_run_while_a_write_transaction_is_open(settings: Settings) -
     database = create_database(settings)
     try:
         async with database.transaction() as writer:
-            await writer.execute(text("UPDATE users SET name = name"))
+            await execute(writer, text("UPDATE users SET name = name"))
             async with database.transaction(write=False) as reader:
-                count = (await reader.execute(text("SELECT count(*) FROM users"))).scalar_one()
+                count = (await execute(reader, text("SELECT count(*) FROM users"))).scalar_one()
         assert count == 0
     finally:
         await database.close()

@@ -15,13 +15,14 @@ from peerview.models.base import table_of
 from tests.factories import Factory
 from tests.factories import TestUser as AppUser
 from tests.questions.conftest import MakeQuestion, question_body
+from tests.support.sql import execute
 
 questions = table_of(Question)
 
 
 async def _stored(app: FastAPI, question_id: str) -> Any:
     async with app.services.database.transaction(write=False) as db:
-        result = await db.execute(select(questions).where(questions.c.id == question_id))
+        result = await execute(db, select(questions).where(questions.c.id == question_id))
         return result.mappings().first()
 
 

@@ -17,6 +17,7 @@ from peerview.questions import repository
 from tests.factories import Factory
 from tests.factories import TestUser as AppUser
 from tests.questions.conftest import MakeQuestion
+from tests.support.sql import execute
 
 
 async def _use_in_session(
@@ -30,7 +31,8 @@ async def _use_in_session(
     request_id, session_id = new_id(), new_id()
     kind = {"category": "arrays", "difficulty": "EASY", "type": "CODING"}
     async with app.services.database.transaction() as db:
-        await db.execute(
+        await execute(
+            db,
             insert(table_of(InterviewRequest)).values(
                 id=request_id,
                 interviewee_id=interviewee.id,
@@ -43,9 +45,10 @@ async def _use_in_session(
                 accepted_at=now,
                 created_at=now,
                 updated_at=now,
-            )
+            ),
         )
-        await db.execute(
+        await execute(
+            db,
             insert(table_of(InterviewSession)).values(
                 id=session_id,
                 request_id=request_id,
@@ -60,9 +63,10 @@ async def _use_in_session(
                 version=0,
                 created_at=now,
                 updated_at=now,
-            )
+            ),
         )
-        await db.execute(
+        await execute(
+            db,
             insert(table_of(SessionQuestion)).values(
                 id=new_id(),
                 session_id=session_id,
@@ -73,14 +77,14 @@ async def _use_in_session(
                 hints=question["hints"],
                 solution=question["solution"],
                 added_at=now,
-            )
+            ),
         )
 
 
 async def _exists(app: FastAPI, question_id: str) -> bool:
     questions = table_of(Question)
     async with app.services.database.transaction(write=False) as db:
-        result = await db.execute(select(questions.c.id).where(questions.c.id == question_id))
+        result = await execute(db, select(questions.c.id).where(questions.c.id == question_id))
         return result.first() is not None
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from peerview.models import Base
 from tests.factories import Factory, TestUser
 from tests.flow import accepted, completed, live, post_request
+from tests.support.sql import execute
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
 
@@ -93,7 +94,7 @@ async def snapshot(app: FastAPI) -> dict[str, list[str]]:
     tables: dict[str, list[str]] = {}
     async with app.services.database.acquire() as conn:
         for table in Base.metadata.sorted_tables:
-            rows = (await conn.execute(select(table))).all()
+            rows = (await execute(conn, select(table))).all()
             tables[table.name] = sorted(repr(tuple(row)) for row in rows)
     return tables
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from peerview.models import Question, SessionQuestion
 from peerview.models.base import new_id, table_of
 from tests.factories import Factory, TestUser
+from tests.support.sql import execute
 
 questions_table = table_of(Question)
 session_questions_table = table_of(SessionQuestion)
@@ -41,7 +42,7 @@ async def bank_question(factory: Factory, **fields: Any) -> dict[str, Any]:
         **fields,
     }
     async with factory.app.services.database.transaction() as db:
-        await db.execute(questions_table.insert().values(**values))
+        await execute(db, questions_table.insert().values(**values))
     return values
 
 
@@ -85,9 +86,10 @@ async def session_questions(
 
 async def stored_rows(factory: Factory, session_id: str) -> list[dict[str, Any]]:
     async with factory.app.services.database.transaction(write=False) as db:
-        result = await db.execute(
+        result = await execute(
+            db,
             select(session_questions_table)
             .where(session_questions_table.c.session_id == session_id)
-            .order_by(session_questions_table.c.position)
+            .order_by(session_questions_table.c.position),
         )
         return [dict(r) for r in result.mappings()]
