@@ -1,14 +1,16 @@
 """Domain events: what changed, announced to the features that react to it.
 
-A service calls `events.publish(db, event)` inside its transaction. Each subscriber's
-`in_transaction` part runs at once, on the same connection (stored notifications, so
-they commit or roll back with the change); its `after_commit` part runs once the
-transaction has committed (realtime pushes, e-mail), and never after a rollback.
+A service calls `events.publish(db, event)` inside its transaction (the sweeper publishes a
+batch's events in one call). Each subscriber's `in_transaction` part runs at once, on the
+same connection, with every event of the call (stored notifications, so they commit or roll
+back with the change, and a batch of them costs a statement or two, not some per event); its
+`after_commit` part runs for each event once the transaction has committed (realtime pushes,
+e-mail), and never after a rollback.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -102,7 +104,7 @@ Event = (
     | FeedbackSubmitted
     | AccessChanged
 )
-InTransaction = Callable[[Connection, Any], Awaitable[None]]
+InTransaction = Callable[[Connection, Sequence[Any]], Awaitable[None]]
 AfterCommit = Callable[[Any], Awaitable[None]]
 
 
@@ -122,11 +124,14 @@ class EventBus:
         if after_commit is not None:
             self._after_commit.append(after_commit)
 
-    async def publish(self, db: Connection, event: Event) -> None:
+    async def publish(self, db: Connection, *events: Event) -> None:
+        if not events:
+            return
         for handler in self._in_transaction:
-            await handler(db, event)
-        for late in self._after_commit:
-            db.after_commit(_bind(late, event))
+            await handler(db, events)
+        for event in events:
+            for late in self._after_commit:
+                db.after_commit(_bind(late, event))
 
 
 def _bind(handler: AfterCommit, event: Event) -> Callable[[], Awaitable[None]]:

@@ -72,8 +72,8 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     notifier = Notifier(settings=settings, mailer=mailer, push=realtime.push_notification)
     # Stored notifications and the analytics rollups commit or roll back with the change;
     # pushes follow the commit.
-    events.subscribe(in_transaction=notifier.on_event)
-    events.subscribe(in_transaction=analytics_rollups.on_event)
+    events.subscribe(in_transaction=notifier.on_events)
+    events.subscribe(in_transaction=analytics_rollups.on_events)
     events.subscribe(after_commit=realtime.push_session)
     services = Services(
         settings=settings,

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy import insert
 
+from peerview.analytics.rebuild import rebuild
+from peerview.models import InterviewRequest, InterviewSession
+from peerview.models.base import new_id, table_of
 from tests.factories import Factory, TestUser
+from tests.support.sql import execute
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -83,3 +88,51 @@ def counting_statements(app: FastAPI) -> Iterator[list[str]]:
         yield statements
     finally:
         listeners.remove(count)
+
+
+async def due_rows(factory: Factory, count: int) -> None:
+    """`count` OPEN requests and as many SCHEDULED sessions, over several days, all due."""
+    interviewer, interviewee = await factory.interviewer(), await factory.interviewee()
+    requests, sessions = [], []
+    for n in range(count):
+        created = at(2, 9) + timedelta(hours=n, microseconds=n)
+        scheduled = created + timedelta(days=1)
+        common = {
+            "interviewee_id": interviewee.id,
+            "category": "arrays",
+            "difficulty": "MEDIUM",
+            "type": "CODING",
+            "scheduled_at": scheduled,
+            "duration_minutes": 60,
+            "note": "",
+            "expires_at": scheduled - timedelta(hours=5),
+            "created_at": created,
+            "updated_at": created,
+        }
+        requests.append({"id": new_id(), **common, "status": "OPEN", "accepted_at": None})
+        request_id = new_id()
+        accepted = {"status": "ACCEPTED", "accepted_at": created + timedelta(minutes=n)}
+        requests.append({"id": request_id, **common, **accepted})
+        sessions.append(
+            {
+                "id": new_id(),
+                "request_id": request_id,
+                "interviewer_id": interviewer.id,
+                "interviewee_id": interviewee.id,
+                "category": "arrays",
+                "difficulty": "MEDIUM",
+                "type": "CODING",
+                "status": "SCHEDULED",
+                "scheduled_at": scheduled,
+                "duration_minutes": 60,
+                "scheduled_end_at": scheduled + timedelta(minutes=60),
+                "extended_minutes": 0,
+                "version": 0,
+                "created_at": created + timedelta(minutes=n),
+                "updated_at": created,
+            }
+        )
+    async with factory.app.services.database.transaction() as db:
+        await execute(db, insert(table_of(InterviewRequest)), requests)
+        await execute(db, insert(table_of(InterviewSession)), sessions)
+        await rebuild(db)

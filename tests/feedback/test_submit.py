@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from peerview.config import Settings
+from peerview.db import Connection
 from peerview.events import FeedbackSubmitted
 from peerview.models import InterviewSession
 from peerview.models.base import table_of
@@ -252,18 +253,20 @@ async def test_submission_publishes_feedback_submitted_in_the_transaction(
     seen_in_transaction: list[tuple[FeedbackSubmitted, int]] = []
     after_commit: list[FeedbackSubmitted] = []
 
-    async def on_event(db: AsyncConnection, event: Any) -> None:
-        if isinstance(event, FeedbackSubmitted):
-            rows = await execute(
-                db, select(feedback_table.c.id).where(feedback_table.c.id == event.feedback_id)
-            )
-            seen_in_transaction.append((event, len(rows.all())))
+    async def on_events(db: Connection, events: Sequence[Any]) -> None:
+        for event in events:
+            if isinstance(event, FeedbackSubmitted):
+                rows = await execute(
+                    db,
+                    select(feedback_table.c.id).where(feedback_table.c.id == event.feedback_id),
+                )
+                seen_in_transaction.append((event, len(rows.all())))
 
     async def on_commit(event: Any) -> None:
         if isinstance(event, FeedbackSubmitted):
             after_commit.append(event)
 
-    factory.app.services.events.subscribe(in_transaction=on_event, after_commit=on_commit)
+    factory.app.services.events.subscribe(in_transaction=on_events, after_commit=on_commit)
     created = await given(factory.client, flow.interviewee, flow.id)
     expected = FeedbackSubmitted(
         feedback_id=created["id"],
@@ -285,8 +288,8 @@ async def test_refused_submission_publishes_nothing(factory: Factory) -> None:
     await given(factory.client, flow.interviewee, flow.id)
     published: list[Any] = []
 
-    async def record(_: AsyncConnection, event: Any) -> None:
-        published.append(event)
+    async def record(_: Connection, events: Sequence[Any]) -> None:
+        published.extend(events)
 
     async def record_late(event: Any) -> None:
         published.append(event)

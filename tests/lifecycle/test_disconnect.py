@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,8 +47,9 @@ class Gate:
             self.reached.set()
             await asyncio.Event().wait()  # until the client goes away
 
-    async def _inside(self, _db: Any, event: Event) -> None:
-        await self._hold(event)
+    async def _inside(self, _db: Any, events: Sequence[Event]) -> None:
+        for event in events:
+            await self._hold(event)
 
     async def _after(self, event: Event) -> None:
         await self._hold(event)

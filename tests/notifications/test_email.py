@@ -107,6 +107,29 @@ async def test_user_who_turned_email_off_gets_none(
     assert row["email_status"] == "NONE"
 
 
+async def test_each_recipient_of_one_batch_is_mailed_by_their_own_choice(
+    mail_factory: Factory, inbox: tuple[Inbox, int]
+) -> None:
+    handler, _ = inbox
+    interviewee = await mail_factory.interviewee()
+    response = await mail_factory.client.patch(
+        "/api/users/me", json={"email_notifications": False}, headers=interviewee.headers
+    )
+    assert response.status_code == 200, response.text
+    flow = await accepted(mail_factory, interviewee=interviewee)
+    await delivered(mail_factory)
+    handler.messages.clear()
+    mail_factory.clock.set(flow.scheduled_at - timedelta(minutes=15))
+    await sweep(mail_factory.app)  # one reminder each, in one statement
+    await delivered(mail_factory)
+    assert [m["To"] for m in handler.messages] == [flow.interviewer.email]
+    statuses = {
+        r["user_id"]: r["email_status"]
+        for r in await stored(mail_factory.app, kind="SESSION_REMINDER")
+    }
+    assert statuses == {flow.interviewer.id: "SENT", interviewee.id: "NONE"}
+
+
 async def test_no_email_without_smtp_url(factory: Factory, app: FastAPI) -> None:
     await accepted(factory)
     [row] = await stored(app, kind="REQUEST_ACCEPTED")

@@ -173,7 +173,7 @@ async def test_nothing_is_pushed_when_the_transaction_rolls_back(
 ) -> None:
     flow = await accepted(factory)
 
-    async def fail(db: Any, event: Any) -> None:
+    async def fail(db: Any, events: Any) -> None:
         raise RuntimeError("a later subscriber fails: the whole change rolls back")
 
     app.services.events.subscribe(in_transaction=fail)

@@ -1,6 +1,6 @@
 """Keeps the analytics rollups in step with every change, in the transaction that makes it.
 
-`on_event` is an `in_transaction` subscriber of the event bus: each event that changes a count
+`on_events` is an `in_transaction` subscriber of the event bus: each event that changes a count
 adds its delta to the transaction's `Deltas` (kept in `db.info`), and the first one registers a
 `before_commit` hook that writes them all at the end. A request's transaction, or a sweeper
 batch of 500 transitions, thus costs one upsert per rollup table it touches, whatever the
@@ -14,6 +14,7 @@ of activity. Rows are written in key order, so concurrent writers lock them in o
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -86,12 +87,13 @@ class Deltas:
         return True
 
 
-async def on_event(db: Connection, event: Any) -> None:
+async def on_events(db: Connection, events: Sequence[Any]) -> None:
     deltas: Deltas | None = db.info.get(_KEY)
     fresh = deltas is None
     if deltas is None:
         deltas = Deltas()
-    if not deltas.add(event):
+    changed = [deltas.add(event) for event in events]
+    if not any(changed):
         return
     if fresh:
         db.info[_KEY] = deltas

@@ -270,14 +270,16 @@ async def expire_due(
 ) -> list[Expired]:
     """The sweeper's part: persist a batch of expirations and announce each one."""
     rows = await repository.expire_due(db, now=now, batch=batch)
-    for row in rows:
-        await events.publish(
-            db,
+    await events.publish(
+        db,
+        *(
             RequestExpired(
                 request_id=row.id,
                 interviewee_id=row.interviewee_id,
                 at=now,
                 created_at=row.created_at,
-            ),
-        )
+            )
+            for row in rows
+        ),
+    )
     return rows

@@ -424,9 +424,9 @@ async def persist_due(
         db, source=transition.source, now=now, rules=rules, batch=batch
     )
     end_reason = EndReason.AUTO_TIMEOUT if action is Action.AUTO_TIMEOUT else EndReason.NO_SHOW
-    for row in rows:
-        await events.publish(
-            db,
+    await events.publish(
+        db,
+        *(
             SessionChanged(
                 event=transition.event,
                 session_id=row.id,
@@ -436,6 +436,8 @@ async def persist_due(
                 actor_id=None,
                 at=now,
                 created_at=row.created_at,
-            ),
-        )
+            )
+            for row in rows
+        ),
+    )
     return rows

@@ -1,13 +1,15 @@
 """Who is told what about each domain event: notifications stored once, then pushed and mailed.
 
-`Notifier.on_event` runs inside the transaction that made the change, so a notification
+`Notifier.on_events` runs inside the transaction that made the change, so a notification
 exists exactly when the change does. What leaves the process (the realtime push, the
 e-mail) happens after commit, and only for the rows this transaction really inserted.
+However many events a call carries (a sweeper batch's), their notifications cost one query
+for what they are about, one for who takes e-mail, and the inserts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -113,6 +115,11 @@ def _for_session(event: SessionChanged) -> list[Planned]:
     ]
 
 
+def _about(planned: Planned) -> str:
+    """The session or request a notification is about."""
+    return planned.session_id or planned.request_id or planned.subject_id
+
+
 def reminders_for(session: DueReminder) -> list[Planned]:
     return [
         Planned(NotificationKind.SESSION_REMINDER, user_id, session.id, session_id=session.id)
@@ -194,26 +201,31 @@ class Notifier:
         self.mailer = mailer
         self.push = push
 
-    async def on_event(self, db: Connection, event: Any) -> None:
-        planned = planned_for(event)
-        if planned:
-            await self.create(db, planned, now=event.at)
+    async def on_events(self, db: Connection, events: Sequence[Any]) -> None:
+        by_moment: dict[datetime, list[Planned]] = {}
+        for event in events:
+            planned = planned_for(event)
+            if planned:
+                by_moment.setdefault(event.at, []).extend(planned)
+        for at, planned in by_moment.items():
+            await self.create(db, planned, now=at)
 
     async def create(
         self, db: Connection, planned: list[Planned], *, now: datetime
     ) -> list[NotificationRow]:
         """Insert what does not exist yet; returns the rows this call inserted."""
-        details: dict[str, SessionDetails | RequestDetails | None] = {}
+        if not planned:
+            return []
+        details = await self._details(db, planned)
+        wanting = (
+            await repository.wanting_email(db, sorted({p.user_id for p in planned}))
+            if self.settings.smtp_url
+            else set()
+        )
         values: list[dict[str, Any]] = []
         for item in planned:
-            about = item.session_id or item.request_id or item.subject_id
-            if about not in details:
-                details[about] = (
-                    await repository.session_details(db, item.session_id)
-                    if item.session_id
-                    else await repository.request_details(db, item.request_id or about)
-                )
-            title, body = _compose(item, details[about])
+            title, body = _compose(item, details.get(_about(item)))
+            email = EmailStatus.PENDING if item.user_id in wanting else EmailStatus.NONE
             values.append(
                 {
                     "id": new_id(),
@@ -226,7 +238,7 @@ class Notifier:
                     "body": body,
                     "created_at": now,
                     "read_at": None,
-                    "email_status": await self._email_status(db, item.user_id),
+                    "email_status": email.value,
                     "email_attempts": 0,
                     "email_next_at": None,
                 }
@@ -242,11 +254,19 @@ class Notifier:
             db.after_commit(deliver)
         return rows
 
-    async def _email_status(self, db: Connection, user_id: str) -> str:
-        if not self.settings.smtp_url:
-            return EmailStatus.NONE.value
-        wanted = await repository.wants_email(db, user_id)
-        return (EmailStatus.PENDING if wanted else EmailStatus.NONE).value
+    @staticmethod
+    async def _details(
+        db: Connection, planned: list[Planned]
+    ) -> dict[str, SessionDetails | RequestDetails]:
+        """What each planned notification is about, by id: one query per kind of subject."""
+        session_ids = sorted({p.session_id for p in planned if p.session_id})
+        request_ids = sorted({_about(p) for p in planned if not p.session_id})
+        found: dict[str, SessionDetails | RequestDetails] = {}
+        if session_ids:
+            found.update((d.id, d) for d in await repository.session_details(db, session_ids))
+        if request_ids:
+            found.update((d.id, d) for d in await repository.request_details(db, request_ids))
+        return found
 
     async def _deliver(self, created: list[tuple[str, NotificationRead]], *, mail: bool) -> None:
         if mail and self.mailer is not None:

@@ -15,6 +15,7 @@ from peerview.db import (
     Query,
     Variants,
     bind,
+    in_list,
     insert_ignoring_conflicts,
     plus_seconds,
 )
@@ -106,8 +107,10 @@ def _insert_new(count: int) -> Callable[[Dialect], Executable]:
     return build
 
 
-# One statement for the notifications of one event, however many recipients it has.
+# One statement for up to INSERT_CHUNK notifications (a sweeper batch's take several), well
+# within both databases' limits on bound parameters.
 _INSERT_NEW = Variants(_insert_new, NotificationRow)
+INSERT_CHUNK = 200
 _GET = Query(select(*COLUMNS).where(notifications.c.id == bind("notification_id")), NotificationRow)
 
 
@@ -159,7 +162,7 @@ _SESSION_DETAILS = Query(
             _interviewee, _interviewee.c.id == _sessions.c.interviewee_id
         )
     )
-    .where(_sessions.c.id == bind("session_id")),
+    .where(in_list(_sessions.c.id, "session_ids")),
     SessionDetails,
 )
 _REQUEST_DETAILS = Query(
@@ -170,10 +173,12 @@ _REQUEST_DETAILS = Query(
         _requests.c.type,
         _requests.c.scheduled_at,
         _requests.c.interviewee_id,
-    ).where(_requests.c.id == bind("request_id")),
+    ).where(in_list(_requests.c.id, "request_ids")),
     RequestDetails,
 )
-_EMAIL_WANTED = Query(select(_users.c.email_notifications).where(_users.c.id == bind("user_id")))
+_WANTING_EMAIL = Query(
+    select(_users.c.id).where(in_list(_users.c.id, "user_ids"), _users.c.email_notifications)
+)
 # SCHEDULED sessions starting within the lead that have no reminder yet, bounded by the
 # (status, scheduled_at) index. A session accepted less than the lead before its start gets
 # none: its people have just arranged it.
@@ -237,10 +242,12 @@ async def insert_new(db: Connection, rows: list[dict[str, Any]]) -> list[Notific
     The unique dedupe key makes each notification exist once however many transactions
     (sweepers in several processes, say) try to create it at the same moment.
     """
-    if not rows:
-        return []
-    params = {f"{name}_{i}": row[name] for i, row in enumerate(rows) for name in INSERTED}
-    return await db.all(_INSERT_NEW(len(rows)), **params)
+    inserted: list[NotificationRow] = []
+    for start in range(0, len(rows), INSERT_CHUNK):
+        chunk = rows[start : start + INSERT_CHUNK]
+        params = {f"{name}_{i}": row[name] for i, row in enumerate(chunk) for name in INSERTED}
+        inserted += await db.all(_INSERT_NEW(len(chunk)), **params)
+    return inserted
 
 
 async def get(db: Connection, notification_id: str) -> NotificationRow | None:
@@ -264,16 +271,17 @@ async def mark_all_read(db: Connection, *, user_id: str, now: datetime) -> int:
     return await db.run(_MARK_ALL_READ, user_id=user_id, now=now)
 
 
-async def session_details(db: Connection, session_id: str) -> SessionDetails | None:
-    return await db.one(_SESSION_DETAILS, session_id=session_id)
+async def session_details(db: Connection, session_ids: list[str]) -> list[SessionDetails]:
+    return await db.all(_SESSION_DETAILS, session_ids=session_ids)
 
 
-async def request_details(db: Connection, request_id: str) -> RequestDetails | None:
-    return await db.one(_REQUEST_DETAILS, request_id=request_id)
+async def request_details(db: Connection, request_ids: list[str]) -> list[RequestDetails]:
+    return await db.all(_REQUEST_DETAILS, request_ids=request_ids)
 
 
-async def wants_email(db: Connection, user_id: str) -> bool:
-    return bool(await db.scalar(_EMAIL_WANTED, user_id=user_id))
+async def wanting_email(db: Connection, user_ids: list[str]) -> set[str]:
+    """Those of `user_ids` who take notifications by e-mail."""
+    return {row[0] for row in await db.all(_WANTING_EMAIL, user_ids=user_ids)}
 
 
 async def sessions_due_reminder(
