@@ -69,9 +69,10 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     realtime = Realtime(settings=settings, clock=clock, database=database, redis=redis)
     mailer = Mailer(database=database, clock=clock, settings=settings)
     notifier = Notifier(settings=settings, mailer=mailer, push=realtime.push_notification)
-    # Stored notifications commit or roll back with the change; pushes follow the commit.
+    # Stored notifications commit or roll back with the change; pushes follow the commit, as
+    # does the realtime relay's invalidation (in this process and, with Redis, in the others).
     events.subscribe(in_transaction=notifier.on_event)
-    events.subscribe(after_commit=realtime.push_session)
+    events.subscribe(after_commit=realtime.after_commit)
     services = Services(
         settings=settings,
         clock=clock,
