@@ -88,17 +88,41 @@ async def test_an_announcement_is_acted_on_by_every_other_process_before_it_retu
     async with processes(redis_url, 3) as (one, two, three):
         await one.bus.announce(session=ENDED)
         # No waiting here: the announcer waited for both to acknowledge.
-        assert [n.session for n in two.heard] == [ENDED]
-        assert [n.session for n in three.heard] == [ENDED]
+        assert [n.sessions for n in two.heard] == [[ENDED]]
+        assert [n.sessions for n in three.heard] == [[ENDED]]
         # Its own process acts before it announces, never again on hearing itself.
         assert one.heard == []
+
+
+def ended(session_id: str) -> SessionChanged:
+    return SessionChanged(
+        event="ended",
+        session_id=session_id,
+        interviewer_id="er",
+        interviewee_id="ee",
+        end_reason="AUTO_TIMEOUT",
+        actor_id=None,
+        at=AT,
+    )
+
+
+async def test_announcements_made_meanwhile_go_out_together_and_in_order(
+    redis_url: str,
+) -> None:
+    async with processes(redis_url, 2) as (one, two):
+        for n in range(5):  # a sweep's transitions: nobody waits for them
+            await one.bus.announce(session=ended(f"swept-{n}"), wait=False)
+        await one.bus.announce(session=ENDED)
+        heard = [s.session_id for news in two.heard for s in news.sessions]
+        assert heard == [*(f"swept-{n}" for n in range(5)), "s1"]
+        assert len(two.heard) == 1
 
 
 async def test_an_access_change_reaches_the_other_processes(redis_url: str) -> None:
     revoked = AccessChanged(user_id="u1", jti="jti-1", at=AT)
     async with processes(redis_url, 2) as (one, two):
         await two.bus.announce(access=revoked)
-        assert [n.access for n in one.heard] == [revoked]
+        assert [n.access for n in one.heard] == [[revoked]]
 
 
 async def test_a_confirmed_subscription_is_trusted_and_a_lost_one_is_not_until_confirmed_again(
@@ -162,7 +186,7 @@ async def test_an_announcement_that_could_not_be_published_empties_every_cache_l
         async with processes(redis_url, 2, publisher=FailingOnce(redis)) as (one, two):
             await one.bus.announce(session=ENDED)
             await two.until(lambda: any(n.flush for n in two.heard))
-            assert [n.session for n in two.heard] == [None]
+            assert [n.sessions for n in two.heard] == [[]]
     finally:
         await redis.aclose()
 

@@ -5,13 +5,18 @@ a pub/sub channel derived from SOCKETIO_CHANNEL (so runs with their own Socket.I
 apart) and hears everyone else's on it. A process that hears one drops what its relay cache
 holds about it, then pushes the `session` event to its own connected sockets.
 
-An announcement is acknowledged: each listening process, once it has dropped the entries,
-answers on the announcer's own channel, and the announcer waits (up to ACK_WAIT_SECONDS) until
-as many answers came as Redis counted receivers. So when a REST call that ended a session or
-revoked a token has answered, no listening process still trusts what it cached about it: a
-signal sent to any of them right after is judged on the new state. A process that does not
-answer within the wait (stalled, or its connection silently dead) is logged; it finds out at
-its next heartbeat at the latest, and then starts from an empty cache.
+An announcement the announcer waits on is acknowledged: each listening process, once it has
+dropped the entries, answers on the announcer's own channel, and the announcer waits (up to
+ACK_WAIT_SECONDS) until as many answers came as Redis counted receivers. So when a REST call
+that ended a session or revoked a token has answered, no listening process still trusts what
+it cached about it: a signal sent to any of them right after is judged on the new state. A
+process that does not answer within the wait (stalled, or its connection silently dead) is
+logged; it finds out at its next heartbeat at the latest, and then starts from an empty cache.
+(The sweeper's transitions are not waited on: they only persist what `session_at` already
+says, which every process applies to its cached times anyway.)
+
+Announcements go out in order, those made while one is in flight together in one message, so a
+sweep's batch of transitions costs a message or two rather than a round trip each.
 
 The subscription's health is the cache's trust (`on_trust`): confirmed → trusted (and emptied,
 since anything published before was not heard); failed, or no answer to a heartbeat PING
@@ -30,7 +35,9 @@ import contextlib
 import itertools
 import logging
 import uuid
+from collections import deque
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -46,14 +53,24 @@ ACK_WAIT_SECONDS = 0.5
 HEARTBEAT_SECONDS = 1.0
 # The longest wait between two attempts to subscribe again.
 RETRY_MAX_SECONDS = 1.0
+# Announcements made while one is being sent go out together, this many at most per message.
+MAX_BATCH = 200
 
 
 class Announcement(msgspec.Struct, frozen=True, kw_only=True):
     origin: str  # the announcing process
     nonce: int
-    session: SessionChanged | None = None
-    access: AccessChanged | None = None
+    sessions: list[SessionChanged] = []
+    access: list[AccessChanged] = []
+    answer: bool = False  # the announcer waits for each process's acknowledgement
     flush: bool = False  # forget everything: the announcer could not announce something
+
+
+@dataclass(slots=True)
+class _Outgoing:
+    session: SessionChanged | None
+    access: AccessChanged | None
+    done: asyncio.Future[None] | None  # set once acted on everywhere, for a waiting caller
 
 
 _encode = msgspec.json.Encoder().encode
@@ -108,6 +125,8 @@ class RedisBus:
         self._nonces = itertools.count(1)
         self._waiting: dict[int, _Waiting] = {}
         self._owe_flush = False
+        self._outbox: deque[_Outgoing] = deque()
+        self._sender: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -121,36 +140,78 @@ class RedisBus:
             )
 
     async def close(self) -> None:
-        tasks = [t for t in (self._listener, *self._tasks) if t is not None and not t.done()]
+        running = (self._listener, self._sender, *self._tasks)
+        tasks = [t for t in running if t is not None and not t.done()]
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        self._listener = None
+        self._listener = self._sender = None
+        for item in self._outbox:
+            if item.done is not None and not item.done.done():
+                item.done.set_result(None)
+        self._outbox.clear()
         self._set_healthy(False)
 
     # -- announcing --------------------------------------------------------------------------
 
     async def announce(
-        self, *, session: SessionChanged | None = None, access: AccessChanged | None = None
+        self,
+        *,
+        session: SessionChanged | None = None,
+        access: AccessChanged | None = None,
+        wait: bool = True,
     ) -> None:
-        """Tell every other process, and wait until each listening one has acted on it."""
+        """Tell every other process. With `wait`, return once each listening one has acted on
+        it (or ACK_WAIT_SECONDS have passed); without, at once.
+
+        Announcements go out in the order they were made, those made meanwhile together in one
+        message: a sweep's hundreds of transitions cost a few messages, not one each.
+        """
         self.start()
+        loop = asyncio.get_running_loop()
+        # While our subscription is down no answer could reach us, and Redis may be slow to
+        # refuse: nobody waits then.
+        done = loop.create_future() if wait and self.healthy else None
+        self._outbox.append(_Outgoing(session=session, access=access, done=done))
+        if self._sender is None or self._sender.done():
+            self._sender = loop.create_task(self._send_outbox(), name="peerview-realtime-bus-out")
+        if done is not None:
+            await done
+
+    async def _send_outbox(self) -> None:
+        while self._outbox:
+            batch = [self._outbox.popleft() for _ in range(min(MAX_BATCH, len(self._outbox)))]
+            waiters = [item.done for item in batch if item.done is not None]
+            try:
+                await self._send(batch, answer=bool(waiters))
+            finally:
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
+
+    async def _send(self, batch: list[_Outgoing], *, answer: bool) -> None:
         nonce = next(self._nonces)
         message = _encode(
-            Announcement(origin=self.process_id, nonce=nonce, session=session, access=access)
+            Announcement(
+                origin=self.process_id,
+                nonce=nonce,
+                sessions=[item.session for item in batch if item.session is not None],
+                access=[item.access for item in batch if item.access is not None],
+                answer=answer,
+            )
         )
-        if not self.healthy:
-            # No answer could reach us, and Redis may be slow to refuse: publish on the side.
-            self._spawn(self._publish_or_owe(message))
-            return
-        waiting = self._waiting[nonce] = _Waiting()
+        waiting = _Waiting() if answer and self.healthy else None
+        if waiting is not None:
+            self._waiting[nonce] = waiting
         try:
             try:
                 receivers = await self._publisher.publish(self.channel, message)
             except Exception:
                 self._owe("an announcement")
+                return
+            if waiting is None:
                 return
             waiting.expect(int(receivers))
             try:
@@ -163,13 +224,7 @@ class RedisBus:
                     ACK_WAIT_SECONDS,
                 )
         finally:
-            del self._waiting[nonce]
-
-    async def _publish_or_owe(self, message: bytes) -> None:
-        try:
-            await self._publisher.publish(self.channel, message)
-        except Exception:
-            self._owe("an announcement")
+            self._waiting.pop(nonce, None)
 
     def _owe(self, what: str) -> None:
         if not self._owe_flush:
@@ -270,7 +325,7 @@ class RedisBus:
             self._on_news(news)
         except Exception:
             logger.exception("realtime bus: acting on an announcement failed")
-        if not news.flush:
+        if news.answer:
             self._spawn(self._acknowledge(news))
 
     async def _acknowledge(self, news: Announcement) -> None:

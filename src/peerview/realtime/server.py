@@ -376,7 +376,9 @@ class Realtime:
         if isinstance(event, SessionChanged):
             self.cache.session_changed(event.session_id)
             if self.bus is not None:
-                await self.bus.announce(session=event)
+                # A sweeper's transition (no actor) only persists what every process already
+                # reads from the cached times: nobody waits for it to be heard.
+                await self.bus.announce(session=event, wait=event.actor_id is not None)
             push = self._push_in_order(event)
             if push is not None:
                 await push
@@ -389,11 +391,11 @@ class Realtime:
         """Another process's change (called by the bus before it acknowledges)."""
         if news.flush:
             self.cache.clear()
-        if news.access is not None:
-            self.cache.access_changed(news.access.user_id)
-        if news.session is not None:
-            self.cache.session_changed(news.session.session_id)
-            self._push_in_order(news.session)
+        for access in news.access:
+            self.cache.access_changed(access.user_id)
+        for session in news.sessions:
+            self.cache.session_changed(session.session_id)
+            self._push_in_order(session)
 
     def _push_in_order(self, event: SessionChanged) -> asyncio.Task[None] | None:
         """The push of `event` to this process's sockets, after the pushes before it; None
