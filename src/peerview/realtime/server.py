@@ -213,11 +213,15 @@ class Realtime:
 
     # -- client events ---------------------------------------------------------------------
 
-    def _admit(self, sid: str) -> SocketState | Ack:
+    async def _admit(self, sid: str) -> SocketState | Ack:
         state = self.sockets.get(sid)
         if state is None:
             return refused("NOT_AUTHENTICATED")
         if not state.bucket.take():
+            # Refusing reads nothing and waits on nothing: without a turn given to the others,
+            # a flood already queued on one connection would be refused in one stretch, with
+            # every other request of this process waiting behind it.
+            await asyncio.sleep(0)
             return refused("TOO_MANY_REQUESTS")
         # A connection outlives its token: once the token has expired the socket is only
         # told so (the client reconnects with a fresh one) and does nothing more.
@@ -226,7 +230,7 @@ class Realtime:
         return state
 
     async def join(self, sid: str, data: Any = None, *_: Any) -> Ack:
-        state = self._admit(sid)
+        state = await self._admit(sid)
         if not isinstance(state, SocketState):
             return state
         body = _parse(JoinIn, data)
@@ -285,7 +289,7 @@ class Realtime:
         }
 
     async def leave(self, sid: str, data: Any = None, *_: Any) -> Ack:
-        state = self._admit(sid)
+        state = await self._admit(sid)
         if not isinstance(state, SocketState):
             return state
         body = _parse(JoinIn, data)
@@ -310,7 +314,7 @@ class Realtime:
             )
 
     async def signal(self, sid: str, data: Any = None, *_: Any) -> Ack:
-        state = self._admit(sid)
+        state = await self._admit(sid)
         if not isinstance(state, SocketState):
             return state
         body = _parse(SignalIn, data)
