@@ -12,8 +12,10 @@ that ended a session or revoked a token has answered, no listening process still
 it cached about it: a signal sent to any of them right after is judged on the new state. A
 process that does not answer within the wait (stalled, or its connection silently dead) is
 logged; it finds out at its next heartbeat at the latest, and then starts from an empty cache.
-(The sweeper's transitions are not waited on: they only persist what `session_at` already
-says, which every process applies to its cached times anyway.)
+Anything else subscribed to the channel (a `redis-cli SUBSCRIBE` left open, say) is counted
+by Redis and never answers: each waited announcement then takes the whole wait. The sweeper's
+transitions are not waited on: they only persist what `session_at` already says, which every
+process applies to its cached times anyway.
 
 Announcements go out in order, those made while one is in flight together in one message, so a
 sweep's batch of transitions costs a message or two rather than a round trip each.
