@@ -3,7 +3,10 @@ and GET /api/analytics/platform over the HTTP seed and the same seed doubled.
 
 Prints a markdown section and machine-readable lines (`SWEEP`, `RELAY`, `MEMORY`,
 `ANALYTICS`); `bench/run.py` appends them to its results. Run alone:
-`.venv/bin/python bench/scale.py [--only sweeper|realtime|analytics]`.
+`.venv/bin/python bench/scale.py [--only sweeper|realtime|relay|analytics]` (`--database-prefix`
+to bench on databases of one's own). The relay is measured for one room at a time and for a
+burst across every room, on one process and on two processes through Redis; each gives p50
+and p99 (`RELAY` lines).
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import importlib.util
+import os
 import statistics
 import subprocess
 import sys
@@ -19,7 +24,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -55,8 +60,10 @@ class Sizes:
     sweep_dues: tuple[int, ...]
     http_plan: seed.Plan
     http_name: str
+    scale_name: str
     rooms: int
     bursts: int
+    singles: int
     # The analytics figure: (database name, plan) of the seed and of the seed doubled.
     analytics: tuple[tuple[str, seed.Plan], ...] = ()
     analytics_calls: int = 100
@@ -67,8 +74,10 @@ FULL = Sizes(
     (1_000, 100_000),
     seed.HTTP_FULL,
     "bench",
+    "bench_scale",
     rooms=500,
     bursts=10,
+    singles=500,
     analytics=(("bench_analytics", seed.HTTP_FULL), ("bench_analytics_x2", seed.HTTP_FULL_X2)),
 )
 QUICK = Sizes(
@@ -76,8 +85,10 @@ QUICK = Sizes(
     (100, 2_000),
     seed.HTTP_QUICK,
     "bench_quick",
+    "bench_scale_quick",
     rooms=20,
     bursts=3,
+    singles=100,
     analytics=(
         ("bench_analytics_quick", seed.HTTP_QUICK),
         ("bench_analytics_quick_x2", seed.HTTP_QUICK_X2),
@@ -186,8 +197,8 @@ def sweeper(sizes: Sizes, lines: list[str], machine: list[str]) -> None:
         "| ms per transition |",
         "|---|---:|---:|---|---:|---:|---:|---:|",
     ]
-    for kind, name in (("sqlite", "bench_scale"), ("postgresql", "bench_scale")):
-        database = Database(kind, name if plan is seed.SCALE_FULL else name + "_quick")
+    for kind in ("sqlite", "postgresql"):
+        database = Database(kind, sizes.scale_name)
         seeded_at = seed.ensure(database, plan)
         base = seed.scale_base(seeded_at)
         runs = [(due, False) for due in sizes.sweep_dues] + [(sizes.sweep_dues[0], True)]
@@ -283,8 +294,11 @@ class Relay:
     def __init__(self, rooms: list[Room]) -> None:
         self.rooms = rooms
         self.clients: list[Any] = []
+        self.pairs: list[tuple[Any, Any]] = []
         self.latencies: list[float] = []
         self.arrived = 0
+        self.sent = 0
+        self.refused = 0
         self.connect_seconds = 0.0
         self._target = 0
         self._all_arrived = asyncio.Event()
@@ -309,7 +323,6 @@ class Relay:
             return client
 
         started = time.perf_counter()
-        pairs = []
         batch = 25
         for i in range(0, len(self.rooms), batch):
             chunk = self.rooms[i : i + batch]
@@ -319,9 +332,8 @@ class Relay:
             interviewees = await asyncio.gather(
                 *(one(urls[1], r.interviewee, r.session_id, True) for r in chunk)
             )
-            pairs += list(zip(interviewers, interviewees, strict=True))
+            self.pairs += list(zip(interviewers, interviewees, strict=True))
             self.clients += [*interviewers, *interviewees]
-        self.pairs = pairs
         self.connect_seconds = time.perf_counter() - started
 
     async def _received(self, data: Any) -> None:
@@ -332,10 +344,20 @@ class Relay:
         if self.arrived >= self._target:
             self._all_arrived.set()
 
-    async def burst(self, rooms: int) -> float:
-        """Every room signals at once; seconds until all signals arrived."""
-        self._target = self.arrived + rooms
+    def _acked(self, *args: Any) -> None:
+        if not (args and isinstance(args[0], dict) and args[0].get("ok")):
+            self.refused += 1
+
+    async def burst(self, rooms: range) -> float:
+        """Each room of `rooms` signals at once; seconds until all signals arrived.
+
+        Every signal's send time is taken before the first is sent: a signal's latency counts
+        the wait behind the ones sent before it, in this client as in the server.
+        """
+        chosen = [(self.pairs[k][0], self.rooms[k]) for k in rooms]
+        self._target = self.arrived + len(chosen)
         self._all_arrived = asyncio.Event()
+        self.sent += len(chosen)
         started = time.perf_counter()
         await asyncio.gather(
             *(
@@ -346,8 +368,9 @@ class Relay:
                         "type": "offer",
                         "data": {"t": time.perf_counter(), "sdp": "v=0 bench"},
                     },
+                    callback=self._acked,
                 )
-                for (sender, _), room in zip(self.pairs[:rooms], self.rooms[:rooms], strict=True)
+                for sender, room in chosen
             )
         )
         with contextlib.suppress(TimeoutError):
@@ -358,34 +381,70 @@ class Relay:
         await asyncio.gather(*(c.disconnect() for c in self.clients), return_exceptions=True)
 
 
+@dataclass(frozen=True)
+class RelayFigures:
+    """Latencies (ms) of one relay run: one room at a time, then every room at once."""
+
+    connect_s: float
+    single: list[float]
+    burst: list[float]
+    burst_span_ms: float
+    lost: int
+    refused: int
+    load: float  # the machine's 1-minute load average when the run ended
+
+
 async def _relay_run(
-    rooms: list[Room], urls: tuple[str, str], bursts: int, on_connected: Callable[[], None]
-) -> dict[str, float]:
+    rooms: list[Room],
+    urls: tuple[str, str],
+    bursts: int,
+    singles: int,
+    on_connected: Callable[[], None],
+) -> RelayFigures:
     relay = Relay(rooms)
     try:
         await relay.connect(urls)
         on_connected()
-        # One room at a time first: the relay's latency with nothing else going on.
-        for _ in range(20):
-            await relay.burst(1)
+        # The client's thousand sockets are long-lived: kept out of its garbage collector's
+        # sweeps, so the measuring side's pauses do not count as the relay's.
+        gc.collect()
+        gc.freeze()
+        # One room at a time first, each room in turn: the relay's latency with nothing
+        # else going on.
+        for n in range(singles):
+            await relay.burst(range(n % len(rooms), n % len(rooms) + 1))
             await asyncio.sleep(0.02)
-        single = list(relay.latencies)
+        single = [s * 1000 for s in relay.latencies]
         relay.latencies.clear()
         spans = []
         for _ in range(bursts):
-            spans.append(await relay.burst(len(rooms)))
+            spans.append(await relay.burst(range(len(rooms))))
             await asyncio.sleep(0.5)
-        lost = bursts * len(rooms) + 20 - relay.arrived
-        return {
-            "connect_s": relay.connect_seconds,
-            "single_p50_ms": percentile(single, 50) * 1000,
-            "burst_p50_ms": percentile(relay.latencies, 50) * 1000,
-            "burst_p99_ms": percentile(relay.latencies, 99) * 1000,
-            "burst_span_ms": statistics.median(spans) * 1000,
-            "lost": float(lost),
-        }
+        return RelayFigures(
+            connect_s=relay.connect_seconds,
+            single=single,
+            burst=[s * 1000 for s in relay.latencies],
+            burst_span_ms=statistics.median(spans) * 1000,
+            lost=relay.sent - relay.arrived,
+            refused=relay.refused,
+            load=os.getloadavg()[0],
+        )
     finally:
+        gc.unfreeze()
         await relay.close()
+
+
+def start_relay_anchor(port: int) -> Server:
+    """`bench/relay_anchor.py` served by uvicorn (one process), as Peerview is served."""
+    argv = [str(PYTHON), "-m", "uvicorn", "relay_anchor:app", "--port", str(port)]
+    argv += ["--log-level", "warning", "--app-dir", str(BENCH)]
+    server = Server("relay-anchor", argv, dict(os.environ), port)
+    try:
+        server.wait_ready("/socket.io/?EIO=4&transport=polling")
+    except BaseException:
+        server.stop()
+        raise
+    return server
 
 
 def _realtime_available(server: Server) -> bool:
@@ -400,10 +459,8 @@ def _realtime_available(server: Server) -> bool:
         return False
 
 
-def realtime(sizes: Sizes, lines: list[str], machine: list[str]) -> None:
-    lines += ["### Signaling relay and memory", ""]
-    database = Database("postgresql", sizes.http_name)
-    seed.ensure(database, sizes.http_plan)
+def idle_memory(sizes: Sizes, machine: list[str]) -> list[tuple[str, str]]:
+    """One idle process of Peerview and of the Express anchor, on each database."""
     memory: list[tuple[str, str]] = []
     for kind in ("sqlite", "postgresql"):
         db = Database(kind, sizes.http_name)
@@ -417,6 +474,16 @@ def realtime(sizes: Sizes, lines: list[str], machine: list[str]) -> None:
                 server.stop()
             memory.append((f"{label}, one idle process ({kind})", f"{rss / 1024:.0f} MiB"))
             machine.append(f"MEMORY idle {label.lower()} {kind} {rss}")
+    return memory
+
+
+def realtime(
+    sizes: Sizes, lines: list[str], machine: list[str], *, with_idle_memory: bool = True
+) -> None:
+    lines += ["### Signaling relay and memory", ""]
+    database = Database("postgresql", sizes.http_name)
+    seed.ensure(database, sizes.http_plan)
+    memory = idle_memory(sizes, machine) if with_idle_memory else []
 
     probe = start_peerview(database, RELAY_PORTS[0], 1)
     try:
@@ -438,12 +505,15 @@ def realtime(sizes: Sizes, lines: list[str], machine: list[str]) -> None:
         lines += [
             f"{sizes.rooms} rooms (sessions), {2 * sizes.rooms} python-socketio clients "
             "(websocket transport) in one client process on the same machine; interviewers "
-            "send `signal`, interviewees time its arrival. *Single*: one room at a time; "
-            f"*burst*: all rooms at once, {sizes.bursts} times. PostgreSQL.",
+            "send `signal`, interviewees time its arrival (from just before the client sends "
+            f"it). *One room*: {sizes.singles} signals, one room at a time, each room in turn; "
+            f"*burst*: every room at once, {sizes.bursts} times. PostgreSQL. Latencies in ms. "
+            "*Bare python-socketio*: the same client against `bench/relay_anchor.py`, a relay "
+            "with no rule at all on the same Socket.IO stack: the floor of this measurement.",
             "",
-            "| setup | connect + join (s) | single p50 ms | burst p50 ms | burst p99 ms "
-            "| burst span ms | lost |",
-            "|---|---:|---:|---:|---:|---:|---:|",
+            "| setup | connect + join (s) | one room p50 | one room p99 | burst p50 "
+            "| burst p99 | burst span | lost | refused |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         try:
             # One process: both sides on the same server.
@@ -453,17 +523,18 @@ def realtime(sizes: Sizes, lines: list[str], machine: list[str]) -> None:
                 idle = rss_kib(server.process.pid)
                 connected: list[int] = []
                 urls = (server.base, server.base)
-                stats = asyncio.run(
+                figures = asyncio.run(
                     _relay_run(
                         rooms,
                         urls,
                         sizes.bursts,
+                        sizes.singles,
                         lambda: connected.append(rss_kib(server.process.pid)),
                     )
                 )
             finally:
                 server.stop()
-            _relay_line("one process", stats, lines, machine)
+            _relay_lines("one process", sizes.rooms, figures, lines, machine)
             per_socket = (connected[0] - idle) / (2 * sizes.rooms) if connected else 0
             memory.append(
                 (
@@ -482,11 +553,25 @@ def realtime(sizes: Sizes, lines: list[str], machine: list[str]) -> None:
             servers = [start_peerview(database, port, 1, **extra) for port in RELAY_PORTS]
             try:
                 urls = (servers[0].base, servers[1].base)
-                stats = asyncio.run(_relay_run(rooms, urls, sizes.bursts, lambda: None))
+                figures = asyncio.run(
+                    _relay_run(rooms, urls, sizes.bursts, sizes.singles, lambda: None)
+                )
             finally:
                 for s in servers:
                     s.stop()
-            _relay_line("two processes, Redis", stats, lines, machine)
+            _relay_lines("two processes, Redis", sizes.rooms, figures, lines, machine)
+            # The floor: the same client against a bare python-socketio relay.
+            _drop_rooms(database)
+            rooms = _make_rooms(database, sizes.rooms)
+            anchor = start_relay_anchor(RELAY_PORTS[0])
+            try:
+                urls = (anchor.base, anchor.base)
+                figures = asyncio.run(
+                    _relay_run(rooms, urls, sizes.bursts, sizes.singles, lambda: None)
+                )
+            finally:
+                anchor.stop()
+            _relay_lines("bare python-socketio", sizes.rooms, figures, lines, machine)
         finally:
             _drop_rooms(database)
     lines += ["", "| memory | RSS |", "|---|---:|"]
@@ -494,17 +579,52 @@ def realtime(sizes: Sizes, lines: list[str], machine: list[str]) -> None:
     lines.append("")
 
 
-def _relay_line(setup: str, stats: dict[str, float], lines: list[str], machine: list[str]) -> None:
+def _relay_lines(
+    setup: str, rooms: int, figures: RelayFigures, lines: list[str], machine: list[str]
+) -> None:
+    """The table's row, and one machine-readable line per scope:
+
+    `RELAY setup=<setup> scope=one-room|burst rooms=<n> samples=<n> p50_ms=<x> p99_ms=<x>
+    max_ms=<x> lost=<n> refused=<n> load=<x>` (the burst's line also has `span_ms`, the median
+    time until a whole burst had arrived; `load` is the machine's 1-minute load average, as the
+    figures of a shared machine depend on it).
+    """
+    single, burst = figures.single, figures.burst
     lines.append(
-        f"| {setup} | {stats['connect_s']:.1f} | {stats['single_p50_ms']:.1f} | "
-        f"{stats['burst_p50_ms']:.1f} | {stats['burst_p99_ms']:.1f} | "
-        f"{stats['burst_span_ms']:.0f} | {stats['lost']:.0f} |"
+        f"| {setup} | {figures.connect_s:.1f} | {percentile(single, 50):.2f} | "
+        f"{percentile(single, 99):.2f} | {percentile(burst, 50):.1f} | "
+        f"{percentile(burst, 99):.1f} | {figures.burst_span_ms:.0f} | {figures.lost} | "
+        f"{figures.refused} |"
     )
-    machine.append(
-        f"RELAY {setup.replace(' ', '-').replace(',', '')} {stats['single_p50_ms']:.2f} "
-        f"{stats['burst_p50_ms']:.2f} {stats['burst_p99_ms']:.2f}"
+    name = setup.replace(" ", "-").replace(",", "")
+    for scope, values, extra in (
+        ("one-room", single, ""),
+        ("burst", burst, f" span_ms={figures.burst_span_ms:.1f}"),
+    ):
+        machine.append(
+            f"RELAY setup={name} scope={scope} rooms={1 if scope == 'one-room' else rooms} "
+            f"samples={len(values)} p50_ms={percentile(values, 50):.2f} "
+            f"p99_ms={percentile(values, 99):.2f} max_ms={max(values, default=float('nan')):.2f}"
+            f" lost={figures.lost} refused={figures.refused} load={figures.load:.2f}{extra}"
+        )
+    log(
+        f"relay {setup}: one room p50 {percentile(single, 50):.2f} ms p99 "
+        f"{percentile(single, 99):.2f} ms; burst of {rooms} p50 {percentile(burst, 50):.1f} ms "
+        f"p99 {percentile(burst, 99):.1f} ms; lost {figures.lost}, refused {figures.refused}; "
+        f"load {figures.load:.2f}"
     )
-    log(f"relay {setup}: {stats}")
+
+
+def named(sizes: Sizes, prefix: str) -> Sizes:
+    """`sizes` with its databases named from `prefix` rather than "bench"."""
+    return replace(
+        sizes,
+        http_name=prefix + sizes.http_name.removeprefix("bench"),
+        scale_name=prefix + sizes.scale_name.removeprefix("bench"),
+        analytics=tuple(
+            (prefix + name.removeprefix("bench"), plan) for name, plan in sizes.analytics
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- analytics
@@ -674,15 +794,24 @@ def analytics(sizes: Sizes, lines: list[str], machine: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
-    parser.add_argument("--only", choices=["sweeper", "realtime", "analytics"])
+    parser.add_argument(
+        "--only",
+        choices=["sweeper", "realtime", "relay", "analytics"],
+        help="one part; `relay` is the realtime part without the idle memory comparison",
+    )
+    parser.add_argument(
+        "--database-prefix",
+        default="bench",
+        help="name the benchmark databases (and SQLite files) from this prefix",
+    )
     args = parser.parse_args(argv)
-    sizes = QUICK if args.quick else FULL
+    sizes = named(QUICK if args.quick else FULL, args.database_prefix)
     lines = ["## Scale", ""]
     machine: list[str] = []
     if args.only in (None, "sweeper"):
         sweeper(sizes, lines, machine)
-    if args.only in (None, "realtime"):
-        realtime(sizes, lines, machine)
+    if args.only in (None, "realtime", "relay"):
+        realtime(sizes, lines, machine, with_idle_memory=args.only != "relay")
     if args.only in (None, "analytics"):
         analytics(sizes, lines, machine)
     print("\n".join([*lines, "```", *machine, "```", ""]))

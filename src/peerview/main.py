@@ -71,10 +71,11 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     mailer = Mailer(database=database, clock=clock, settings=settings)
     notifier = Notifier(settings=settings, mailer=mailer, push=realtime.push_notification)
     # Stored notifications and the analytics rollups commit or roll back with the change;
-    # pushes follow the commit.
+    # pushes follow the commit, as does the realtime relay's invalidation (in this process
+    # and, with Redis, in the others).
     events.subscribe(in_transaction=notifier.on_events)
     events.subscribe(in_transaction=analytics_rollups.on_events)
-    events.subscribe(after_commit=realtime.push_session)
+    events.subscribe(after_commit=realtime.after_commit)
     services = Services(
         settings=settings,
         clock=clock,

@@ -155,3 +155,82 @@ async def test_signals_presence_events_and_notifications_cross_processes_once(
             ]
             assert [e["event"] for e in socket_.received["session"]] == ["started"]
         assert er_second.received["notification"] == []
+
+
+async def live_session_through(url: str, interviewer: TestUser, interviewee: TestUser) -> str:
+    """A session requested, accepted and started through the process at `url`."""
+    request = await post(
+        url,
+        "/api/interview-requests",
+        interviewee,
+        {
+            "category": "graphs",
+            "difficulty": "EASY",
+            "scheduled_at": (datetime.now(UTC) + timedelta(minutes=10)).isoformat(),
+            "duration_minutes": 30,
+        },
+    )
+    session = await post(url, f"/api/interview-requests/{request['id']}/accept", interviewer)
+    await post(url, f"/api/interview-sessions/{session['id']}/start", interviewer)
+    return str(session["id"])
+
+
+async def test_a_session_ended_through_one_process_relays_nothing_through_the_other_right_after(
+    two_servers: tuple[str, str], factory: Factory, clock: FakeClock
+) -> None:
+    first, second = two_servers
+    clock.set(datetime.now(UTC))
+    interviewer = await factory.interviewer()
+    interviewee = await factory.interviewee()
+    session_id = await live_session_through(first, interviewer, interviewee)
+
+    async with peers(second, interviewer.token, interviewee.token) as (caller, callee):
+        for peer in (caller, callee):
+            assert (await peer.join(session_id))["ok"] is True
+        # The second process relays from what it cached at the joins.
+        assert await caller.send_signal(session_id, "offer", OFFER) == {"ok": True}
+        await callee.wait_for("signal")
+
+        await post(first, f"/api/interview-sessions/{session_id}/end", interviewer)
+        refused = await caller.send_signal(session_id, "offer", OFFER)
+        assert refused == {"ok": False, "code": "INVALID_SESSION_STATE"}
+        refused = await callee.send_signal(session_id, "answer", ANSWER)
+        assert refused == {"ok": False, "code": "INVALID_SESSION_STATE"}
+        # And the second process pushed the end to its own sockets.
+        for peer in (caller, callee):
+            [event] = await peer.wait_for("session")
+            assert event["event"] == "ended"
+            assert event["session"]["status"] == "COMPLETED"
+        await callee.barrier()
+        assert len(callee.received["signal"]) == 1
+        assert caller.received["signal"] == []
+
+
+async def test_a_token_logged_out_through_one_process_relays_nothing_through_the_other(
+    two_servers: tuple[str, str], factory: Factory, clock: FakeClock
+) -> None:
+    first, second = two_servers
+    clock.set(datetime.now(UTC))
+    interviewer = await factory.interviewer()
+    interviewee = await factory.interviewee()
+    session_id = await live_session_through(first, interviewer, interviewee)
+    socket_token = factory.token_for(interviewer.id)  # this socket's own token, to be revoked
+
+    async with peers(second, socket_token, interviewee.token) as (caller, callee):
+        for peer in (caller, callee):
+            assert (await peer.join(session_id))["ok"] is True
+        assert await caller.send_signal(session_id, "offer", OFFER) == {"ok": True}
+        await callee.wait_for("signal")
+
+        async with httpx.AsyncClient(base_url=first) as http:
+            response = await http.post(
+                "/api/auth/logout", headers={"Authorization": f"Bearer {socket_token}"}
+            )
+        assert response.status_code == 200, response.text
+        refused = await caller.send_signal(session_id, "offer", OFFER)
+        assert refused == {"ok": False, "code": "INVALID_TOKEN"}
+        # The other participant's token is untouched.
+        assert await callee.send_signal(session_id, "answer", ANSWER) == {"ok": True}
+        await caller.wait_for("signal")
+        await callee.barrier()
+        assert len(callee.received["signal"]) == 1

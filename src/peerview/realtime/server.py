@@ -4,10 +4,17 @@ Rooms: every socket is in "user:<id>" (its user's pushes: `session`, `notificati
 a socket that joined a session is in "session:<id>" (presence) and in
 "session:<id>:user:<user id>" (the signals addressed to that participant). With Redis the
 rooms span every server process, so an emit reaches each socket once wherever it is.
+
+A `signal` is judged on the relay cache (`peerview.realtime.relay_cache`): no statement per
+message once a room and its sender's token are known. A committed `SessionChanged` or
+`AccessChanged` drops what the cache holds about it here and, through `peerview.realtime.bus`,
+in every other process; each process then pushes the `session` event to its own sockets only,
+loading the views only for participants connected to it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -24,16 +31,18 @@ from peerview.config import Settings
 from peerview.context import Ctx, authenticate
 from peerview.db import Database
 from peerview.errors import AppError
-from peerview.events import SessionChanged
+from peerview.events import AccessChanged, SessionChanged
 from peerview.interview_sessions import realtime_info
 from peerview.interview_sessions import service as sessions_service
-from peerview.interview_sessions.lifecycle import JOINABLE, time_rules
+from peerview.interview_sessions.lifecycle import JOINABLE, SessionTimes, session_at, time_rules
 from peerview.interview_sessions.schemas import SessionEvent
 from peerview.metrics import CONNECTED_SOCKETS
 from peerview.notifications.schemas import NotificationRead
+from peerview.realtime.bus import Announcement, RedisBus
 from peerview.realtime.presence import FallbackPresence, MemoryPresence, Presence, RedisPresence
 from peerview.realtime.ratelimit import TokenBucket
 from peerview.realtime.redis_manager import RedisManager
+from peerview.realtime.relay_cache import RelayCache, Room
 from peerview.realtime.schemas import JoinIn, SignalIn
 from peerview.schemas import to_builtins
 from peerview.services import Services
@@ -87,12 +96,27 @@ class Realtime:
         self.timer = timer
         self.rules = time_rules(settings)
         self.sockets: dict[str, SocketState] = {}
+        # user id → how many of this process's sockets are theirs
+        self.local_users: dict[str, int] = {}
         self._services: Services | None = None
+        # The last `session` push of this process: each waits for the one before.
+        self._last_push: asyncio.Task[None] | None = None
         manager: socketio.AsyncManager | None = None
         self.presence: Presence = MemoryPresence()
+        # Alone, this process makes every change it must hear of; with Redis, the cache is
+        # trusted only while the bus hears the others.
+        self.cache = RelayCache(timer=timer, trusted=not settings.redis_url)
+        self.bus: RedisBus | None = None
         if settings.redis_url:
             manager = RedisManager(settings.redis_url, channel=settings.socketio_channel)
             self.presence = FallbackPresence(RedisPresence(redis))
+            self.bus = RedisBus(
+                url=settings.redis_url,
+                socketio_channel=settings.socketio_channel,
+                publisher=redis,
+                on_news=self._heard,
+                on_trust=self.cache.trust,
+            )
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             client_manager=manager,
@@ -122,11 +146,14 @@ class Realtime:
         return self._services
 
     async def close(self) -> None:
-        return None
+        if self.bus is not None:
+            await self.bus.close()
 
     # -- handshake -------------------------------------------------------------------------
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        if self.bus is not None:
+            self.bus.start()
         token = auth.get("token") if isinstance(auth, dict) else None
         if not isinstance(token, str) or not token:
             raise socketio.exceptions.ConnectionRefusedError(
@@ -151,6 +178,7 @@ class Realtime:
                 timer=self.timer,
             ),
         )
+        self.local_users[actor.id] = self.local_users.get(actor.id, 0) + 1
         await self.sio.enter_room(sid, user_room(actor.id))
         CONNECTED_SOCKETS.inc()
 
@@ -162,8 +190,12 @@ class Realtime:
             )
         except tokens.TokenError:
             return None
+        since = self.cache.mark()
         async with self.database.acquire() as db:
-            return await authenticate(db, claims)
+            actor = await authenticate(db, claims)
+        if actor is not None:
+            self.cache.put_token(actor.id, claims.jti, True, since=since)
+        return actor
 
     async def disconnect(self, sid: str, reason: Any = None) -> None:
         """Presence only: a dropped connection never changes a session (docs/api.md §5)."""
@@ -171,16 +203,25 @@ class Realtime:
         if state is None:
             return
         CONNECTED_SOCKETS.dec()
+        remaining = self.local_users.get(state.user_id, 0) - 1
+        if remaining > 0:
+            self.local_users[state.user_id] = remaining
+        else:
+            self.local_users.pop(state.user_id, None)
         for session_id in list(state.joined):
             await self._leave(sid, state, session_id)
 
     # -- client events ---------------------------------------------------------------------
 
-    def _admit(self, sid: str) -> SocketState | Ack:
+    async def _admit(self, sid: str) -> SocketState | Ack:
         state = self.sockets.get(sid)
         if state is None:
             return refused("NOT_AUTHENTICATED")
         if not state.bucket.take():
+            # Refusing reads nothing and waits on nothing: without a turn given to the others,
+            # a flood already queued on one connection would be refused in one stretch, with
+            # every other request of this process waiting behind it.
+            await asyncio.sleep(0)
             return refused("TOO_MANY_REQUESTS")
         # A connection outlives its token: once the token has expired the socket is only
         # told so (the client reconnects with a fresh one) and does nothing more.
@@ -189,23 +230,41 @@ class Realtime:
         return state
 
     async def join(self, sid: str, data: Any = None, *_: Any) -> Ack:
-        state = self._admit(sid)
+        state = await self._admit(sid)
         if not isinstance(state, SocketState):
             return state
         body = _parse(JoinIn, data)
         if body is None:
             return refused("VALIDATION_ERROR")
         now = self.clock.now()
+        token = state.actor.token
+        since = self.cache.mark()
         try:
             async with self.database.transaction() as db:
                 # Re-checked here: a token revoked since the handshake joins nothing.
-                actor = await authenticate(db, state.actor.token)
+                actor = await authenticate(db, token)
                 if actor is None:
+                    self.cache.put_token(state.user_id, token.jti, False, since=since)
                     return refused("INVALID_TOKEN")
                 ctx = Ctx(services=self.services, db=db, actor=actor, now=now)
                 session = await sessions_service.join(ctx, session_id=body.session_id)
         except AppError as exc:
             return refused(exc.code)
+        # What the join read is what the relay needs: its first signal reads nothing. A
+        # joinable session's status at `now` is its stored one, and it has not ended.
+        self.cache.put_token(actor.id, token.jti, True, since=since)
+        relay_room = Room(
+            interviewer_id=session.interviewer.id,
+            interviewee_id=session.interviewee.id,
+            times=SessionTimes(
+                status=session.status,
+                scheduled_at=session.scheduled_at,
+                hard_end_at=session.hard_end_at,
+                ended_at=session.ended_at,
+                end_reason=session.end_reason,
+            ),
+        )
+        self.cache.put_room(session.id, relay_room, since=since)
         other = (
             session.interviewer.id if actor.id == session.interviewee.id else session.interviewee.id
         )
@@ -230,7 +289,7 @@ class Realtime:
         }
 
     async def leave(self, sid: str, data: Any = None, *_: Any) -> Ack:
-        state = self._admit(sid)
+        state = await self._admit(sid)
         if not isinstance(state, SocketState):
             return state
         body = _parse(JoinIn, data)
@@ -255,7 +314,7 @@ class Realtime:
             )
 
     async def signal(self, sid: str, data: Any = None, *_: Any) -> Ack:
-        state = self._admit(sid)
+        state = await self._admit(sid)
         if not isinstance(state, SocketState):
             return state
         body = _parse(SignalIn, data)
@@ -264,27 +323,9 @@ class Realtime:
         other = state.joined.get(body.session_id)
         if other is None:
             return refused("NOT_JOINED")
-        # The database decides, at every message: a session that ended (by a REST call in
-        # another process, or by time) relays nothing more.
-        now = self.clock.now()
-        async with self.database.transaction(write=False) as db:
-            # And so does it for the sender, as on join: a revoked token or a deactivated
-            # account relays nothing more, even in a session joined before.
-            actor = await authenticate(db, state.actor.token)
-            if actor is None:
-                return refused("INVALID_TOKEN")
-            try:
-                _row, session_state = await sessions_service.state_at(
-                    db=db,
-                    actor=actor,
-                    session_id=body.session_id,
-                    now=now,
-                    rules=self.rules,
-                )
-            except AppError as exc:
-                return refused(exc.code)
-        if session_state.status not in JOINABLE:
-            return refused("INVALID_SESSION_STATE")
+        refusal = await self._relay_refusal(state, body.session_id)
+        if refusal is not None:
+            return refused(refusal)
         await self.sio.emit(
             "signal",
             {"from": state.user_id, "type": body.type, "data": body.data},
@@ -292,16 +333,108 @@ class Realtime:
         )
         return {"ok": True}
 
-    # -- pushes (after commit) -------------------------------------------------------------
+    async def _relay_refusal(self, state: SocketState, session_id: str) -> str | None:
+        """Why this socket may not relay in this session now, or None.
 
-    async def push_session(self, event: Any) -> None:
-        """`session` {event, session} to each participant, as that participant sees it."""
-        if not isinstance(event, SessionChanged):
+        Judged at every message, as on join: the sender's token (a revoked token or a
+        deactivated account relays nothing more, even in a session joined before), then the
+        session at this instant (one that ended, by a REST call in any process or by time,
+        relays nothing more). Both come from the cache; what it lacks is read, and kept.
+        """
+        token = state.actor.token
+        valid = self.cache.token_valid(state.user_id, token.jti)
+        room = self.cache.room(session_id)
+        if valid is None or (valid and room is None):
+            since = self.cache.mark()
+            async with self.database.transaction(write=False) as db:
+                if valid is None:
+                    valid = await authenticate(db, token) is not None
+                    self.cache.put_token(state.user_id, token.jti, valid, since=since)
+                if valid and room is None:
+                    try:
+                        row = await sessions_service.load_visible(
+                            db=db, actor=state.actor, session_id=session_id
+                        )
+                    except AppError as exc:
+                        return exc.code
+                    room = Room(
+                        interviewer_id=row.interviewer_id,
+                        interviewee_id=row.interviewee_id,
+                        times=sessions_service.times_of(row),
+                    )
+                    self.cache.put_room(session_id, room, since=since)
+        if not valid:
+            return "INVALID_TOKEN"
+        assert room is not None
+        if not room.has(state.user_id):
+            return "SESSION_NOT_FOUND"
+        if session_at(room.times, self.clock.now(), self.rules).status not in JOINABLE:
+            return "INVALID_SESSION_STATE"
+        return None
+
+    # -- after commit: invalidation and pushes ---------------------------------------------
+
+    async def after_commit(self, event: Any) -> None:
+        """A committed change: what the relay cached about it is dropped here and in every
+        other process (waiting for them), then this process's sockets get their push."""
+        if isinstance(event, SessionChanged):
+            self.cache.session_changed(event.session_id)
+            if self.bus is not None:
+                # A sweeper's transition (no actor) only persists what every process already
+                # reads from the cached times: nobody waits for it to be heard.
+                await self.bus.announce(session=event, wait=event.actor_id is not None)
+            push = self._push_in_order(event)
+            if push is not None:
+                await push
+        elif isinstance(event, AccessChanged):
+            self.cache.access_changed(event.user_id)
+            if self.bus is not None:
+                await self.bus.announce(access=event)
+
+    def _heard(self, news: Announcement) -> None:
+        """Another process's change (called by the bus before it acknowledges)."""
+        if news.flush:
+            self.cache.clear()
+        for access in news.access:
+            self.cache.access_changed(access.user_id)
+        for session in news.sessions:
+            self.cache.session_changed(session.session_id)
+            self._push_in_order(session)
+
+    def _push_in_order(self, event: SessionChanged) -> asyncio.Task[None] | None:
+        """The push of `event` to this process's sockets, after the pushes before it; None
+        when no participant has a socket here (nothing is loaded then)."""
+        if not self._connected_participants(event):
+            return None
+        task = asyncio.get_running_loop().create_task(self._push_after(self._last_push, event))
+        self._last_push = task
+        return task
+
+    async def _push_after(self, before: asyncio.Task[None] | None, event: SessionChanged) -> None:
+        if before is not None and not before.done():
+            await asyncio.wait([before])
+        try:
+            await self.push_session(event)
+        except Exception:
+            logger.exception("session push failed")
+
+    def _connected_participants(self, event: SessionChanged) -> list[str]:
+        return [
+            user_id
+            for user_id in (event.interviewer_id, event.interviewee_id)
+            if user_id in self.local_users
+        ]
+
+    async def push_session(self, event: SessionChanged) -> None:
+        """`session` {event, session} to each participant connected to this process, as that
+        participant sees it (every other process does the same for its own sockets)."""
+        users = self._connected_participants(event)
+        if not users:
             return
         now = self.clock.now()
         views: list[tuple[str, SessionEvent]] = []
         async with self.database.transaction(write=False) as db:
-            for user_id in (event.interviewer_id, event.interviewee_id):
+            for user_id in users:
                 viewer = await users_service.viewer(db=db, user_id=user_id, now=now)
                 if viewer is None:
                     continue
@@ -310,7 +443,9 @@ class Realtime:
                 )
                 views.append((user_id, SessionEvent(event=event.event, session=session)))
         for user_id, payload in views:
-            await self.sio.emit("session", to_builtins(payload), room=user_room(user_id))
+            await self.sio.emit(
+                "session", to_builtins(payload), room=user_room(user_id), ignore_queue=True
+            )
 
     async def push_notification(self, user_id: str, notification: NotificationRead) -> None:
         await self.sio.emit("notification", to_builtins(notification), room=user_room(user_id))
