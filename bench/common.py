@@ -125,7 +125,7 @@ class Server:
         raise RuntimeError(f"{self.name} did not answer {path} within {timeout:.0f} s")
 
     def pids(self) -> list[int]:
-        """The process and its children (uvicorn's or cluster's workers)."""
+        """The process and its children (granian's or cluster's workers)."""
         out = [self.process.pid]
         try:
             children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")

@@ -544,7 +544,7 @@ class ServerDied(RuntimeError):
 # on its standard input and runs `peerview serve` (migrating first) with its arguments.
 STANDBY = """
 import sys
-import alembic.command, uvicorn
+import alembic.command, granian.server
 import peerview.asgi, peerview.cli, peerview.main, peerview.migrate
 if sys.stdin.readline().strip() == "serve":
     sys.exit(peerview.cli.main(["serve", *sys.argv[1:]]))

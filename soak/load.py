@@ -74,7 +74,7 @@ class Sampler:
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def workers(self) -> list[int]:
-        """The serving processes: uvicorn's spawned workers, or the one process that serves."""
+        """The serving processes: granian's workers (children of its supervisor)."""
         supervisor, *children = self.server.pids()
         spawned = []
         for pid in children:
@@ -82,8 +82,8 @@ class Sampler:
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
             except OSError:
                 continue
-            # Not multiprocessing's resource tracker, which is a child too.
-            if b"spawn_main" in cmdline:
+            # Not multiprocessing's resource tracker, should there be one: a child too.
+            if b"resource_tracker" not in cmdline:
                 spawned.append(pid)
         return spawned or [supervisor]
 

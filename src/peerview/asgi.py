@@ -5,8 +5,10 @@ Socket.IO answers under /socket.io; everything else goes to the FastAPI applicat
 
 from __future__ import annotations
 
+import asyncio
+
 import socketio
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from peerview.main import PeerviewApp, create_app
 
@@ -19,5 +21,29 @@ def wrap(application: PeerviewApp) -> ASGIApp:
     return wrapped
 
 
-def app() -> ASGIApp:
-    return wrap(create_app())
+class ServedApp:
+    """The application a server process serves, told by the server when it begins to stop."""
+
+    def __init__(self, application: PeerviewApp) -> None:
+        self.sio: socketio.AsyncServer = application.services.realtime.sio
+        self.asgi = wrap(application)
+        self._closing: asyncio.Task[None] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.asgi(scope, receive, send)
+
+    def stopping(self) -> None:
+        """Close every Socket.IO client; called on the event loop as the server stops accepting.
+
+        A client on the polling transport always has a request in flight: a long poll,
+        answered within Engine.IO's ping interval (25 s). The server lets the requests in
+        flight finish before it runs the lifespan shutdown, and kills a worker still busy after
+        20 s: one such client would cost the shutdown. Closed, every client gets Engine.IO's
+        close packet (its long poll answers at once) and its disconnect is handled as any other.
+        """
+        if self._closing is None and self.sio.eio.sockets:
+            self._closing = asyncio.get_running_loop().create_task(self.sio.eio.disconnect())
+
+
+def app() -> ServedApp:
+    return ServedApp(create_app())

@@ -5,12 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import importlib
+import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from peerview.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from granian.server.common import AbstractServer
 
 
 def _migrate(settings: Settings) -> None:
@@ -31,46 +38,121 @@ def _exit_normally(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
-def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
+# Idle connections are kept longer than clients and proxies keep theirs (60 s is the common
+# default): a server that closes first races a client sending on the same connection, and a
+# POST lost that way is not retried by the client. granian (hyper) closes a connection that
+# has not sent a whole request head within this time, which bounds the idle wait between two
+# requests as well as a slow client's head.
+KEEP_ALIVE_SECONDS = 75
+# On SIGTERM or SIGINT each worker stops accepting, lets the requests in flight finish and
+# runs the lifespan shutdown (sweeper stopped, mailer stopped, database closed); a worker
+# still busy after this many seconds is killed, so a stop never takes longer.
+GRACEFUL_SHUTDOWN_SECONDS = 20
+# The listen queue's length (uvicorn's, which served Peerview before). granian also lets each
+# worker hold at most this many connections divided by the workers (its backpressure): idle
+# keep-alive connections count, so the default of 1024 would be tight for a busy worker.
+BACKLOG = 2048
+
+
+def _load_in_worker(target: str, *, supervisor: int) -> Callable[..., Any]:
+    """Make the application in a worker process, tied to the supervisor's life.
+
+    A worker whose supervisor died (SIGKILL, the OOM killer) would otherwise go on serving
+    with nobody to stop it, and hold the port beside the next `peerview serve` (granian binds
+    with SO_REUSEPORT): the kernel kills the worker when its parent goes. SIGKILL, not a
+    graceful SIGTERM: the kernel sends the signal again as each of the parent's threads ends.
+    """
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != supervisor:
+        raise SystemExit("the supervisor is gone")
+    module, _, name = target.partition(":")
+    factory: Callable[[], Callable[..., Any]] = getattr(importlib.import_module(module), name)
+    application = factory()
+    _stop_once(application)
+    return application
+
+
+def _stop_once(application: object) -> None:
+    """Give the worker's stop signals to granian once, and tell the application it is stopping.
+
+    granian's worker sets its stop signal on each SIGTERM or SIGINT, and the third one hangs
+    the worker for good (the signal's channel holds one message, the sender then blocks with
+    the GIL held): a worker stopping already ignores more signals here. The worker sets its
+    handlers (`granian._signals.set_loop_signals`, looked up as it starts serving) after it
+    has loaded the application, which is when this runs.
+    """
+    from granian import _signals
+
+    set_loop_signals: Callable[[asyncio.AbstractEventLoop], Any] = _signals.set_loop_signals
+    stopping: Callable[[], None] | None = getattr(application, "stopping", None)
+
+    def set_loop_signals_once(loop: asyncio.AbstractEventLoop) -> Any:
+        stop_signal = set_loop_signals(loop)
+        stopped = False
+
+        def stop() -> None:
+            nonlocal stopped
+            if stopped:
+                return
+            stopped = True
+            if stopping is not None:
+                stopping()
+            stop_signal.set()
+
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop)
+        return stop_signal
+
+    _signals.set_loop_signals = set_loop_signals_once
+
+
+def granian_server(*, host: str, port: int, workers: int, log_level: str) -> AbstractServer[Any]:
+    """granian serving `peerview.asgi:app`: HTTP/1.1, WebSocket, ASGI lifespan, JSON logs."""
+    from granian import Granian
+    from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
+    from granian.log import LogLevels
 
     from peerview.logging import logging_config
 
+    return Granian(
+        "peerview.asgi:app",
+        factory=True,
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        http=HTTPModes.http1,
+        websockets=True,
+        workers=workers,
+        backlog=BACKLOG,
+        http1_settings=HTTP1Settings(header_read_timeout=KEEP_ALIVE_SECONDS * 1000),
+        # JSON lines; peerview.access is the access log (granian's would log query strings).
+        log_level=LogLevels(log_level.lower()),
+        log_dictconfig=logging_config(log_level),
+        log_access=False,
+        workers_kill_timeout=GRACEFUL_SHUTDOWN_SECONDS,
+        # A worker that dies is replaced, as long as it is not dying again and again at start.
+        respawn_failed_workers=True,
+    )
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if not args.no_migrate:
         _migrate(settings)
     host = args.host or settings.host
     port = args.port or settings.port
     workers = args.workers or settings.workers
-    print(f"Peerview listening on http://{host}:{port} (API docs at /docs)", flush=True)
-    # Uvicorn re-raises the SIGTERM/SIGINT it stopped for once it has drained the requests
-    # in flight and run the shutdown; with the default handlers that would end the process
-    # as killed by a signal. A stop that went as planned is a normal exit.
+    # A stop that lands before granian takes SIGTERM and SIGINT over is a normal exit too.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _exit_normally)
-    uvicorn.run(
-        "peerview.asgi:app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        # JSON lines; peerview.access replaces uvicorn's access log (which logs query strings).
-        log_config=logging_config(settings.log_level),
-        access_log=False,
-        # On SIGTERM: stop accepting, let in-flight requests finish for up to this many
-        # seconds, then run the lifespan shutdown (sweeper stopped, database disposed).
-        timeout_graceful_shutdown=20,
-        # Keep idle connections longer than clients and proxies keep theirs (60 s is the
-        # common default): a server that closes first races a client sending on the same
-        # connection, and a POST lost that way is not retried by the client.
-        timeout_keep_alive=75,
-        # The supervisor kills a worker that does not answer its ping within this many
-        # seconds and starts another. A spawned worker answers only once its interpreter
-        # has started and imported uvicorn: on a busy host that can take longer than
-        # uvicorn's default of 5 s, and every replacement was killed in turn.
-        timeout_worker_healthcheck=30,
-        proxy_headers=False,
-    )
+    server = granian_server(host=host, port=port, workers=workers, log_level=settings.log_level)
+    print(f"Peerview listening on http://{host}:{port} (API docs at /docs)", flush=True)
+    loader = partial(_load_in_worker, supervisor=os.getpid())
+    server.serve(target_loader=loader)
     return 0
 
 

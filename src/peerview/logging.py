@@ -102,9 +102,7 @@ def logging_config(level: str) -> dict[str, Any]:
         },
         "root": {"handlers": ["stderr"], "level": level},
         "loggers": {
-            "uvicorn": passed_on,
-            "uvicorn.error": passed_on,
-            "uvicorn.access": quiet,
+            # granian's supervisor and workers (its Rust side logs as `_granian.*`).
             "_granian": passed_on,
             "granian.access": quiet,
         },

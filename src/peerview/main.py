@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -46,6 +47,8 @@ Every error is an RFC 9457 problem document with a stable `code`. Authenticate w
 `Authorization: Bearer <access_token>` (the **Authorize** button logs in through
 `/api/auth/token`, with your e-mail as the username).
 """
+
+logger = logging.getLogger(__name__)
 
 
 class PeerviewApp(FastAPI):
@@ -125,6 +128,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with contextlib.suppress(asyncio.CancelledError):
             await job
     await close_services(services)
+    logger.info("stopped: sweeper and mailer stopped, connections closed")
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> PeerviewApp:

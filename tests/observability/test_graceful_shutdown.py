@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -11,8 +12,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import aiohttp
+import httpx
 import pytest
+import socketio
 
 STARTUP_SECONDS = 90
 EMAIL = "graceful.person@example.com"
@@ -102,11 +107,33 @@ def server(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
         started.communicate()
 
 
+def _workers(process: subprocess.Popen[bytes]) -> list[int]:
+    """The server's worker processes (children of the process that was started)."""
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text()
+    return [int(pid) for pid in children.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "worker_signals",
+    [0, 3],
+    ids=["sigterm", "sigterm-and-more-to-the-worker"],
+)
 def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(
-    server: subprocess.Popen[bytes],
+    server: subprocess.Popen[bytes], worker_signals: int
 ) -> None:
+    """`worker_signals`: more SIGTERMs straight to the worker, as Ctrl-C in a terminal or a
+    service manager that signals every process of the service sends them."""
     port: int = server.port  # type: ignore[attr-defined]
+    [worker] = _workers(server)
     body = json.dumps(
         {"name": "Grace", "email": EMAIL, "password": PASSWORD, "role": "INTERVIEWEE"}
     ).encode()
@@ -124,6 +151,9 @@ def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(
             interim += conn.recv(1)
         assert interim.startswith(b"HTTP/1.1 100"), interim
         server.send_signal(signal.SIGTERM)
+        for _ in range(worker_signals):
+            time.sleep(0.2)  # signals sent at once would arrive as one
+            os.kill(worker, signal.SIGTERM)
         _wait_until_refused(port)
         assert server.poll() is None, "the server must wait for the request in flight"
         conn.sendall(body)
@@ -146,3 +176,75 @@ def test_sigterm_lets_the_request_in_flight_finish_then_exits_0(
     assert "Traceback" not in err.decode()
     assert EMAIL not in out.decode() + err.decode()
     assert PASSWORD not in out.decode() + err.decode()
+
+
+@pytest.mark.slow
+async def test_sigterm_closes_socket_io_clients_so_a_long_poll_does_not_hold_the_stop(
+    server: subprocess.Popen[bytes],
+) -> None:
+    url = f"http://127.0.0.1:{server.port}"  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(base_url=url) as http:
+        registered = await http.post(
+            "/api/auth/register",
+            json={"name": "Polly", "email": EMAIL, "password": PASSWORD, "role": "INTERVIEWEE"},
+        )
+    assert registered.status_code == 201, registered.text
+    heard: list[Any] = []
+    async with aiohttp.ClientSession() as session:
+        client = socketio.AsyncClient(reconnection=False, http_session=session)
+        client.on("disconnect", lambda *reason: heard.append(reason))
+        # Polling only: the client always has a long poll in flight at the server.
+        await client.connect(
+            url,
+            auth={"token": registered.json()["access_token"]},
+            transports=["polling"],
+            wait_timeout=10,
+        )
+        # Idle: the handshake's last packets are through, and its long poll waits at the server.
+        await asyncio.sleep(1)
+        started = time.monotonic()
+        server.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(server.wait, 30)
+        took = time.monotonic() - started
+        await client.disconnect()
+        await client.shutdown()
+    # A long poll lasts up to Engine.IO's ping interval (25 s), longer than the 20 s after which
+    # a worker still busy is killed (skipping the lifespan shutdown): the client was closed at
+    # once instead, and told so.
+    assert code == 0
+    assert took < 10, took
+    assert heard, "the client was not told of the disconnect"
+    _, err = server.communicate()
+    lines = [json.loads(line) for line in err.decode().splitlines() if line.startswith("{")]
+    # The worker ran its lifespan shutdown to the end: it was not killed while busy.
+    assert [line for line in lines if line["message"].startswith("stopped:")], lines
+    # granian may still report a kill when the worker it joined has exited but is not reaped
+    # yet (a loaded machine): long after the shutdown above, and harmless.
+    warnings = [
+        line
+        for line in lines
+        if line["level"] in ("WARNING", "ERROR", "CRITICAL")
+        and not (line["logger"] == "_granian" and line["message"].startswith("Killing worker"))
+    ]
+    assert not warnings, warnings
+    assert "Traceback" not in err.decode()
+
+
+@pytest.mark.slow
+def test_workers_end_with_the_server_process_when_it_is_killed(
+    server: subprocess.Popen[bytes],
+) -> None:
+    workers = _workers(server)
+    assert workers
+    server.kill()
+    server.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survivors = [pid for pid in workers if _alive(pid)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)  # or they would hold the port (and our pipes) for good
+    server.communicate()
+    assert not survivors, "a worker outlived its server"
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", server.port), timeout=1)  # type: ignore[attr-defined]

@@ -174,25 +174,38 @@ async def test_create_admin_stores_values_as_registration_would(
     assert tuple(row) == ("Root", "root@example.com", "ADMIN")
 
 
-def test_serve_keeps_connections_and_workers_as_a_busy_host_needs(
-    cli_database: str, monkeypatch: pytest.MonkeyPatch
+def test_serve_keeps_connections_stops_in_time_and_replaces_workers(
+    cli_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import signal
 
-    import uvicorn
+    from granian import Granian
+    from granian.server import common
 
-    seen: dict[str, object] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda *_, **kwargs: seen.update(kwargs))
-    monkeypatch.setattr(signal, "signal", lambda *_: None)  # leave pytest's handlers alone
+    served: list[Granian] = []
+    monkeypatch.setattr(Granian, "serve", lambda self, *_, **__: served.append(self))
+    # Leave pytest's signal handlers and logging alone.
+    monkeypatch.setattr(signal, "signal", lambda *_: None)
+    monkeypatch.setattr(common, "configure_logging", lambda *_: None)
     assert cli.main(["serve", "--no-migrate", "--port", "5999", "--workers", "2"]) == 0
-    assert seen["port"] == 5999
-    assert seen["workers"] == 2
-    # Idle connections outlive a client's or proxy's usual 60 s, so the server never closes
-    # one while a client starts a request on it.
-    assert seen["timeout_keep_alive"] == 75
-    # A worker starting on a busy host is not killed for missing the default 5 s check.
-    assert seen["timeout_worker_healthcheck"] == 30
-    assert seen["timeout_graceful_shutdown"] == 20
+    assert "Peerview listening on http://127.0.0.1:5999" in capsys.readouterr().out
+    [server] = served
+    assert (server.bind_addr, server.bind_port, server.workers) == ("127.0.0.1", 5999, 2)
+    # Socket.IO's transports: WebSocket upgrades, and the ASGI lifespan runs the sweeper.
+    assert server.websockets
+    assert server.interface == "asgi"
+    # An idle connection outlives a client's or proxy's usual 60 s (granian closes one that
+    # has not sent a whole request head within this time), so the server never closes one
+    # while a client starts a request on it.
+    assert server.http1_settings is not None
+    assert server.http1_settings.header_read_timeout > 60_000
+    # A stop never takes longer than 20 s, whatever a worker is still doing.
+    assert server.workers_kill_timeout == 20
+    # A worker that dies is replaced; granian has no start-up health check that would kill a
+    # worker still starting on a busy host.
+    assert server.respawn_failed_workers
+    # peerview.access is the access log: granian's own would log query strings.
+    assert not server.log_access
 
 
 async def test_analytics_rebuild_recounts_every_rollup_and_shows_its_progress(

@@ -1,8 +1,9 @@
-"""Helpers for realtime tests: a real uvicorn server in the test loop, and recording clients."""
+"""Helpers for realtime tests: the real server (granian) in the test loop, recording clients."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
@@ -11,45 +12,86 @@ from typing import Any
 
 import aiohttp
 import socketio
-import uvicorn
 from fastapi import FastAPI
+from granian.constants import HTTPModes, Interfaces
+from granian.log import LogLevels
+from granian.server.embed import Server as EmbeddedServer
 
 from peerview.asgi import wrap
 
 RECORDED = ("presence", "signal", "session", "notification")
 WAIT = 5.0
+STOP_SECONDS = 1.0
+# granian configures logging whenever a server is made: its own loggers only, quietly, and
+# nothing else of the test process's logging touched.
+QUIET_GRANIAN: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "incremental": True,
+    "formatters": {},
+    "handlers": {},
+    "loggers": {"_granian": {"level": "WARNING"}},
+}
 
 
 @asynccontextmanager
 async def serve(app: FastAPI) -> AsyncIterator[str]:
     """`app`, wrapped as `peerview.asgi` serves it, on a free port of this machine.
 
-    The server runs as a task of the test's own loop, so it shares the app's fake clock and
-    engine with the test; lifespan is off because the `app` fixture owns the app's resources.
+    granian, the server of `peerview serve`, embedded in the test's own loop: the server shares
+    the app's fake clock and engine with the test. Lifespan is off (the "asginl" interface)
+    because the `app` fixture owns the app's resources.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
+    # granian binds with SO_REUSEPORT: holding the port with that option until it listens
+    # keeps another process from taking it in between; ours never listens, so gets nothing.
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    holder.bind(("127.0.0.1", 0))
+    port = holder.getsockname()[1]
+    server = EmbeddedServer(
         wrap(app),
-        lifespan="off",
-        log_level="warning",
-        ws="websockets-sansio",
-        timeout_graceful_shutdown=1,
+        address="127.0.0.1",
+        port=port,
+        interface=Interfaces.ASGINL,
+        http=HTTPModes.http1,
+        websockets=True,
+        log_level=LogLevels.warning,
+        log_dictconfig=QUIET_GRANIAN,
     )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
+    task = asyncio.create_task(server.serve())
     try:
-        while not server.started:
-            if task.done():
-                task.result()
-            await asyncio.sleep(0.01)
+        await _until_listening(port, task)
+        holder.close()
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
-        await task
-        sock.close()
+        holder.close()
+        server.stop()
+        # What a client left in flight (a long poll, say) may hold the stop: a second is enough.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), STOP_SECONDS)
+        if not task.done():
+            for worker in server.wrks:
+                worker.kill()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def _until_listening(port: int, task: asyncio.Task[None]) -> None:
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        if task.done():
+            task.result()
+            raise RuntimeError("the embedded server stopped at start")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.01)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
 
 
 class Peer:
