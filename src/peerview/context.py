@@ -3,8 +3,13 @@
 Every authenticated route takes one `Ctx`, made by one dependency in one step: the bearer
 token decoded, then the user and the token's revocation read in one query (roles come from
 the database on every request, never from the token), the role checked (403 before any
-lookup), then, for writes, the per-user write limit (429, after 401 and 403). The request's
-transaction opens at its first statement after that, so the token check holds no lock.
+lookup), then, for writes, the per-user write limit (429, after 401 and 403).
+
+A reader's transaction opens at its first statement after that. A writer's on PostgreSQL
+opens with the token check, which locks the user's row until the end: one user's writes run
+one at a time there, as every writer does on SQLite (where the check runs before the one
+write lock is taken). Rules over a user's own rows (at most five OPEN requests; no two
+sessions of one interviewer at once) rely on that, and it costs no statement of its own.
 
 The request wrapper (`peerview.http.middleware`) ends what the context began, once the route
 has answered and before a byte of the answer leaves: `finish` commits when the answer is a
@@ -61,12 +66,17 @@ class WriteRateLimited(TooManyRequests):
     title = "Too many writes; try again later"
 
 
-async def authenticate(db: Connection, claims: tokens.TokenClaims) -> Actor | None:
+async def authenticate(
+    db: Connection, claims: tokens.TokenClaims, *, lock: bool = False
+) -> Actor | None:
     """The active user a verified token speaks for, or None: the rules of every request.
 
     Revoked tokens, deactivated users and tokens issued before a password change are refused.
+    With `lock`, the user's row stays locked until the transaction ends.
     """
-    holder = await users_repository.token_holder(db, user_id=claims.subject, jti=claims.jti)
+    holder = await users_repository.token_holder(
+        db, user_id=claims.subject, jti=claims.jti, lock=lock
+    )
     if holder is None or holder.token_revoked or not holder.is_active:
         return None
     if holder.tokens_valid_after is not None and claims.issued_at < holder.tokens_valid_after:
@@ -151,18 +161,22 @@ class Authenticated(OAuth2PasswordBearer):
         db = await services.database.checkout()
         # From here on the request wrapper gives it back, whatever happens.
         unit.services, unit.db = services, db
-        actor = await authenticate(db, claims)
+        write = request.method in WRITE_METHODS
+        locking = write and not db.exclusive_writes
+        if locking:
+            db.begin(write=True)
+        actor = await authenticate(db, claims, lock=locking)
         if actor is None:
             raise InvalidToken()
         note_user(actor.id)
         if self.roles and actor.role not in self.roles:
             raise Forbidden(f"This action is for {', '.join(sorted(self.roles))} only")
-        write = request.method in WRITE_METHODS
         if write:
             retry_after = await services.write_limit.check(actor.id)
             if retry_after is not None:
                 raise WriteRateLimited(retry_after=retry_after)
-        db.begin(write=write)
+        if not locking:
+            db.begin(write=write)
         return Ctx(services=services, db=db, actor=actor, now=now)
 
 

@@ -470,6 +470,9 @@ class Connection:
     """One checked-out connection: statements, its transaction, savepoints, after-commit hooks."""
 
     dialect: Dialect
+    # Whether a writer's transaction already excludes every other writer (SQLite's one write
+    # lock); where it does not, writers lock the rows they must serialise on.
+    exclusive_writes: bool
 
     def __init__(self, database: Database) -> None:
         self._database = database
@@ -633,6 +636,7 @@ class Connection:
 
 class SqliteConnection(Connection):
     dialect: Dialect = "sqlite"
+    exclusive_writes = True
 
     def __init__(self, database: SqliteDatabase, raw: sqlite3.Connection) -> None:
         super().__init__(database)
@@ -703,6 +707,7 @@ class SqliteConnection(Connection):
 
 class PostgresConnection(Connection):
     dialect: Dialect = "postgresql"
+    exclusive_writes = False
 
     def __init__(self, database: PostgresDatabase, raw: Any) -> None:
         super().__init__(database)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import FastAPI
 from sqlalchemy import insert
 
 from peerview.analytics.rebuild import rebuild
@@ -72,22 +69,6 @@ class Driver:
         response = await self.factory.client.get(path, params=params, headers=user.headers)
         assert response.status_code == 200, response.text
         return response.json()
-
-
-@contextmanager
-def counting_statements(app: FastAPI) -> Iterator[list[str]]:
-    """Every statement the app runs inside the block."""
-    statements: list[str] = []
-
-    def count(statement: str, _in_transaction: bool) -> None:
-        statements.append(statement)
-
-    listeners = app.services.database.listeners
-    listeners.append(count)
-    try:
-        yield statements
-    finally:
-        listeners.remove(count)
 
 
 async def due_rows(factory: Factory, count: int) -> None:

@@ -11,9 +11,10 @@ from sqlalchemy import insert
 from peerview.analytics.rebuild import rebuild
 from peerview.models import Feedback, InterviewRequest, InterviewSession
 from peerview.models.base import new_id, table_of
-from tests.analytics.support import at, counting_statements
+from tests.analytics.support import at
 from tests.factories import Factory, TestUser
 from tests.support.sql import execute
+from tests.support.statements import counting_statements
 
 CATEGORIES = ("arrays", "graphs", "dp", "system-design")
 # Stored states and the times that make each of them (past, overdue, ongoing, future).

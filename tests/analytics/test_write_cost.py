@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from tests.analytics import recount
-from tests.analytics.support import Driver, at, counting_statements, due_rows
+from tests.analytics.support import Driver, at, due_rows
 from tests.factories import Factory
 from tests.lifecycle.support import sweep
+from tests.support.statements import counting_statements
 
 
 def _rollup_writes(statements: list[str]) -> list[str]:

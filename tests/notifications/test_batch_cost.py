@@ -4,9 +4,10 @@ are about is read in one query per batch, and they are inserted 200 to a stateme
 from __future__ import annotations
 
 from peerview.notifications.repository import INSERT_CHUNK
-from tests.analytics.support import at, counting_statements, due_rows
+from tests.analytics.support import at, due_rows
 from tests.factories import Factory
 from tests.notifications.support import stored, sweep
+from tests.support.statements import counting_statements
 
 
 def _details_reads(statements: list[str]) -> list[str]:

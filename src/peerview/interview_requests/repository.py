@@ -170,7 +170,6 @@ def _mine(as_interviewer: bool, status: RequestStatus | None, cursor: bool) -> E
 
 
 _MINE = Variants(_mine, RequestRow)
-_LOCK_USER = Query(select(_users.c.id).where(_users.c.id == bind("user_id")).with_for_update())
 
 
 def _move(*columns: str) -> Executable:
@@ -266,13 +265,6 @@ async def list_mine(
         params.update(cursor_params(cursor))
     query = _MINE(as_interviewer, status, cursor is not None)
     return await db.all(query, **params)
-
-
-async def lock_user(db: Connection, user_id: str) -> None:
-    """Serialise one user's competing writes: a row lock on PostgreSQL. SQLite needs none, its
-    writers already hold the one write lock (BEGIN IMMEDIATE)."""
-    if db.dialect != "sqlite":
-        await db.run(_LOCK_USER, user_id=user_id)
 
 
 async def move_if_open(db: Connection, *, request_id: str, now: datetime, **values: Any) -> bool:

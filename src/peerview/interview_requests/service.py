@@ -74,7 +74,8 @@ async def create(ctx: Ctx, *, body: RequestCreate) -> RequestRead:
         raise ScheduleTooSoon(f"Requests must be scheduled more than {buffer} ahead")
     if scheduled_at > now + timedelta(days=MAX_DAYS_AHEAD):
         raise ScheduleTooFar()
-    await repository.lock_user(ctx.db, actor.id)
+    # The actor's writes run one at a time (peerview.context): no other request of theirs is
+    # counted or inserted meanwhile.
     if await repository.count_open(ctx.db, interviewee_id=actor.id, now=now) >= MAX_OPEN_REQUESTS:
         raise TooManyOpenRequests()
     read = RequestRead(
@@ -191,7 +192,8 @@ async def accept(ctx: Ctx, *, request_id: str) -> SessionRead:
     if row.interviewee_id == actor.id:
         raise SelfAccept()
     _refuse_if_not_open(row, now)
-    await repository.lock_user(db, actor.id)
+    # The interviewer's writes run one at a time (peerview.context): no other acceptance of
+    # theirs can book the same time meanwhile.
     busy = await sessions_service.interviewer_is_busy(
         db=db,
         interviewer_id=actor.id,

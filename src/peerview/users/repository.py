@@ -95,14 +95,15 @@ _CREDENTIALS = Query(
 )
 _PASSWORD_HASH = Query(select(users.c.password_hash).where(users.c.id == bind("user_id")))
 # Checked on every authenticated request: the user and the token's revocation, one round trip.
-_TOKEN_HOLDER = Query(
-    select(
-        *PUBLIC_COLUMNS,
-        users.c.tokens_valid_after,
-        exists().where(revoked.c.jti == bind("jti")).label("token_revoked"),
-    ).where(users.c.id == bind("user_id")),
-    TokenHolder,
-)
+_HOLDER = select(
+    *PUBLIC_COLUMNS,
+    users.c.tokens_valid_after,
+    exists().where(revoked.c.jti == bind("jti")).label("token_revoked"),
+).where(users.c.id == bind("user_id"))
+_TOKEN_HOLDER = Query(_HOLDER, TokenHolder)
+# FOR NO KEY UPDATE: exclusive among the user's own writers, while other transactions may
+# still insert rows that refer to the user (a session with them in it, say).
+_TOKEN_HOLDER_LOCKED = Query(_HOLDER.with_for_update(key_share=True, of=users), TokenHolder)
 
 
 def _list(role: bool, cursor: bool) -> Executable:
@@ -176,9 +177,13 @@ async def get_password_hash(db: Connection, user_id: str) -> str | None:
     return value
 
 
-async def token_holder(db: Connection, *, user_id: str, jti: str) -> TokenHolder | None:
-    """The user behind a token, with whether that token was revoked: one round trip."""
-    return await db.one(_TOKEN_HOLDER, user_id=user_id, jti=jti)
+async def token_holder(
+    db: Connection, *, user_id: str, jti: str, lock: bool = False
+) -> TokenHolder | None:
+    """The user behind a token, with whether that token was revoked: one round trip. With
+    `lock`, the user's row stays locked until the transaction ends."""
+    query = _TOKEN_HOLDER_LOCKED if lock else _TOKEN_HOLDER
+    return await db.one(query, user_id=user_id, jti=jti)
 
 
 async def list_users(
