@@ -3,6 +3,7 @@ statements that recompute every rollup from the requests, sessions and feedback.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -22,12 +23,13 @@ from sqlalchemy import (
     union,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from peerview.analytics.buckets import bucket_of_seconds, seconds_of
 from peerview.analytics.sql import day_of, micros_between, text_value, week_start
-from peerview.db import Connection, Dialect, Query, binds_for
+from peerview.db import Connection, Dialect, Query, Variants, binds_for
 from peerview.models import (
     AnalyticsAcceptWait,
     AnalyticsAcceptWaitDay,
@@ -154,40 +156,95 @@ def _add_week_user(dialect: Dialect) -> Executable:
 _ADD_WEEK_USER = Query(_add_week_user, NewWeekUser)
 
 
-async def add_requests(db: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    await db.run_many(_ADD_REQUESTS, rows)
+# The parts of one transaction's deltas, in the order they are written: (table, key columns,
+# counted columns). `activity` and `week_users` only record that a row exists; every week
+# user that is new adds one to its week in `analytics_weeks`.
+PARTS: dict[str, tuple[Table, tuple[str, ...], tuple[str, ...]]] = {
+    "requests": (request_days, ("day", "status"), ("requests",)),
+    "wait_days": (accept_wait_days, ("day", "bucket"), ("requests",)),
+    "waits": (accept_waits, ("bucket",), ("requests",)),
+    "sessions": (session_days, ("day", "outcome"), ("sessions",)),
+    "ratings": (rating_days, ("day", "category"), ("feedback", "overall_sum")),
+    "activity": (activity_days, ("day", "week_start", "user_id"), ()),
+    "week_users": (week_users, ("week_start", "user_id"), ()),
+}
+Rows = Sequence[Mapping[str, Any]]
+_ONE_BY_ONE: dict[str, Query[Any]] = {
+    "requests": _ADD_REQUESTS,
+    "wait_days": _ADD_WAIT_DAYS,
+    "waits": _ADD_WAITS,
+    "sessions": _ADD_SESSIONS,
+    "ratings": _ADD_RATINGS,
+    "activity": _ADD_ACTIVITY,
+}
 
 
-async def add_waits(
-    db: Connection, by_day: Sequence[Mapping[str, Any]], all_time: Sequence[Mapping[str, Any]]
-) -> None:
-    await db.run_many(_ADD_WAIT_DAYS, by_day)
-    await db.run_many(_ADD_WAITS, all_time)
+def _at_once(*present: str) -> Executable:
+    """PostgreSQL: every part present in one statement, each table's rows as arrays."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    steps: list[str] = []
+    for part in present:
+        table, keys, counts = PARTS[part]
+        columns = [c.name for c in table.c]
+        arrays = ", ".join(
+            f"CAST(:{part}_{c.name} AS {c.type.compile(dialect=dialect)}[])" for c in table.c
+        )
+        insert = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "  # noqa: S608 (our names)
+            f"ON CONFLICT ({', '.join(keys)}) "
+        )
+        if counts:
+            adds = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in counts)
+            insert += f"DO UPDATE SET {adds}"
+        else:
+            insert += "DO NOTHING"
+        if part == "week_users":
+            # Only the rows this statement inserted come back: each new pair counts once.
+            steps.append(f"new_week_users AS ({insert} RETURNING week_start)")
+            steps.append(
+                f"add_weeks AS (INSERT INTO {weeks.name} (week_start, users) "  # noqa: S608 (our names)
+                "SELECT week_start, count(*) FROM new_week_users GROUP BY week_start "
+                f"ORDER BY week_start ON CONFLICT (week_start) DO UPDATE SET "
+                f"users = {weeks.name}.users + excluded.users)"
+            )
+        else:
+            steps.append(f"add_{part} AS ({insert})")
+    return text(f"WITH {', '.join(steps)} SELECT 1")
 
 
-async def add_sessions(db: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    await db.run_many(_ADD_SESSIONS, rows)
+_AT_ONCE = Variants(_at_once)
 
 
-async def add_ratings(db: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    await db.run_many(_ADD_RATINGS, rows)
+async def add(db: Connection, parts: Mapping[str, Rows]) -> None:
+    """Add one transaction's deltas to the rollups, `parts` by name (PARTS), rows in key order.
 
-
-async def add_activity(db: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    await db.run_many(_ADD_ACTIVITY, rows)
-
-
-async def add_week_user(db: Connection, *, week: date, user_id: str) -> bool:
-    """Record that `user_id` was active in `week`; whether that is new.
-
-    A concurrent transaction adding the same pair makes this one wait for it (the primary
-    key), then find it there: each pair is new to exactly one transaction.
+    On PostgreSQL in one statement (a round trip each would cost more than all the work); on
+    SQLite one per table, the week users one by one to learn which are new.
     """
-    return bool(await db.all(_ADD_WEEK_USER, week_start=week, user_id=user_id))
-
-
-async def add_weeks(db: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    await db.run_many(_ADD_WEEKS, rows)
+    present = tuple(part for part in PARTS if parts.get(part))
+    if not present:
+        return
+    if db.dialect == "postgresql":
+        arrays = {
+            f"{part}_{column.name}": [row[column.name] for row in parts[part]]
+            for part in present
+            for column in PARTS[part][0].c
+        }
+        await db.run(_AT_ONCE(*present), **arrays)
+        return
+    for part in present:
+        if part != "week_users":
+            await db.run_many(_ONE_BY_ONE[part], parts[part])
+    new: Counter[date] = Counter()
+    for row in parts.get("week_users", ()):
+        # A concurrent transaction adding the same pair makes this one wait for it (the
+        # primary key), then find it there: each pair is new to exactly one transaction.
+        if await db.all(_ADD_WEEK_USER, **row):
+            new[row["week_start"]] += 1
+    if new:
+        await db.run_many(
+            _ADD_WEEKS, [{"week_start": week, "users": n} for week, n in sorted(new.items())]
+        )
 
 
 # --- recomputed from scratch ----------------------------------------------------------------

@@ -105,39 +105,28 @@ async def on_events(db: Connection, events: Sequence[Any]) -> None:
 
 
 async def write(db: Connection, deltas: Deltas) -> None:
-    """Add `deltas` to the rollups: one statement per table touched, keys in order."""
-    if deltas.requests:
-        await repository.add_requests(
-            db,
-            [
+    """Add `deltas` to the rollups: one statement per table touched (on PostgreSQL one in all),
+    keys in order."""
+    all_time: Counter[int] = Counter()
+    for (_, bucket), n in deltas.waits.items():
+        all_time[bucket] += n
+    await repository.add(
+        db,
+        {
+            "requests": [
                 {"day": day, "status": status, "requests": n}
                 for (day, status), n in sorted(deltas.requests.items())
             ],
-        )
-    if deltas.waits:
-        all_time: Counter[int] = Counter()
-        for (_, bucket), n in deltas.waits.items():
-            all_time[bucket] += n
-        await repository.add_waits(
-            db,
-            [
+            "wait_days": [
                 {"day": day, "bucket": bucket, "requests": n}
                 for (day, bucket), n in sorted(deltas.waits.items())
             ],
-            [{"bucket": bucket, "requests": n} for bucket, n in sorted(all_time.items())],
-        )
-    if deltas.sessions:
-        await repository.add_sessions(
-            db,
-            [
+            "waits": [{"bucket": bucket, "requests": n} for bucket, n in sorted(all_time.items())],
+            "sessions": [
                 {"day": day, "outcome": outcome, "sessions": n}
                 for (day, outcome), n in sorted(deltas.sessions.items())
             ],
-        )
-    if deltas.ratings:
-        await repository.add_ratings(
-            db,
-            [
+            "ratings": [
                 {
                     "day": day,
                     "category": category,
@@ -146,20 +135,13 @@ async def write(db: Connection, deltas: Deltas) -> None:
                 }
                 for (day, category), n in sorted(deltas.ratings.items())
             ],
-        )
-    if deltas.active:
-        await repository.add_activity(
-            db,
-            [
+            "activity": [
                 {"day": day, "week_start": week, "user_id": user_id}
                 for day, week, user_id in sorted(deltas.active)
             ],
-        )
-        new: Counter[date] = Counter()
-        for week, user_id in sorted({(week, user_id) for _, week, user_id in deltas.active}):
-            if await repository.add_week_user(db, week=week, user_id=user_id):
-                new[week] += 1
-        if new:
-            await repository.add_weeks(
-                db, [{"week_start": week, "users": n} for week, n in sorted(new.items())]
-            )
+            "week_users": [
+                {"week_start": week, "user_id": user_id}
+                for week, user_id in sorted({(week, user) for _, week, user in deltas.active})
+            ],
+        },
+    )

@@ -86,14 +86,22 @@ _WITH_REFS = select(
     )
 )
 
-_INSERT = Query(insert(requests).values(binds_for(list(requests.c))))
 _GET = Query(_WITH_REFS.where(requests.c.id == bind("request_id")), RequestRow)
-_COUNT_OPEN = Query(
-    select(func.count())
-    .select_from(requests)
-    .where(
-        requests.c.interviewee_id == bind("interviewee_id"),
-        effective_status_is(RequestStatus.OPEN, _NOW),
+# The new request goes in only while its interviewee has fewer than `limit` OPEN ones: the
+# count and the insert in one statement, read after the writer's lock (peerview.context).
+_INSERT_IF_ROOM = Query(
+    insert(requests).from_select(
+        [c.name for c in requests.c],
+        select(*binds_for(list(requests.c)).values()).where(
+            select(func.count())
+            .select_from(requests)
+            .where(
+                requests.c.interviewee_id == bind("interviewee_id"),
+                effective_status_is(RequestStatus.OPEN, _NOW),
+            )
+            .scalar_subquery()
+            < bind("limit")
+        ),
     )
 )
 
@@ -205,8 +213,10 @@ _EXPIRE_DUE = Query(
 )
 
 
-async def insert_request(db: Connection, **values: Any) -> None:
-    await db.run(_INSERT, **values)
+async def insert_if_room(db: Connection, *, limit: int, now: datetime, **values: Any) -> bool:
+    """Insert the request unless its interviewee already has `limit` OPEN ones; whether it
+    went in."""
+    return await db.run(_INSERT_IF_ROOM, limit=limit, now=now, **values) == 1
 
 
 async def get(
@@ -217,10 +227,6 @@ async def get(
     if before_transaction:
         return await db.peek(_GET, request_id=request_id)
     return await db.one(_GET, request_id=request_id)
-
-
-async def count_open(db: Connection, *, interviewee_id: str, now: datetime) -> int:
-    return int(await db.scalar(_COUNT_OPEN, interviewee_id=interviewee_id, now=now))
 
 
 async def list_open(

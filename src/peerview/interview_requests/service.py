@@ -74,10 +74,6 @@ async def create(ctx: Ctx, *, body: RequestCreate) -> RequestRead:
         raise ScheduleTooSoon(f"Requests must be scheduled more than {buffer} ahead")
     if scheduled_at > now + timedelta(days=MAX_DAYS_AHEAD):
         raise ScheduleTooFar()
-    # The actor's writes run one at a time (peerview.context): no other request of theirs is
-    # counted or inserted meanwhile.
-    if await repository.count_open(ctx.db, interviewee_id=actor.id, now=now) >= MAX_OPEN_REQUESTS:
-        raise TooManyOpenRequests()
     read = RequestRead(
         id=new_id(),
         interviewee=UserRef(id=actor.id, name=actor.name),
@@ -92,8 +88,12 @@ async def create(ctx: Ctx, *, body: RequestCreate) -> RequestRead:
         created_at=now,
         session_id=None,
     )
-    await repository.insert_request(
+    # The actor's writes run one at a time (peerview.context): no other request of theirs is
+    # counted or inserted meanwhile.
+    inserted = await repository.insert_if_room(
         ctx.db,
+        limit=MAX_OPEN_REQUESTS,
+        now=now,
         id=read.id,
         interviewee_id=actor.id,
         category=body.category,
@@ -109,6 +109,8 @@ async def create(ctx: Ctx, *, body: RequestCreate) -> RequestRead:
         created_at=now,
         updated_at=now,
     )
+    if not inserted:
+        raise TooManyOpenRequests()
     await ctx.events.publish(
         ctx.db, RequestCreated(request_id=read.id, interviewee_id=actor.id, at=now)
     )
