@@ -1,7 +1,7 @@
 """The floor of the relay benchmark: a bare python-socketio relay with no rule of Peerview's.
 
-Served by uvicorn as Peerview is (`uvicorn relay_anchor:app`), with the same Socket.IO
-settings (in-order handlers), it answers `join` and relays `signal` to the session's other
+Served by granian as Peerview is (`granian --interface asgi relay_anchor:app`), with the same
+Socket.IO settings (in-order handlers), it answers `join` and relays `signal` to the session's other
 sockets without reading anything: what the Socket.IO stack and the benchmark's own client cost,
 measured by the same client under the same conditions.
 """

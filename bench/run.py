@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
-import importlib.util
 import json
 import re
 import shutil
@@ -114,10 +113,6 @@ def ensure_tools() -> None:
         log("npm ci in bench/anchors …")
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=ANCHORS, check=True)
         stamp.write_text(digest)
-    if importlib.util.find_spec("aiohttp") is None:
-        log("installing bench/requirements.txt into .venv …")
-        cmd = [str(PYTHON), "-m", "pip", "install", "-q", "-r", str(BENCH / "requirements.txt")]
-        subprocess.run(cmd, check=True)
 
 
 # --------------------------------------------------------------------------- the world

@@ -15,10 +15,8 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import importlib.util
 import os
 import statistics
-import subprocess
 import sys
 import time
 import urllib.request
@@ -30,6 +28,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import lean_socket
 import seed
 from common import (
     BENCH,
@@ -304,20 +303,11 @@ class Relay:
         self._all_arrived = asyncio.Event()
 
     async def connect(self, urls: tuple[str, str]) -> None:
-        import socketio
-
         async def one(url: str, user_id: str, session_id: str, listen: bool) -> Any:
-            client = socketio.AsyncClient(reconnection=False)
+            client = await lean_socket.connect(url, {"token": token_for(user_id)})
             if listen:
                 client.on("signal", self._received)
-            await client.connect(
-                url,
-                auth={"token": token_for(user_id)},
-                transports=["websocket"],
-                socketio_path="socket.io",
-                wait_timeout=60,
-            )
-            ack = await client.call("join", {"session_id": session_id}, timeout=60)
+            ack = await client.call("join", {"session_id": session_id})
             if not isinstance(ack, dict) or not ack.get("ok"):
                 raise RuntimeError(f"join refused: {ack}")
             return client
@@ -336,7 +326,7 @@ class Relay:
             self.clients += [*interviewers, *interviewees]
         self.connect_seconds = time.perf_counter() - started
 
-    async def _received(self, data: Any) -> None:
+    def _received(self, data: Any) -> None:
         sent = data.get("data", {}).get("t") if isinstance(data, dict) else None
         if isinstance(sent, float):
             self.latencies.append(time.perf_counter() - sent)
@@ -359,20 +349,23 @@ class Relay:
         self._all_arrived = asyncio.Event()
         self.sent += len(chosen)
         started = time.perf_counter()
-        await asyncio.gather(
-            *(
-                sender.emit(
+        frames = [
+            (
+                sender,
+                sender.event_frame(
                     "signal",
                     {
                         "session_id": room.session_id,
                         "type": "offer",
                         "data": {"t": time.perf_counter(), "sdp": "v=0 bench"},
                     },
-                    callback=self._acked,
-                )
-                for sender, room in chosen
+                    self._acked,
+                ),
             )
-        )
+            for sender, room in chosen
+        ]
+        for sender, data in frames:
+            sender.write(data)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._all_arrived.wait(), timeout=30)
         return time.perf_counter() - started
@@ -434,13 +427,15 @@ async def _relay_run(
         await relay.close()
 
 
-def start_relay_anchor(port: int) -> Server:
-    """`bench/relay_anchor.py` served by uvicorn (one process), as Peerview is served."""
-    argv = [str(PYTHON), "-m", "uvicorn", "relay_anchor:app", "--port", str(port)]
-    argv += ["--log-level", "warning", "--app-dir", str(BENCH)]
-    server = Server("relay-anchor", argv, dict(os.environ), port)
+def start_relay_anchor(port: int, module: str = "relay_anchor") -> Server:
+    """`bench/<module>.py` (the bare python-socketio relay, or the bare ASGI one) served by
+    granian on one process, as Peerview is served."""
+    argv = [str(PYTHON), "-m", "granian", "--interface", "asgi", "--http", "1", "--ws"]
+    argv += ["--port", str(port), "--log-level", "warning", "--working-dir", str(BENCH)]
+    argv += [f"{module}:app"]
+    server = Server(module.replace("_", "-"), argv, dict(os.environ), port)
     try:
-        server.wait_ready("/socket.io/?EIO=4&transport=polling")
+        server.wait_ready("/" if module == "relay_floor" else "/socket.io/?EIO=4&transport=polling")
     except BaseException:
         server.stop()
         raise
@@ -494,22 +489,19 @@ def realtime(
         lines.append("Realtime not available: Peerview answers no Socket.IO handshake yet.")
         machine.append("RELAY not-available")
     else:
-        if (
-            importlib.util.find_spec("socketio") is None
-            or importlib.util.find_spec("aiohttp") is None
-        ):
-            cmd = [str(PYTHON), "-m", "pip", "install", "-q", "-r", str(BENCH / "requirements.txt")]
-            subprocess.run(cmd, check=True)
         _drop_rooms(database)
         rooms = _make_rooms(database, sizes.rooms)
         lines += [
-            f"{sizes.rooms} rooms (sessions), {2 * sizes.rooms} python-socketio clients "
-            "(websocket transport) in one client process on the same machine; interviewers "
-            "send `signal`, interviewees time its arrival (from just before the client sends "
-            f"it). *One room*: {sizes.singles} signals, one room at a time, each room in turn; "
-            f"*burst*: every room at once, {sizes.bursts} times. PostgreSQL. Latencies in ms. "
-            "*Bare python-socketio*: the same client against `bench/relay_anchor.py`, a relay "
-            "with no rule at all on the same Socket.IO stack: the floor of this measurement.",
+            f"{sizes.rooms} rooms (sessions), {2 * sizes.rooms} Socket.IO clients "
+            "(websocket transport, `bench/lean_socket.py`: raw frames, a few µs a message) in "
+            "one client process on the same machine; interviewers send `signal`, interviewees "
+            "time its arrival (from just before the client sends it). *One room*: "
+            f"{sizes.singles} signals, one room at a time, each room in turn; *burst*: every "
+            f"room at once, {sizes.bursts} times. PostgreSQL. Latencies in ms. *Bare "
+            "python-socketio*: the same client against `bench/relay_anchor.py`, a relay with no "
+            "rule at all on python-socketio as the library ships; *bare ASGI*: "
+            "`bench/relay_floor.py`, the same relay with no Socket.IO stack, straight on "
+            "granian: the floor of this measurement.",
             "",
             "| setup | connect + join (s) | one room p50 | one room p99 | burst p50 "
             "| burst p99 | burst span | lost | refused |",
@@ -560,7 +552,8 @@ def realtime(
                 for s in servers:
                     s.stop()
             _relay_lines("two processes, Redis", sizes.rooms, figures, lines, machine)
-            # The floor: the same client against a bare python-socketio relay.
+            # The references: the same client against a bare python-socketio relay, then a
+            # relay with no Socket.IO stack at all.
             _drop_rooms(database)
             rooms = _make_rooms(database, sizes.rooms)
             anchor = start_relay_anchor(RELAY_PORTS[0])
@@ -572,6 +565,17 @@ def realtime(
             finally:
                 anchor.stop()
             _relay_lines("bare python-socketio", sizes.rooms, figures, lines, machine)
+            _drop_rooms(database)
+            rooms = _make_rooms(database, sizes.rooms)
+            floor = start_relay_anchor(RELAY_PORTS[0], "relay_floor")
+            try:
+                urls = (floor.base, floor.base)
+                figures = asyncio.run(
+                    _relay_run(rooms, urls, sizes.bursts, sizes.singles, lambda: None)
+                )
+            finally:
+                floor.stop()
+            _relay_lines("bare ASGI", sizes.rooms, figures, lines, machine)
         finally:
             _drop_rooms(database)
     lines += ["", "| memory | RSS |", "|---|---:|"]

@@ -8,12 +8,15 @@ from typing import Any
 
 import socketio
 
+from peerview.realtime.engine import Manager
+
 # The longest wait between two attempts to resubscribe after Redis went away.
 LISTEN_RETRY_MAX_SECONDS = 2.0
 
 
-class RedisManager(socketio.AsyncRedisManager):  # type: ignore[misc]
-    """python-socketio's AsyncRedisManager with a bounded wait between resubscriptions.
+class RedisManager(socketio.AsyncRedisManager, Manager):  # type: ignore[misc]
+    """python-socketio's AsyncRedisManager with a bounded wait between resubscriptions, whose
+    emits to this process's sockets are `peerview.realtime.engine.Manager`'s.
 
     The library doubles its wait after every failed attempt up to a minute, so a process
     could go on for up to a minute after an outage without hearing the other processes

@@ -38,6 +38,7 @@ from peerview.interview_sessions.lifecycle import JOINABLE, SessionTimes, sessio
 from peerview.interview_sessions.schemas import SessionEvent
 from peerview.metrics import CONNECTED_SOCKETS
 from peerview.notifications.schemas import NotificationRead
+from peerview.realtime import engine
 from peerview.realtime.bus import Announcement, RedisBus
 from peerview.realtime.presence import FallbackPresence, MemoryPresence, Presence, RedisPresence
 from peerview.realtime.ratelimit import TokenBucket
@@ -101,7 +102,7 @@ class Realtime:
         self._services: Services | None = None
         # The last `session` push of this process: each waits for the one before.
         self._last_push: asyncio.Task[None] | None = None
-        manager: socketio.AsyncManager | None = None
+        manager: engine.Manager | None = None
         self.presence: Presence = MemoryPresence()
         # Alone, this process makes every change it must hear of; with Redis, the cache is
         # trusted only while the bus hears the others.
@@ -117,7 +118,7 @@ class Realtime:
                 on_news=self._heard,
                 on_trust=self.cache.trust,
             )
-        self.sio = socketio.AsyncServer(
+        self.sio = engine.Server(
             async_mode="asgi",
             client_manager=manager,
             # Browsers' origins are checked at the handshake against CORS_ORIGINS, never a
