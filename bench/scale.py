@@ -454,8 +454,14 @@ def _realtime_available(server: Server) -> bool:
         return False
 
 
+def tree_rss_kib(server: Server) -> int:
+    """Resident memory of a server's process and its children (its workers)."""
+    return sum(rss_kib(pid) for pid in server.pids())
+
+
 def idle_memory(sizes: Sizes, machine: list[str]) -> list[tuple[str, str]]:
-    """One idle process of Peerview and of the Express anchor, on each database."""
+    """One idle server of Peerview and of the Express anchor, on each database: the resident
+    memory of its whole process tree (granian's supervisor and its worker for Peerview)."""
     memory: list[tuple[str, str]] = []
     for kind in ("sqlite", "postgresql"):
         db = Database(kind, sizes.http_name)
@@ -464,10 +470,10 @@ def idle_memory(sizes: Sizes, machine: list[str]) -> list[tuple[str, str]]:
             server = starter(db, RELAY_PORTS[0], 1)
             try:
                 time.sleep(2)
-                rss = rss_kib(server.process.pid)
+                rss = tree_rss_kib(server)
             finally:
                 server.stop()
-            memory.append((f"{label}, one idle process ({kind})", f"{rss / 1024:.0f} MiB"))
+            memory.append((f"{label}, idle, one worker ({kind})", f"{rss / 1024:.0f} MiB"))
             machine.append(f"MEMORY idle {label.lower()} {kind} {rss}")
     return memory
 
@@ -512,7 +518,7 @@ def realtime(
             server = start_peerview(database, RELAY_PORTS[0], 1)
             try:
                 time.sleep(1)
-                idle = rss_kib(server.process.pid)
+                idle = tree_rss_kib(server)
                 connected: list[int] = []
                 urls = (server.base, server.base)
                 figures = asyncio.run(
@@ -521,7 +527,7 @@ def realtime(
                         urls,
                         sizes.bursts,
                         sizes.singles,
-                        lambda: connected.append(rss_kib(server.process.pid)),
+                        lambda: connected.append(tree_rss_kib(server)),
                     )
                 )
             finally:
