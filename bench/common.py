@@ -184,6 +184,27 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def _cpu_times() -> tuple[int, int]:
+    """(busy, total) clock ticks of every core since boot, from /proc/stat."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def wait_machine_quiet(timeout: float = 120, busy_below: float = 0.1) -> float:
+    """Wait until the machine's cores are nearly idle for a second (PostgreSQL's autovacuum
+    after the sweeper's million-row updates, say); the seconds waited."""
+    started = time.monotonic()
+    quiet = 0
+    while time.monotonic() - started < timeout and quiet < 2:
+        busy, total = _cpu_times()
+        time.sleep(0.5)
+        busy2, total2 = _cpu_times()
+        share = (busy2 - busy) / max(total2 - total, 1)
+        quiet = quiet + 1 if share < busy_below else 0
+    return time.monotonic() - started
+
+
 def cpu_seconds(pids: list[int]) -> float:
     """User and system CPU time used so far by these processes."""
     ticks = os.sysconf("SC_CLK_TCK")

@@ -41,6 +41,7 @@ from common import (
     start_express,
     start_peerview,
     token_for,
+    wait_machine_quiet,
 )
 
 from peerview.clock import FakeClock, SystemClock
@@ -402,6 +403,10 @@ async def _relay_run(
         # sweeps, so the measuring side's pauses do not count as the relay's.
         gc.collect()
         gc.freeze()
+        # Other work of the machine (autovacuum after the sweeper) out of the way first.
+        waited = await asyncio.to_thread(wait_machine_quiet)
+        if waited > 5:
+            log(f"relay: waited {waited:.0f} s for the machine to be quiet")
         # One room at a time first, each room in turn: the relay's latency with nothing
         # else going on.
         for n in range(singles):
