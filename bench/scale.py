@@ -565,28 +565,21 @@ def realtime(
             _relay_lines("two processes, Redis", sizes.rooms, figures, lines, machine)
             # The references: the same client against a bare python-socketio relay, then a
             # relay with no Socket.IO stack at all.
-            _drop_rooms(database)
-            rooms = _make_rooms(database, sizes.rooms)
-            anchor = start_relay_anchor(RELAY_PORTS[0])
-            try:
-                urls = (anchor.base, anchor.base)
-                figures = asyncio.run(
-                    _relay_run(rooms, urls, sizes.bursts, sizes.singles, lambda: None)
-                )
-            finally:
-                anchor.stop()
-            _relay_lines("bare python-socketio", sizes.rooms, figures, lines, machine)
-            _drop_rooms(database)
-            rooms = _make_rooms(database, sizes.rooms)
-            floor = start_relay_anchor(RELAY_PORTS[0], "relay_floor")
-            try:
-                urls = (floor.base, floor.base)
-                figures = asyncio.run(
-                    _relay_run(rooms, urls, sizes.bursts, sizes.singles, lambda: None)
-                )
-            finally:
-                floor.stop()
-            _relay_lines("bare ASGI", sizes.rooms, figures, lines, machine)
+            for label, module in (
+                ("bare python-socketio", "relay_anchor"),
+                ("bare ASGI", "relay_floor"),
+            ):
+                _drop_rooms(database)
+                rooms = _make_rooms(database, sizes.rooms)
+                reference = start_relay_anchor(RELAY_PORTS[0], module)
+                try:
+                    urls = (reference.base, reference.base)
+                    figures = asyncio.run(
+                        _relay_run(rooms, urls, sizes.bursts, sizes.singles, lambda: None)
+                    )
+                finally:
+                    reference.stop()
+                _relay_lines(label, sizes.rooms, figures, lines, machine)
         finally:
             _drop_rooms(database)
     lines += ["", "| memory | RSS |", "|---|---:|"]

@@ -18,6 +18,7 @@ from granian.log import LogLevels
 from granian.server.embed import Server as EmbeddedServer
 
 from peerview.asgi import wrap
+from tests.flow import Flow
 
 RECORDED = ("presence", "signal", "session", "notification")
 WAIT = 5.0
@@ -184,3 +185,13 @@ async def peers(url: str, *tokens: str) -> AsyncIterator[list[Peer]]:
     finally:
         for peer in connected:
             await peer.close()
+
+
+async def joined(url: str, flow: Flow) -> tuple[Peer, Peer]:
+    """The session's interviewer and interviewee, connected and joined to it."""
+    caller = await Peer(url, flow.interviewer.token).connect()
+    callee = await Peer(url, flow.interviewee.token).connect()
+    for peer in (caller, callee):
+        ack = await peer.join(flow.id)
+        assert ack["ok"] is True, ack
+    return caller, callee

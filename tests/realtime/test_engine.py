@@ -17,7 +17,7 @@ from socketio.packet import BINARY_EVENT, EVENT
 from peerview.realtime import engine
 from tests.factories import Factory
 from tests.flow import accepted
-from tests.realtime.support import Peer
+from tests.realtime.support import Peer, joined
 
 OFFER = {"type": "offer", "sdp": "v=0 offer"}
 
@@ -141,12 +141,9 @@ async def test_a_websocket_connection_is_written_directly_and_relays_in_order(
     live_url: str, factory: Factory, app: FastAPI
 ) -> None:
     flow = await accepted(factory)
-    caller = await Peer(live_url, flow.interviewer.token).connect()
-    callee = await Peer(live_url, flow.interviewee.token).connect()
+    caller, callee = await joined(live_url, flow)
     try:
         assert {type(s) for s in eio_sockets(app).values()} == {engine.DirectSocket}
-        for peer in (caller, callee):
-            assert (await peer.join(flow.id))["ok"] is True
         for n in range(20):
             ack = await caller.send_signal(flow.id, "ice-candidate", {"n": n})
             assert ack == {"ok": True}
@@ -189,11 +186,8 @@ async def test_a_client_gone_without_a_goodbye_is_disconnected(
     live_url: str, factory: Factory, app: FastAPI
 ) -> None:
     flow = await accepted(factory)
-    caller = await Peer(live_url, flow.interviewer.token).connect()
-    callee = await Peer(live_url, flow.interviewee.token).connect()
+    caller, callee = await joined(live_url, flow)
     try:
-        for peer in (caller, callee):
-            assert (await peer.join(flow.id))["ok"] is True
         # The transport's socket dropped, as by a lost network: no Socket.IO disconnect packet.
         ws = caller.client.eio.ws
         assert ws is not None

@@ -17,8 +17,8 @@ from peerview.events import SessionChanged
 from peerview.jobs.sweeper import sweep_once
 from peerview.realtime import server as realtime_server
 from tests.factories import Factory
-from tests.flow import Flow, accepted, live
-from tests.realtime.support import Peer, peers
+from tests.flow import accepted, live
+from tests.realtime.support import Peer, joined, peers
 
 OFFER = {"type": "offer", "sdp": "v=0 offer"}
 BURST = 60  # within the socket's burst allowance
@@ -44,15 +44,6 @@ def statements(database: Database) -> Iterator[list[str]]:
 def database_of(app: FastAPI) -> Database:
     database: Database = app.services.database
     return database
-
-
-async def joined(url: str, flow: Flow) -> tuple[Peer, Peer]:
-    caller = await Peer(url, flow.interviewer.token).connect()
-    callee = await Peer(url, flow.interviewee.token).connect()
-    for peer in (caller, callee):
-        ack = await peer.join(flow.id)
-        assert ack["ok"] is True, ack
-    return caller, callee
 
 
 async def close(*sockets: Peer) -> None:
