@@ -150,7 +150,7 @@ class Server:
 def start_peerview(database: Database, port: int, workers: int, **env: str) -> Server:
     argv = [str(PYTHON), "-m", "peerview.cli", "serve", "--no-migrate"]
     argv += ["--port", str(port), "--workers", str(workers)]
-    return _ready(Server("peerview", argv, peerview_env(database, **env), port))
+    return ready(Server("peerview", argv, peerview_env(database, **env), port))
 
 
 def start_express(database: Database, port: int, workers: int) -> Server:
@@ -164,10 +164,11 @@ def start_express(database: Database, port: int, workers: int) -> Server:
         JWT_SECRET=JWT_SECRET,
     )
     node = shutil.which("node") or "node"
-    return _ready(Server("express", [node, str(ANCHORS / "server.js")], env, port))
+    return ready(Server("express", [node, str(ANCHORS / "server.js")], env, port))
 
 
-def _ready(server: Server) -> Server:
+def ready(server: Server) -> Server:
+    """`server` once it answers; stopped if it never does."""
     try:
         server.wait_ready()
     except BaseException:
@@ -184,11 +185,12 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def _cpu_times() -> tuple[int, int]:
-    """(busy, total) clock ticks of every core since boot, from /proc/stat."""
-    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle, iowait
-    return sum(fields) - idle, sum(fields)
+def machine_ticks() -> tuple[int, int]:
+    """(busy, all) clock ticks every core of this machine has spent since boot (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = fields[:8]
+    busy = user + nice + system + irq + softirq + steal
+    return busy, busy + idle + iowait
 
 
 def wait_machine_quiet(timeout: float = 120, busy_below: float = 0.1) -> float:
@@ -197,9 +199,9 @@ def wait_machine_quiet(timeout: float = 120, busy_below: float = 0.1) -> float:
     started = time.monotonic()
     quiet = 0
     while time.monotonic() - started < timeout and quiet < 2:
-        busy, total = _cpu_times()
+        busy, total = machine_ticks()
         time.sleep(0.5)
-        busy2, total2 = _cpu_times()
+        busy2, total2 = machine_ticks()
         share = (busy2 - busy) / max(total2 - total, 1)
         quiet = quiet + 1 if share < busy_below else 0
     return time.monotonic() - started

@@ -39,11 +39,19 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import seed
-from common import PYTHON, Database, Server, cpu_seconds, log, peerview_env
-from run import Result, World, active_queries, call, cleanup, load_world, wrk
+from common import (
+    PYTHON,
+    Database,
+    Server,
+    cpu_seconds,
+    log,
+    machine_ticks,
+    peerview_env,
+    ready,
+)
+from run import Result, World, call, cleanup, load_world, wait_idle, wrk
 
 SCENARIOS = ("open", "session")
 DATABASES = {
@@ -98,13 +106,7 @@ def free_port() -> int:
 def start(name: str, database: Database, workers: int) -> Server:
     port = free_port()
     argv = [str(PYTHON), *SERVERS[name][1](port, workers)]
-    server = Server(f"servers-{name}", argv, peerview_env(database), port)
-    try:
-        server.wait_ready()
-    except BaseException:
-        server.stop()
-        raise
-    return server
+    return ready(Server(f"servers-{name}", argv, peerview_env(database), port))
 
 
 def check(server: Server, world: World) -> None:
@@ -124,9 +126,7 @@ Key = tuple[str, str, int, str]  # (server, database, processes, scenario)
 
 def _machine_busy_seconds() -> float:
     """CPU seconds every core of this machine has spent busy since boot."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    return machine_ticks()[0] / os.sysconf("SC_CLK_TCK")
 
 
 def _children_seconds() -> float:
@@ -145,22 +145,6 @@ def _backends(database: Database) -> list[int]:
         log(f"PostgreSQL backends unknown ({exc.__class__.__name__}): counted as other load")
         return []
     return [int(row[0]) for row in rows]
-
-
-def wait_idle(server: Server, database: Database, timeout: float = 90) -> None:
-    """bench/run.py's wait_idle, going on when a shared PostgreSQL refuses a connection."""
-    deadline = time.monotonic() + timeout
-    quiet = 0
-    while time.monotonic() < deadline and quiet < 2:
-        before = cpu_seconds(server.pids())
-        time.sleep(0.3)
-        busy = (cpu_seconds(server.pids()) - before) / 0.3
-        if database.kind == "postgresql":
-            try:
-                busy += active_queries(database)
-            except Exception as exc:
-                log(f"active queries unknown ({exc.__class__.__name__})")
-        quiet = quiet + 1 if busy < 0.05 else 0
 
 
 @dataclass
