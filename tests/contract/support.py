@@ -6,7 +6,6 @@ import asyncio
 import os
 import re
 import shutil
-import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -39,6 +38,7 @@ from peerview.models import Base
 from peerview.models.enums import Role
 from peerview.users import service as users_service
 from tests.factories import default_password_hash
+from tests.support import environment
 from tests.support.environment import POSTGRES_URL, TEST_SECRET, test_settings
 
 # Examples per operation (and scenarios of the stateful test): 50 in `make test`, more in a soak.
@@ -106,21 +106,7 @@ def fuzz_settings(**overrides: Any) -> settings:
 
 def in_thread(make: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     """Run a coroutine to completion on a loop of its own (the test's loop may be in use)."""
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            results.append(asyncio.run(make()))
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-    return results[0]
+    return environment.in_thread(asyncio.run, make())
 
 
 def fresh_database(migrated_template: str, directory: Path) -> str:

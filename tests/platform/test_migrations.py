@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from peerview.migrate import alembic_config, upgrade
 from peerview.models import Base, Feedback, InterviewRequest, InterviewSession, User
 from peerview.models.base import table_of
 from tests.analytics import history, recount
+from tests.support.environment import in_thread
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -46,23 +46,6 @@ async def _schema_differences(url: str) -> list[Any]:
         await engine.dispose()
 
 
-def _in_thread(fn: Any, *args: Any) -> None:
-    """Alembic's env runs its own event loop, so it runs off the test's."""
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            fn(*args)
-        except BaseException as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
-
-
 async def test_migrated_database_matches_the_models(database_url: str) -> None:
     assert await _schema_differences(database_url) == []
 
@@ -84,8 +67,8 @@ async def test_migrated_database_is_at_the_single_head(database_url: str) -> Non
 async def test_migrations_downgrade_to_nothing_and_upgrade_again(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'roundtrip.db'}"
     config = alembic_config(url)
-    _in_thread(upgrade, url)
-    _in_thread(command.downgrade, config, "base")
+    in_thread(upgrade, url)
+    in_thread(command.downgrade, config, "base")
 
     async def tables() -> set[str]:
         engine = create_async_engine(url)
@@ -96,15 +79,15 @@ async def test_migrations_downgrade_to_nothing_and_upgrade_again(tmp_path: Path)
             await engine.dispose()
 
     assert await tables() <= {"alembic_version"}
-    _in_thread(upgrade, url)
+    in_thread(upgrade, url)
     assert {t.name for t in Base.metadata.sorted_tables} <= await tables()
     assert await _schema_differences(url) == []
 
 
 async def test_migrating_twice_is_harmless(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'twice.db'}"
-    _in_thread(upgrade, url)
-    _in_thread(upgrade, url)
+    in_thread(upgrade, url)
+    in_thread(upgrade, url)
     assert await asyncio.wait_for(_schema_differences(url), 30) == []
 
 
@@ -156,12 +139,12 @@ async def _rollups_are_the_recount(conn: AsyncConnection) -> None:
 
 async def test_the_rollups_migration_counts_the_rows_already_there(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'rows.db'}"
-    _in_thread(upgrade, url, BEFORE_ROLLUPS)
+    in_thread(upgrade, url, BEFORE_ROLLUPS)
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
             await _load(conn, _history())
-        _in_thread(upgrade, url)
+        in_thread(upgrade, url)
         async with engine.connect() as conn:
             await _rollups_are_the_recount(conn)
     finally:

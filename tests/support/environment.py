@@ -33,13 +33,15 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
 test_settings.__test__ = False  # type: ignore[attr-defined]  # a factory, not a test
 
 
-def in_thread(fn: Any, *args: Any) -> None:
-    """Run `fn` on a thread of its own (Alembic's env runs an event loop of its own)."""
+def in_thread(fn: Any, *args: Any) -> Any:
+    """`fn(*args)` run on a thread of its own, its result or its exception (Alembic's env and
+    `asyncio.run` start an event loop of their own, which the test's running loop forbids)."""
+    results: list[Any] = []
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
-            fn(*args)
+            results.append(fn(*args))
         except BaseException as exc:
             errors.append(exc)
 
@@ -48,3 +50,4 @@ def in_thread(fn: Any, *args: Any) -> None:
     thread.join()
     if errors:
         raise errors[0]
+    return results[0]
