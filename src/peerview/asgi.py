@@ -15,9 +15,9 @@ from peerview.main import PeerviewApp, create_app
 
 # The cycle collector's thresholds in a server process. Python's (700, 10, 10) run a young
 # collection every 700 allocations and a full one every 100 of those: with a thousand sockets
-# open, full sweeps landed inside signal bursts (burst p99 68 ms against 38 ms with these, in
-# `make bench`'s relay figures). Requests make few cycles; they are still collected, in fewer,
-# larger young collections.
+# open, full sweeps landed inside signal bursts (`bench/scale.py --only relay`, one process:
+# burst p99 68 ms, against 38 ms with these). Requests make few cycles; they are still
+# collected, in fewer, larger young collections.
 GC_THRESHOLDS = (20_000, 20, 50)
 
 
