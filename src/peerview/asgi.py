@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 
 import socketio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from peerview.main import PeerviewApp, create_app
+from peerview.realtime.routing import WorkerRouter, route_tag
 
 # The cycle collector's thresholds in a server process. Python's (700, 10, 10) run a young
 # collection every 700 allocations and a full one every 100 of those: with a thousand sockets
@@ -30,15 +32,32 @@ def wrap(application: PeerviewApp) -> ASGIApp:
 
 
 class ServedApp:
-    """The application a server process serves, told by the server when it begins to stop."""
+    """The application a server process serves, told by the server when it begins to stop.
+
+    Its Socket.IO session ids name this process (realtime/routing.py); beside sibling workers,
+    a request for one of their sessions is passed to the worker that holds it.
+    """
 
     def __init__(self, application: PeerviewApp) -> None:
-        self.sio: socketio.AsyncServer = application.services.realtime.sio
+        realtime = application.services.realtime
+        self.sio: socketio.AsyncServer = realtime.sio
+        realtime.sio.eio.route = route_tag(application.services.settings.node_name, os.getpid())
         self.asgi = wrap(application)
+        self.router = WorkerRouter.from_environment(self.asgi)
         self._closing: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.asgi(scope, receive, send)
+        router = self.router
+        if router is None:
+            await self.asgi(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await router.start()
+            try:
+                await self.asgi(scope, receive, send)
+            finally:
+                await router.stop()
+        elif not await router.forward(scope, receive, send):
+            await self.asgi(scope, receive, send)
 
     def stopping(self) -> None:
         """Close every Socket.IO client; called on the event loop as the server stops accepting.

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import importlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -152,8 +154,26 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     server = granian_server(host=host, port=port, workers=workers, log_level=settings.log_level)
     print(f"Peerview listening on http://{host}:{port} (API docs at /docs)", flush=True)
     loader = partial(_load_in_worker, supervisor=os.getpid())
-    server.serve(target_loader=loader)
+    with _worker_sockets(workers):
+        server.serve(target_loader=loader)
     return 0
+
+
+@contextlib.contextmanager
+def _worker_sockets(workers: int) -> Iterator[None]:
+    """With several workers, a private directory for their Unix sockets (realtime/routing.py),
+    through which each passes on the Socket.IO requests that name another's session."""
+    if workers == 1:
+        yield
+        return
+    from peerview.realtime.routing import WORKER_SOCKETS_ENV
+
+    with tempfile.TemporaryDirectory(prefix="peerview-workers-") as directory:
+        os.environ[WORKER_SOCKETS_ENV] = directory
+        try:
+            yield
+        finally:
+            del os.environ[WORKER_SOCKETS_ENV]
 
 
 def cmd_migrate(_: argparse.Namespace, settings: Settings) -> int:

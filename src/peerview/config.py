@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=5000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1, le=64)
+    # This instance's name behind a load balancer: it begins every Socket.IO session id
+    # (`<node>-<pid>.…`), so the balancer can send a session's requests to the instance that
+    # holds it (docs/deploy.md). Letters and digits only; unset for a single instance.
+    node_name: str = Field(default="", pattern=r"^[A-Za-z0-9]{0,32}$")
     database_url: str = "sqlite+aiosqlite:///./peerview.db"
     database_pool_size: int = Field(default=20, ge=1)
     database_max_overflow: int = Field(default=20, ge=0)

@@ -8,6 +8,7 @@ import socket
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -20,6 +21,8 @@ from granian.server.embed import Server as EmbeddedServer
 from peerview.asgi import wrap
 from tests.flow import Flow
 
+# The standard JavaScript client (socket.io-client v4), installed there by `make test`.
+JS_DIR = Path(__file__).parent / "js"
 RECORDED = ("presence", "signal", "session", "notification")
 WAIT = 5.0
 STOP_SECONDS = 1.0
@@ -98,13 +101,23 @@ async def _until_listening(port: int, task: asyncio.Task[None]) -> None:
 class Peer:
     """A Socket.IO client that records every server event it receives."""
 
-    def __init__(self, url: str, token: str | None, **connect_options: Any) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str | None,
+        *,
+        fresh_connections: bool = False,
+        **connect_options: Any,
+    ) -> None:
         self.url = url
         self.token = token
         self.connect_options = connect_options
         # Our own HTTP session, closed by close(): after a refused handshake the client
-        # would leave its own one open.
-        self.http = aiohttp.ClientSession()
+        # would leave its own one open. With `fresh_connections`, every request of the
+        # long-polling transport goes on a new connection, as a load balancer may send them.
+        self.http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(force_close=True) if fresh_connections else None
+        )
         self.client = socketio.AsyncClient(reconnection=False, http_session=self.http)
         self.received: dict[str, list[Any]] = defaultdict(list)
         self._arrived = asyncio.Event()

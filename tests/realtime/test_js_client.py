@@ -8,33 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.factories import Factory
 from tests.flow import accepted
-from tests.realtime.support import peers
+from tests.realtime.support import JS_DIR, peers
 
-JS_DIR = Path(__file__).parent / "js"
 OFFER = {"type": "offer", "sdp": "v=0 offer from python"}
-
-
-@pytest.fixture(scope="module")
-def node() -> str:
-    node = shutil.which("node")
-    installed = (JS_DIR / "node_modules" / "socket.io-client" / "package.json").exists()
-    if node is None or not installed:
-        reason = "node is not installed" if node is None else f"run `npm ci` in {JS_DIR}"
-        if os.environ.get("PEERVIEW_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"the JavaScript client test needs node and its install: {reason}")
-        pytest.skip(reason)
-    version = json.loads((JS_DIR / "node_modules/socket.io-client/package.json").read_text())
-    assert version["version"].startswith("4."), version["version"]
-    return node
 
 
 class NodeClient:

@@ -19,15 +19,16 @@ def free_port() -> int:
 
 @contextmanager
 def peerview_process(
-    env: dict[str, str], log: Path, *, migrate: bool = True
+    env: dict[str, str], log: Path, *, migrate: bool = True, workers: int = 1, port: int = 0
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`peerview serve` on a free port; stopped (SIGTERM) on the way out.
+    """`peerview serve` on `port` (a free one by default); stopped (SIGTERM) on the way out.
 
     Without `migrate` it serves at once, so it can start while its database is still being
     made (health answers 503 until the database answers).
     """
-    port = free_port()
+    port = port or free_port()
     command = [sys.executable, "-m", "peerview.cli", "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
     if not migrate:
         command.append("--no-migrate")
     with log.open("wb") as out:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import engineio
 import msgspec
 import socketio
 import socketio.packet
@@ -167,12 +168,28 @@ class DirectSocket(AsyncSocket):  # type: ignore[misc]
         await self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
 
 
+class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
+    """python-engineio's server whose session ids name the process that holds them
+    (`<route>.<random>`, realtime/routing.py), once a served process has set its route."""
+
+    route = ""
+
+    def generate_id(self) -> str:
+        sid: str = super().generate_id()
+        return f"{self.route}.{sid}" if self.route else sid
+
+
 class Server(socketio.AsyncServer):  # type: ignore[misc]
-    """python-socketio's server with `DirectSocket` for websocket connections and msgspec
-    for its packets."""
+    """python-socketio's server with `DirectSocket` for websocket connections, msgspec for its
+    packets, and session ids that say which process holds them."""
+
+    eio: EngineServer
 
     def __init__(self, *, client_manager: Manager | None = None, **options: Any) -> None:
         super().__init__(client_manager=client_manager or Manager(), serializer=Packet, **options)
+
+    def _engineio_server_class(self) -> type[EngineServer]:
+        return EngineServer
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         socket = self.eio.sockets.get(eio_sid)
