@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +21,7 @@ from peerview.main import close_services, create_app
 from peerview.migrate import upgrade
 from peerview.models import Base
 from tests.factories import Factory
+from tests.realtime.support import JS_DIR
 from tests.support.environment import (
     POSTGRES_URL,
     REDIS_URL,
@@ -126,3 +129,18 @@ def _redis_answers() -> bool:
         return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
     except Exception:
         return False
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """node, with the standard socket.io-client installed in tests/realtime/js."""
+    node = shutil.which("node")
+    installed = (JS_DIR / "node_modules" / "socket.io-client" / "package.json").exists()
+    if node is None or not installed:
+        reason = "node is not installed" if node is None else f"run `npm ci` in {JS_DIR}"
+        if os.environ.get("PEERVIEW_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"the JavaScript client test needs node and its install: {reason}")
+        pytest.skip(reason)
+    version = json.loads((JS_DIR / "node_modules/socket.io-client/package.json").read_text())
+    assert version["version"].startswith("4."), version["version"]
+    return node
