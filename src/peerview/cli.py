@@ -151,6 +151,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     # A stop that lands before granian takes SIGTERM and SIGINT over is a normal exit too.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _exit_normally)
+    if workers > 1 and not settings.redis_url:
+        print(
+            f"Warning: {workers} workers without REDIS_URL: the API is served, but Socket.IO "
+            "rooms, presence and events are not shared between the workers.",
+            file=sys.stderr,
+            flush=True,
+        )
     server = granian_server(host=host, port=port, workers=workers, log_level=settings.log_level)
     print(f"Peerview listening on http://{host}:{port} (API docs at /docs)", flush=True)
     loader = partial(_load_in_worker, supervisor=os.getpid())

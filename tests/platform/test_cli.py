@@ -188,7 +188,9 @@ def test_serve_keeps_connections_stops_in_time_and_replaces_workers(
     monkeypatch.setattr(signal, "signal", lambda *_: None)
     monkeypatch.setattr(common, "configure_logging", lambda *_: None)
     assert cli.main(["serve", "--no-migrate", "--port", "5999", "--workers", "2"]) == 0
-    assert "Peerview listening on http://127.0.0.1:5999" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "Peerview listening on http://127.0.0.1:5999" in printed.out
+    assert "2 workers without REDIS_URL" in printed.err
     [server] = served
     assert (server.bind_addr, server.bind_port, server.workers) == ("127.0.0.1", 5999, 2)
     # Socket.IO's transports: WebSocket upgrades, and the ASGI lifespan runs the sweeper.
@@ -206,6 +208,41 @@ def test_serve_keeps_connections_stops_in_time_and_replaces_workers(
     assert server.respawn_failed_workers
     # peerview.access is the access log: granian's own would log query strings.
     assert not server.log_access
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_serve_gives_several_workers_a_private_directory_for_their_sockets(
+    cli_database: str, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    import os
+    import signal
+    import stat
+
+    from granian import Granian
+    from granian.server import common
+
+    from peerview.realtime.routing import WORKER_SOCKETS_ENV
+
+    seen: list[str | None] = []
+
+    def serve(*_: Any, **__: Any) -> None:
+        directory = os.environ.get(WORKER_SOCKETS_ENV)
+        seen.append(directory)
+        if directory is not None:
+            assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
+
+    monkeypatch.setattr(Granian, "serve", serve)
+    monkeypatch.setattr(signal, "signal", lambda *_: None)
+    monkeypatch.setattr(common, "configure_logging", lambda *_: None)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    assert cli.main(["serve", "--no-migrate", "--workers", str(workers)]) == 0
+    [directory] = seen
+    if workers == 1:
+        assert directory is None  # alone, a worker passes nothing on
+    else:
+        assert directory is not None
+        assert not os.path.exists(directory)  # removed once the server stopped
+    assert WORKER_SOCKETS_ENV not in os.environ
 
 
 async def test_analytics_rebuild_recounts_every_rollup_and_shows_its_progress(
