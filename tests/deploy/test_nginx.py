@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -113,9 +114,15 @@ async def test_a_rest_flow_through_nginx_reaches_both_instances(deployed: Deploy
             content=b'{"note": "' + b"x" * (1024 * 1024 + 1) + b'"}',
             headers={**ee, "Content-Type": "application/json"},
         )
-        # Peerview's own answer, not nginx's page: the body limit is the API's.
+        # The API's problem document (nginx answers it before any instance reads the body).
         assert too_big.status_code == 413
-        assert too_big.json()["code"] == "PAYLOAD_TOO_LARGE"
+        assert too_big.headers["content-type"] == "application/problem+json"
+        problem = too_big.json()
+        assert problem["code"] == "PAYLOAD_TOO_LARGE"
+        assert problem["request_id"] == too_big.headers["x-request-id"]
+        # One request id in nginx's log and Peerview's: nginx's is passed on and answered.
+        answered = await http.get("/api/auth/me", headers=ee)
+        assert re.fullmatch(r"[0-9a-f]{32}", answered.headers["x-request-id"])
     # Requests went to both instances (nginx balances them).
     for instance in deployed.instances.values():
         async with httpx.AsyncClient(base_url=instance.url) as direct:
@@ -188,7 +195,8 @@ async def test_a_rolling_restart_under_load_loses_no_acknowledged_write(
             await instance.stop()
             await asyncio.sleep(0.5)  # under load with one instance down
             await instance.start()
-            await asyncio.sleep(1)
+            # Healthy, and past nginx's fail_timeout (2 s) for the refusals it met while down.
+            await asyncio.sleep(3)
 
     started = time.monotonic()
     await writes.run_until(asyncio.ensure_future(roll()))
