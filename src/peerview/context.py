@@ -10,6 +10,9 @@ opens with the token check, which locks the user's row until the end: one user's
 one at a time there, as every writer does on SQLite (where the check runs before the one
 write lock is taken). Rules over a user's own rows (at most five OPEN requests; no two
 sessions of one interviewer at once) rely on that, and it costs no statement of its own.
+The one exception is an admin's change of a user (`PATCH /api/users/{id}`), which locks the
+rows of every active admin, the caller's included, in one order of its own
+(`users.service.admin_update`).
 
 The request wrapper (`peerview.http.middleware`) ends what the context began, once the route
 has answered and before a byte of the answer leaves: `finish` commits when the answer is a
@@ -141,9 +144,12 @@ class Authenticated(OAuth2PasswordBearer):
     An OAuth2 scheme to FastAPI, so OpenAPI marks the route as needing a bearer token.
     """
 
-    def __init__(self, *roles: Role) -> None:
+    def __init__(self, *roles: Role, lock_actor: bool = True) -> None:
         super().__init__(tokenUrl="/api/auth/token", auto_error=False)
         self.roles = frozenset(roles)
+        # False for a route whose service locks the rows it needs, the caller's among them,
+        # in an order of its own (an admin's change of a user, docs/api.md §3.2).
+        self.lock_actor = lock_actor
 
     async def __call__(self, request: Request) -> Ctx:  # type: ignore[override]
         unit = current_unit.get()
@@ -162,7 +168,7 @@ class Authenticated(OAuth2PasswordBearer):
         # From here on the request wrapper gives it back, whatever happens.
         unit.services, unit.db = services, db
         write = request.method in WRITE_METHODS
-        locking = write and not db.exclusive_writes
+        locking = write and self.lock_actor and not db.exclusive_writes
         if locking:
             db.begin(write=True)
         actor = await authenticate(db, claims, lock=locking)

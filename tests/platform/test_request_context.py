@@ -1,6 +1,7 @@
 """The request context's transaction: a writer's on PostgreSQL opens with the token check, which
 locks the user's row (one user's writes run one at a time, as all writers do on SQLite); a
-reader's token check and a SQLite writer's run before any transaction or write lock."""
+reader's token check and a SQLite writer's run before any transaction or write lock. An
+admin's change of a user locks the active admins' rows instead, in one order."""
 
 from __future__ import annotations
 
@@ -88,3 +89,27 @@ async def test_one_users_writes_wait_for_each_other_and_reads_never_wait(
     await holder
     assert (await mine).status_code == 201
     assert (await theirs).status_code == 201
+
+
+async def test_an_admins_change_of_a_user_locks_every_active_admin_in_order_instead(
+    factory: Factory,
+) -> None:
+    # The one writer whose token check locks nothing (docs/api.md §3.2, users.service): its
+    # transaction opens with the rows of all active admins, the caller's among them, locked in
+    # the order of their ids.
+    admin, user = await factory.admin(), await factory.interviewee()
+    with counting_statements(factory.app) as statements:
+        response = await factory.client.patch(
+            f"/api/users/{user.id}", json={"role": "INTERVIEWER"}, headers=admin.headers
+        )
+    assert response.status_code == 200, response.text
+    check, begin, admins = statements[0], statements[1], statements[2]
+    assert check.startswith("SELECT users.id")
+    assert " FOR " not in check
+    assert admins.startswith("SELECT users.id")
+    assert "ORDER BY users.id" in admins
+    if factory.app.services.database.dialect == "postgresql":
+        assert begin == "BEGIN"
+        assert admins.endswith("FOR NO KEY UPDATE")
+    else:
+        assert begin == "BEGIN IMMEDIATE"

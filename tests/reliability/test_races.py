@@ -19,21 +19,26 @@ import asyncio
 import os
 import time
 from collections import Counter
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from peerview.clock import FakeClock
 from peerview.config import Settings
 from peerview.db import Database
 from peerview.events import RequestAccepted, RequestExpired, SessionChanged
 from peerview.jobs.sweeper import SweepResult, sweep_once
-from tests.factories import Factory
+from peerview.models import User
+from peerview.models.base import table_of
+from peerview.users import service as users_service
+from tests.factories import Factory, TestUser
 from tests.feedback.support import give, stored_count
 from tests.flow import accepted, completed, live, post_request
 from tests.lifecycle.support import (
@@ -50,12 +55,14 @@ from tests.lifecycle.support import (
 )
 from tests.notifications.support import kinds_by_user
 from tests.platform.apps import extra_app
+from tests.support.sql import execute
 
 REPEATS = int(os.environ.get("PEERVIEW_RACE_REPEATS", "3"))
 assert REPEATS >= 1, "PEERVIEW_RACE_REPEATS must be at least 1"
 # How far start trails the sweeper (negative: leads it), in units of one sweep's duration.
 STAGGER = (-1.0, -0.5, -0.2, 0.0, 0.2, 0.5, 1.0)
 T = TypeVar("T")
+users_table = table_of(User)
 
 
 async def later(delay: float, work: Awaitable[T]) -> T:
@@ -457,3 +464,118 @@ async def test_join_racing_end_never_answers_200_with_a_finished_session(
         assert row["status"] == "COMPLETED"
         joins[join_r.status_code] += 1
     report("join vs end (join's status)", joins)
+
+
+def admitted_together(parties: int) -> Callable[..., Awaitable[Any]]:
+    """`users_service.admin_update` made to wait, once its request has passed the token and
+    role checks, until `parties` requests have: they then race from the same start."""
+    together = asyncio.Barrier(parties)
+    admit = users_service.admin_update
+
+    async def wait_then_admit(ctx: Any, **kwargs: Any) -> Any:
+        async with asyncio.timeout(30):
+            await together.wait()
+        return await admit(ctx, **kwargs)
+
+    return wait_then_admit
+
+
+async def _active_admins(app: FastAPI) -> set[str]:
+    query = select(users_table.c.id).where(users_table.c.role == "ADMIN", users_table.c.is_active)
+    async with app.services.database.transaction(write=False) as db:
+        return set((await execute(db, query)).scalars().all())
+
+
+@pytest.mark.parametrize("whom", ["each other", "themselves"])
+async def test_two_admins_removing_admins_at_once_leave_exactly_one(
+    factory: Factory, monkeypatch: pytest.MonkeyPatch, whom: str
+) -> None:
+    # The only two active admins demote or deactivate each other (or each themselves) at once
+    # (docs/api.md §3.2). Both are admitted as admins, then wait for each other at the door of
+    # the service, so every round is a true race: one 200, one 409 LAST_ADMIN, one active
+    # admin left (the refused change's target, as it was), never a 500 (on PostgreSQL, a
+    # deadlock between the two would be one).
+    database = factory.app.services.database
+    removals = ({"role": "INTERVIEWER"}, {"is_active": False}, {"role": "INTERVIEWEE"})
+    survivor: TestUser | None = None
+    winners: Counter[str] = Counter()
+    for round_ in range(2 * REPEATS):
+        a, b = await factory.admin(), await factory.admin()
+        if survivor is not None:  # the last round's admin steps aside: two admins, no more
+            stepped = await factory.client.patch(
+                f"/api/users/{survivor.id}", json={"role": "INTERVIEWER"}, headers=a.headers
+            )
+            assert stepped.status_code == 200, stepped.text
+        assert await _active_admins(factory.app) == {a.id, b.id}, round_
+        # Who goes first into gather alternates; the kinds of removal vary.
+        askers = (a, b) if round_ % 2 else (b, a)
+        targets = askers[::-1] if whom == "each other" else askers
+        bodies = (removals[round_ % 3], removals[(round_ + 1) % 3])
+        with monkeypatch.context() as patched:
+            patched.setattr(users_service, "admin_update", admitted_together(2))
+            with connections_at_once(database) as peak:
+                responses = await asyncio.gather(
+                    *(
+                        factory.client.patch(
+                            f"/api/users/{target.id}", json=body, headers=asker.headers
+                        )
+                        for asker, target, body in zip(askers, targets, bodies, strict=True)
+                    )
+                )
+        assert_overlapped(database, peak, round_)
+        assert codes(responses) == {(200, None): 1, (409, "LAST_ADMIN"): 1}, round_
+        [refused] = [i for i, r in enumerate(responses) if r.status_code == 409]
+        assert responses[refused].json()["type"] == "https://peerview.dev/problems/last-admin"
+        survivor = targets[refused]
+        assert await _active_admins(factory.app) == {survivor.id}, round_
+        me = await factory.client.get("/api/auth/me", headers=survivor.headers)
+        assert (me.json()["role"], me.json()["is_active"]) == ("ADMIN", True), round_
+        winners["started first" if refused else "started second"] += 1
+    report(f"two admins removing {whom} (which request won)", winners)
+
+
+@dataclass
+class HeldBack:
+    """`users_service.admin_update` with the requests of one asker held, once past the token
+    and role checks, until `release` is set."""
+
+    asker_id: str
+    admit: Callable[..., Awaitable[Any]]
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def __call__(self, ctx: Any, **kwargs: Any) -> Any:
+        if ctx.actor.id == self.asker_id:
+            self.arrived.set()
+            async with asyncio.timeout(30):
+                await self.release.wait()
+        return await self.admit(ctx, **kwargs)
+
+
+async def test_an_admin_removed_while_their_change_waits_is_refused(
+    factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A's change of C has passed the token check when B demotes or deactivates A. What A asked
+    # then runs as their next request would: 403 FORBIDDEN, C untouched, on both databases.
+    for round_, removal in enumerate(REPEATS * [{"role": "INTERVIEWER"}, {"is_active": False}]):
+        a, b, c = await factory.admin(), await factory.admin(), await factory.admin()
+        held = HeldBack(a.id, users_service.admin_update)
+        with monkeypatch.context() as patched:
+            patched.setattr(users_service, "admin_update", held)
+            waiting = asyncio.create_task(
+                factory.client.patch(
+                    f"/api/users/{c.id}", json={"role": "INTERVIEWEE"}, headers=a.headers
+                )
+            )
+            async with asyncio.timeout(30):
+                await held.arrived.wait()
+            removed = await factory.client.patch(
+                f"/api/users/{a.id}", json=removal, headers=b.headers
+            )
+            assert removed.status_code == 200, removed.text
+            held.release.set()
+            response = await waiting
+        assert response.status_code == 403, (round_, response.text)
+        assert response.json()["code"] == "FORBIDDEN"
+        me = await factory.client.get("/api/auth/me", headers=c.headers)
+        assert (me.json()["role"], me.json()["is_active"]) == ("ADMIN", True), round_

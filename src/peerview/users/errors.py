@@ -18,3 +18,8 @@ class WrongCurrentPassword(AppError):
 class EmailTaken(Conflict):
     code = "EMAIL_TAKEN"
     title = "An account with this e-mail already exists"
+
+
+class LastAdmin(Conflict):
+    code = "LAST_ADMIN"
+    title = "The last active admin cannot be demoted or deactivated"

@@ -127,6 +127,15 @@ def _update(*columns: str) -> Executable:
 
 _UPDATE = Variants(_update, UserRow)
 
+# Every active admin's row, locked in one order (FOR NO KEY UPDATE, as the token check locks a
+# writer's own row); SQLite has no row locks and needs none, its writers take turns.
+_LOCK_ACTIVE_ADMINS = Query(
+    select(users.c.id)
+    .where(users.c.role == Role.ADMIN, users.c.is_active)
+    .order_by(users.c.id)
+    .with_for_update(key_share=True)
+)
+
 
 def _revoke(dialect: Dialect) -> Executable:
     statement = insert_ignoring_conflicts(dialect, revoked)
@@ -202,6 +211,12 @@ async def update_user(db: Connection, user_id: str, **values: object) -> UserRow
     """Set the given columns of one user; the row as it now is, or None if there is none."""
     query = _UPDATE(*sorted(values))
     return await db.one(query, user_id=user_id, **values)
+
+
+async def lock_active_admins(db: Connection) -> list[str]:
+    """The ids of the active admins, their rows locked until the transaction ends, taken in
+    the order of their ids so that two transactions taking them never wait on each other."""
+    return [row[0] for row in await db.all(_LOCK_ACTIVE_ADMINS)]
 
 
 async def revoke_token(db: Connection, *, jti: str, user_id: str, expires_at: datetime) -> None:

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from peerview.context import Admin, AnyUser
+from peerview.context import Admin, AnyUser, Authenticated, Ctx
 from peerview.models.enums import Role
 from peerview.openapi import answers
 from peerview.pagination import DEFAULT_LIMIT, Cursor, InvalidCursor, Limit
 from peerview.schemas import Page, respond
 from peerview.users import service
-from peerview.users.errors import UserNotFound, WrongCurrentPassword
+from peerview.users.errors import LastAdmin, UserNotFound, WrongCurrentPassword
 from peerview.users.schemas import AdminUserUpdate, ProfileUpdate, PublicProfile, UserRead
 
 router = APIRouter(prefix="/api/users", tags=["users"])
+
+# An admin changing a user: the service locks the active admins' rows (the caller's among
+# them) in one order, so the token check must not lock the caller's row first.
+AdminOfUsers = Annotated[Ctx, Depends(Authenticated(Role.ADMIN, lock_actor=False))]
 
 
 @router.patch(
@@ -53,8 +57,13 @@ async def get_profile(user_id: str, ctx: AnyUser) -> Response:
 
 @router.patch(
     "/{user_id}",
-    **answers(UserRead, UserNotFound),
+    **answers(UserRead, UserNotFound, LastAdmin),
     summary="Change a user's role or deactivate them (admin)",
+    description=(
+        "Only the fields sent change. Demoting or deactivating the last active admin is "
+        "refused with 409 `LAST_ADMIN`, also when two admins remove each other at once: "
+        "one of them stays."
+    ),
 )
-async def admin_update(user_id: str, body: AdminUserUpdate, ctx: Admin) -> Response:
+async def admin_update(user_id: str, body: AdminUserUpdate, ctx: AdminOfUsers) -> Response:
     return respond(await service.admin_update(ctx, user_id=user_id, changes=body))

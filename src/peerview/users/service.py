@@ -8,6 +8,7 @@ from typing import Any
 from peerview.actor import Actor
 from peerview.context import Ctx
 from peerview.db import Connection, IntegrityError
+from peerview.errors import Forbidden
 from peerview.events import AccessChanged
 from peerview.models.base import new_id
 from peerview.models.enums import Role
@@ -15,7 +16,7 @@ from peerview.pagination import decode_cursor, page_of
 from peerview.schemas import Page
 from peerview.tokens import TokenClaims
 from peerview.users import repository
-from peerview.users.errors import EmailTaken, UserNotFound, WrongCurrentPassword
+from peerview.users.errors import EmailTaken, LastAdmin, UserNotFound, WrongCurrentPassword
 from peerview.users.repository import Credentials, UserRow
 from peerview.users.schemas import AdminUserUpdate, ProfileUpdate, PublicProfile, UserRead
 
@@ -107,7 +108,35 @@ async def update_profile(ctx: Ctx, *, changes: ProfileUpdate) -> UserRead:
     return read(row)
 
 
+def removes_an_admin(changes: AdminUserUpdate) -> bool:
+    """Whether `changes`, made to an active admin, would leave them no longer one."""
+    demoted = changes.role is not None and changes.role is not Role.ADMIN
+    return demoted or changes.is_active is False
+
+
 async def admin_update(ctx: Ctx, *, user_id: str, changes: AdminUserUpdate) -> UserRead:
+    # Peerview keeps at least one active admin (docs/api.md §3.2). Counting the admins and
+    # then writing would let two admins removing each other at once both see two and both
+    # win. So every admin change first locks the rows of all active admins, in the order of
+    # their ids, and decides on what it holds: a second change waits for the first to commit,
+    # then finds one admin fewer. The caller's row is not locked before (AdminOfUsers, in
+    # routes): A holding A's row and wanting B's while B holds B's and wants A's is the
+    # deadlock PostgreSQL would break with a 500. On SQLite the writers take turns anyway.
+    # (An admin promoted by a change that committed while this one waited is not among the
+    # rows taken: a refusal then errs on the side of keeping an admin.)
+    admins = await repository.lock_active_admins(ctx.db)
+    if user_id in admins and len(admins) == 1 and removes_an_admin(changes):
+        raise LastAdmin(
+            "This user is the last active admin: make another user an admin before demoting "
+            "or deactivating them."
+        )
+    if ctx.actor.id not in admins:
+        # Demoted or deactivated since the token check (a change that committed while this
+        # one waited): refused as the caller's next request would be. Held, the caller's row
+        # cannot change under this request, as the token check's lock would have ensured.
+        # LAST_ADMIN is judged first: of two admins removing each other at once, the one that
+        # waited was admitted as an admin and lost a race, a 409 (docs/api.md §1.5).
+        raise Forbidden("This action is for ADMIN only")
     values: dict[str, Any] = {"updated_at": ctx.now}
     if changes.role is not None:
         values["role"] = changes.role.value
