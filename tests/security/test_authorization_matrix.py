@@ -1014,6 +1014,7 @@ async def world(
         # The world's users write far more than 60 times in one minute of the fake clock;
         # the write limit has tests of its own.
         write_rate_limit_per_minute=0,
+        write_rate_limit_admin_per_minute=0,
     )
     clock = FakeClock()
     app = create_app(settings, clock)
