@@ -286,6 +286,25 @@ async def test_admin_limit_zero_turns_it_off_for_admins_only(
         assert_limited(await rename(client, user, "Spam"))
 
 
+async def test_an_import_counts_as_one_write_however_many_questions_it_holds(
+    factory: Factory,
+) -> None:
+    admin = await factory.admin()
+    body = [{**QUESTION, "title": f"Imported {i}"} for i in range(3 * ADMIN_LIMIT)]
+    response = await factory.client.post("/api/questions/import", json=body, headers=admin.headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["created"] == 3 * ADMIN_LIMIT
+    for i in range(ADMIN_LIMIT - 1):
+        assert (await rename(factory.client, admin, f"Name {i}")).status_code == 200
+    assert_limited(await rename(factory.client, admin, "One too many"))
+    # An import refused by the limit writes none of its questions.
+    before = await snapshot(factory.app)
+    more = [{**QUESTION, "title": f"Refused {i}"} for i in range(3)]
+    refused = await factory.client.post("/api/questions/import", json=more, headers=admin.headers)
+    assert_limited(refused)
+    assert await snapshot(factory.app) == before
+
+
 async def forget(redis_url: str, *users: TestUser) -> None:
     redis = Redis.from_url(redis_url)
     try:
