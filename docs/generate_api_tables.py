@@ -98,10 +98,15 @@ def _body_name(schema: dict[str, Any]) -> str:
 
 def _success(responses: dict[str, Any]) -> str:
     statuses = sorted(s for s in responses if s.startswith("2"))
-    if len(statuses) != 1:
-        raise ValueError(f"expected one success status, found {statuses}")
-    status = statuses[0]
-    content: dict[str, Any] = responses[status].get("content") or {}
+    if not statuses:
+        raise ValueError("expected a success status, found none")
+    # A route with several success statuses answers the same body with each (the question
+    # import: 201 when it created something, 200 when not).
+    bodies = {repr(responses[s].get("content")) for s in statuses}
+    if len(bodies) != 1:
+        raise ValueError(f"success statuses {statuses} answer different bodies")
+    status = " or ".join(statuses)
+    content: dict[str, Any] = responses[statuses[0]].get("content") or {}
     json_schema = (content.get("application/json") or {}).get("schema")
     others = [media for media in content if media != "application/json"]
     if json_schema:

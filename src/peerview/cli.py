@@ -1,4 +1,4 @@
-"""`peerview serve|migrate|create-admin|seed-questions|analytics rebuild`."""
+"""`peerview serve|migrate|create-admin|seed-questions|import-questions|analytics rebuild`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,8 @@ from peerview.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from granian.server.common import AbstractServer
+
+    from peerview.questions.schemas import QuestionImportItem
 
 
 def _migrate(settings: Settings) -> None:
@@ -219,6 +222,48 @@ def cmd_seed_questions(_: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# How each skipped item is explained, by the reason the import gives.
+_SKIPPED_BECAUSE = {
+    "exists": "already in the bank",
+    "exists_deleted": "soft-deleted in the bank; restore it to bring it back",
+}
+
+
+def _import_line(item: QuestionImportItem, total: int, first_index: dict[str, int]) -> str:
+    width = len(str(total - 1))
+    because = (
+        f"same as item {first_index[item.id]}"
+        if item.reason == "repeated"
+        else _SKIPPED_BECAUSE.get(item.reason or "", "")
+    )
+    line = (
+        f"item {item.index:>{width}}: {item.outcome:<7}  {item.id}  [{item.category}] {item.title}"
+    )
+    return f"{line} ({because})" if because else line
+
+
+def cmd_import_questions(args: argparse.Namespace, settings: Settings) -> int:
+    from peerview.questions.import_file import ImportFileError, import_file, read_questions
+
+    path = Path(args.file)
+    try:
+        items = read_questions(path)
+    except ImportFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"Importing {len(items)} question(s) from {path} into {_safe_url(settings.database_url)} …",
+        flush=True,
+    )
+    result = asyncio.run(import_file(settings=settings, items=items))
+    first_index: dict[str, int] = {}
+    for item in result.items:
+        first_index.setdefault(item.id, item.index)
+        print(_import_line(item, len(result.items), first_index))
+    print(f"{result.created} created, {result.skipped} skipped.")
+    return 0
+
+
 def cmd_analytics_rebuild(_: argparse.Namespace, settings: Settings) -> int:
     from peerview.analytics.rebuild import rebuild_database
 
@@ -249,6 +294,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed-questions", help="load the starter question bank (idempotent)")
     seed.set_defaults(func=cmd_seed_questions)
+
+    importing = sub.add_parser(
+        "import-questions",
+        help="add the questions of a JSON or YAML file to the bank, all or none; "
+        "those already there (same title and category) are skipped",
+    )
+    importing.add_argument(
+        "file",
+        help="a list of questions as for POST /api/questions/import; JSON or YAML by its "
+        "extension (.json, .yaml, .yml), else by its content",
+    )
+    importing.set_defaults(func=cmd_import_questions)
 
     analytics = sub.add_parser("analytics", help="analytics maintenance")
     analytics_sub = analytics.add_subparsers(dest="analytics_command", required=True)

@@ -74,6 +74,16 @@ class Settings(BaseSettings):
             "in any sliding minute before 429 TOO_MANY_REQUESTS with Retry-After; 0 is off."
         ),
     )
+    # Admins have a budget of their own: editing the question bank or the users by hand takes
+    # many more writes in a minute than taking part in interviews does.
+    write_rate_limit_admin_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description=(
+            "The same limit for admins (their role read from the database on each request) "
+            "in place of WRITE_RATE_LIMIT_PER_MINUTE; 0 is off."
+        ),
+    )
     # Argon2id cost; defaults are OWASP's minimum for argon2id.
     argon2_memory_kib: int = Field(default=19456, ge=19456)
     argon2_time_cost: int = Field(default=2, ge=2)

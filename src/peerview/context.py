@@ -3,7 +3,8 @@
 Every authenticated route takes one `Ctx`, made by one dependency in one step: the bearer
 token decoded, then the user and the token's revocation read in one query (roles come from
 the database on every request, never from the token), the role checked (403 before any
-lookup), then, for writes, the per-user write limit (429, after 401 and 403).
+lookup), then, for writes, the per-user write limit (429, after 401 and 403; admins have a
+limit of their own).
 
 A reader's transaction opens at its first statement after that. A writer's on PostgreSQL
 opens with the token check, which locks the user's row until the end: one user's writes run
@@ -178,7 +179,7 @@ class Authenticated(OAuth2PasswordBearer):
         if self.roles and actor.role not in self.roles:
             raise Forbidden(f"This action is for {', '.join(sorted(self.roles))} only")
         if write:
-            retry_after = await services.write_limit.check(actor.id)
+            retry_after = await services.write_limit.check(actor.id, admin=actor.is_admin)
             if retry_after is not None:
                 raise WriteRateLimited(retry_after=retry_after)
         if not locking:

@@ -94,7 +94,10 @@ def build_services(settings: Settings, clock: Clock) -> Services:
             store=store,
         ),
         write_limit=WriteRateLimit(
-            clock=clock, per_minute=settings.write_rate_limit_per_minute, store=write_store
+            clock=clock,
+            per_minute=settings.write_rate_limit_per_minute,
+            admin_per_minute=settings.write_rate_limit_admin_per_minute,
+            store=write_store,
         ),
         redis=redis,
         notifier=notifier,

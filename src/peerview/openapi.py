@@ -10,7 +10,7 @@ Schema made by msgspec.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -60,15 +60,20 @@ def answers(
     status: int = 200,
     description: str = "Success",
     content_type: str = "application/json",
+    also: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
     """Route-decorator arguments: the success body `output` (a msgspec type; None for none)
-    at `status`, and the route's own errors."""
-    success: dict[str, Any] = {"description": description}
-    if output is not None:
-        success["content"] = {content_type: {"schema": _schema_ref(output)}}
-    elif content_type != "application/json":
-        success["content"] = {content_type: {}}
-    responses: dict[int | str, dict[str, Any]] = {status: success, **problems(*errors)}
+    at `status`, and the route's own errors. `also` gives other success statuses the route
+    may answer with the same body, each with its description."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for code, meaning in {status: description, **(also or {})}.items():
+        success: dict[str, Any] = {"description": meaning}
+        if output is not None:
+            success["content"] = {content_type: {"schema": _schema_ref(output)}}
+        elif content_type != "application/json":
+            success["content"] = {content_type: {}}
+        responses[code] = success
+    responses.update(problems(*errors))
     return {"status_code": status, "responses": responses, "response_model": None}
 
 

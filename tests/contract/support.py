@@ -189,6 +189,7 @@ def build_target(database_url: str) -> FuzzTarget:
         request_expiry_buffer_hours=EXPIRY_BUFFER_HOURS,
         # Fuzzing writes thousands of times as one user at a clock that stands still.
         write_rate_limit_per_minute=0,
+        write_rate_limit_admin_per_minute=0,
     )
     user_ids = in_thread(lambda: _create_users(app_settings, clock))
     app = create_app(app_settings, clock)

@@ -110,6 +110,13 @@ def test_every_operation_answers_a_documented_success(fuzz_target: FuzzTarget) -
         }
         question = ok("POST", "/api/questions", ADMIN, body=question_body)
         spare = ok("POST", "/api/questions", ADMIN, body={**question_body, "title": "Spare"})
+        imported = ok(
+            "POST",
+            "/api/questions/import",
+            ADMIN,
+            body=[question_body, {**question_body, "title": "Imported"}],
+        )
+        assert [item["outcome"] for item in imported["items"]] == ["skipped", "created"]
         ok("GET", "/api/questions", INTERVIEWEE, query={"category": "arrays", "q": "sum"})
         question_id = {"question_id": question["id"]}
         spare_id = {"question_id": spare["id"]}

@@ -42,6 +42,7 @@ STEP_ROLE: dict[str, Role] = {
     "GET /api/users": Role.ADMIN,
     "PATCH /api/users/{user_id}": Role.ADMIN,
     "POST /api/questions": Role.ADMIN,
+    "POST /api/questions/import": Role.ADMIN,
     "PUT /api/questions/{question_id}": Role.ADMIN,
     "DELETE /api/questions/{question_id}": Role.ADMIN,
     "POST /api/questions/{question_id}/restore": Role.ADMIN,

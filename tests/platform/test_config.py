@@ -94,6 +94,23 @@ def test_spec_defaults() -> None:
     assert settings.cors_origin_list == []
 
 
+def test_write_limits_default_to_60_and_600_for_admins_and_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings()
+    assert (settings.write_rate_limit_per_minute, settings.write_rate_limit_admin_per_minute) == (
+        60,
+        600,
+    )
+    monkeypatch.setenv("WRITE_RATE_LIMIT_ADMIN_PER_MINUTE", "1200")
+    assert Settings().write_rate_limit_admin_per_minute == 1200
+    monkeypatch.setenv("WRITE_RATE_LIMIT_ADMIN_PER_MINUTE", "0")  # off for admins
+    assert Settings().write_rate_limit_admin_per_minute == 0
+    monkeypatch.setenv("WRITE_RATE_LIMIT_ADMIN_PER_MINUTE", "-1")
+    with pytest.raises(ValidationError):
+        Settings()
+
+
 def test_port_and_database_url_come_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -1,13 +1,15 @@
-"""Question helpers: an admin, and one-line creation of bank questions through the API."""
+"""Question helpers: an admin, one-line creation of bank questions through the API, and the
+test's database for the command line."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from peerview.config import Settings, get_settings
 from tests.factories import Factory, TestUser
 
 MakeQuestion = Callable[..., Awaitable[dict[str, Any]]]
@@ -26,6 +28,16 @@ def question_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+@pytest.fixture
+def cli_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The test's database as the command line finds it: named by DATABASE_URL."""
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("PEERVIEW_ENV", "test")
+    get_settings.cache_clear()
+    yield settings
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from peerview import cli
-from peerview.config import Settings, get_settings
+from peerview.config import Settings
 from peerview.models import Question
 from peerview.models.base import table_of
 from peerview.models.enums import Difficulty, QuestionType
@@ -53,15 +52,6 @@ async def test_seed_questions_twice_adds_nothing_the_second_time(settings: Setti
     assert await seed_questions(settings=settings) == (total, total)
     assert await seed_questions(settings=settings) == (0, total)
     assert await _count(settings) == total
-
-
-@pytest.fixture
-def cli_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("PEERVIEW_ENV", "test")
-    get_settings.cache_clear()
-    yield settings
-    get_settings.cache_clear()
 
 
 async def test_seed_questions_command_loads_the_bank(

@@ -35,7 +35,7 @@ from peerview.config import Settings
 from peerview.db import Database
 from peerview.events import RequestAccepted, RequestExpired, SessionChanged
 from peerview.jobs.sweeper import SweepResult, sweep_once
-from peerview.models import User
+from peerview.models import Question, User
 from peerview.models.base import table_of
 from peerview.users import service as users_service
 from tests.factories import Factory, TestUser
@@ -55,6 +55,7 @@ from tests.lifecycle.support import (
 )
 from tests.notifications.support import kinds_by_user
 from tests.platform.apps import extra_app
+from tests.questions.conftest import question_body
 from tests.support.sql import execute
 
 REPEATS = int(os.environ.get("PEERVIEW_RACE_REPEATS", "3"))
@@ -63,6 +64,7 @@ assert REPEATS >= 1, "PEERVIEW_RACE_REPEATS must be at least 1"
 STAGGER = (-1.0, -0.5, -0.2, 0.0, 0.2, 0.5, 1.0)
 T = TypeVar("T")
 users_table = table_of(User)
+questions = table_of(Question)
 
 
 async def later(delay: float, work: Awaitable[T]) -> T:
@@ -579,3 +581,75 @@ async def test_an_admin_removed_while_their_change_waits_is_refused(
         assert response.json()["code"] == "FORBIDDEN"
         me = await factory.client.get("/api/auth/me", headers=c.headers)
         assert (me.json()["role"], me.json()["is_active"]) == ("ADMIN", True), round_
+
+
+async def stored_questions(app: FastAPI, prefix: str) -> dict[str, list[str]]:
+    """Title → ids of the bank's questions whose title starts with `prefix`."""
+    query = select(questions.c.title, questions.c.id).where(questions.c.title.like(f"{prefix}%"))
+    async with app.services.database.transaction(write=False) as db:
+        rows = (await execute(db, query)).all()
+    stored: dict[str, list[str]] = {}
+    for title, question_id in rows:
+        stored.setdefault(title, []).append(question_id)
+    return stored
+
+
+async def test_concurrent_imports_of_the_same_list_create_each_question_once(
+    factory: Factory,
+) -> None:
+    # Eight admins: one admin's writes already take turns on PostgreSQL (docs/api.md §3.4).
+    admins = [await factory.admin() for _ in range(8)]
+    for round_ in range(REPEATS):
+        prefix = f"Race {round_}:"
+        body = [question_body(title=f"{prefix} question {n}") for n in range(20)]
+        with connections_at_once(factory.app.services.database) as peak:
+            responses = await asyncio.gather(
+                *(
+                    factory.client.post("/api/questions/import", json=body, headers=a.headers)
+                    for a in admins
+                )
+            )
+        assert_overlapped(factory.app.services.database, peak, round_)
+        assert codes(responses) == {(201, None): 1, (200, None): 7}, round_
+        [winner] = [r.json() for r in responses if r.status_code == 201]
+        ids = [item["id"] for item in winner["items"]]
+        for response in responses:
+            answer = response.json()
+            assert [item["id"] for item in answer["items"]] == ids, round_
+            if response.status_code == 200:
+                assert {item["reason"] for item in answer["items"]} == {"exists"}
+        stored = await stored_questions(factory.app, prefix)
+        assert stored == {item["title"]: [item["id"]] for item in winner["items"]}, round_
+
+
+async def test_concurrent_imports_of_overlapping_lists_create_each_question_once(
+    factory: Factory,
+) -> None:
+    admins = [await factory.admin() for _ in range(8)]
+    for round_ in range(REPEATS):
+        prefix = f"Overlap {round_}:"
+        titles = [f"{prefix} question {n:02}" for n in range(30)]
+        # Each list holds two thirds of the titles, starting at a different place.
+        lists = [
+            [question_body(title=titles[(start + k) % 30]) for k in range(20)]
+            for start in range(0, 8 * 4, 4)
+        ]
+        with connections_at_once(factory.app.services.database) as peak:
+            responses = await asyncio.gather(
+                *(
+                    factory.client.post("/api/questions/import", json=body, headers=a.headers)
+                    for a, body in zip(admins, lists, strict=True)
+                )
+            )
+        assert_overlapped(factory.app.services.database, peak, round_)
+        stored = await stored_questions(factory.app, prefix)
+        assert sorted(stored) == titles, round_
+        assert all(len(found) == 1 for found in stored.values()), stored
+        # Every answer agrees with the bank, and each question was created by one import.
+        creators: Counter[str] = Counter()
+        for response in responses:
+            assert response.status_code in (200, 201), response.text
+            for item in response.json()["items"]:
+                assert stored[item["title"]] == [item["id"]], round_
+                creators[item["title"]] += item["outcome"] == "created"
+        assert set(creators.values()) == {1}, creators

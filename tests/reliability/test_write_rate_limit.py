@@ -1,8 +1,9 @@
 """The per-user write rate limit: 429 TOO_MANY_REQUESTS with Retry-After, nothing written.
 
 Every authenticated POST, PUT, PATCH and DELETE under /api counts against its user's budget
-of WRITE_RATE_LIMIT_PER_MINUTE in any sliding minute; reads, login and registration do not.
-The window moves with the app's injectable clock, so expiry is tested without sleeping.
+of WRITE_RATE_LIMIT_PER_MINUTE in any sliding minute, or WRITE_RATE_LIMIT_ADMIN_PER_MINUTE for
+an admin (the role read from the database); reads, login and registration do not. The window
+moves with the app's injectable clock, so expiry is tested without sleeping.
 """
 
 from __future__ import annotations
@@ -19,17 +20,24 @@ from redis.asyncio import Redis
 from peerview.auth.throttle import WriteRateLimit
 from peerview.clock import FakeClock
 from peerview.config import Settings
+from peerview.models.enums import Role
 from tests.factories import Factory, TestUser
 from tests.platform.apps import assert_problem, client_for, extra_app
 from tests.security.support import QUESTION, openapi, snapshot, valid_calls, write_operations
 
 LIMIT = 5
+ADMIN_LIMIT = 8
 REDIS_PREFIX = "peerview:writes:"
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"write_rate_limit_per_minute": LIMIT})
+    return settings.model_copy(
+        update={
+            "write_rate_limit_per_minute": LIMIT,
+            "write_rate_limit_admin_per_minute": ADMIN_LIMIT,
+        }
+    )
 
 
 def assert_limited(response: httpx.Response) -> int:
@@ -125,10 +133,11 @@ async def test_a_concurrent_burst_gets_exactly_the_limit_through(factory: Factor
             factory.client.post(
                 "/api/questions", json={**QUESTION, "title": f"Q {i}"}, headers=admin.headers
             )
-            for i in range(4 * LIMIT)
+            for i in range(4 * ADMIN_LIMIT)
         )
     )
-    assert sorted(r.status_code for r in responses) == [201] * LIMIT + [429] * (3 * LIMIT)
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] * ADMIN_LIMIT + [429] * (3 * ADMIN_LIMIT)
     for r in responses:
         if r.status_code == 429:
             assert_limited(r)
@@ -142,11 +151,11 @@ async def test_a_concurrent_burst_gets_exactly_the_limit_through(factory: Factor
 async def test_every_authenticated_write_is_limited_and_only_the_limit_refused_it(
     factory: Factory, app: FastAPI
 ) -> None:
-    unlimited = WriteRateLimit(clock=FakeClock(), per_minute=0)  # to prepare
+    unlimited = WriteRateLimit(clock=FakeClock(), per_minute=0, admin_per_minute=0)  # to prepare
     app.services = dataclasses.replace(app.services, write_limit=unlimited)
     calls = await valid_calls(factory)
     limiter_clock = FakeClock()  # a clock of its own, so the app's sessions keep their times
-    limit = WriteRateLimit(clock=limiter_clock, per_minute=2)
+    limit = WriteRateLimit(clock=limiter_clock, per_minute=2, admin_per_minute=2)
     app.services = dataclasses.replace(app.services, write_limit=limit)
     schema = await openapi(factory.client)
     authenticated = {
@@ -158,7 +167,8 @@ async def test_every_authenticated_write_is_limited_and_only_the_limit_refused_i
             continue
         limiter_clock.advance(seconds=60)  # a fresh window: earlier calls of this user left it
         for _ in range(2):
-            assert await app.services.write_limit.check(call.user.id) is None
+            admin = call.user.role is Role.ADMIN
+            assert await app.services.write_limit.check(call.user.id, admin=admin) is None
         before = await snapshot(app)
         refused = await call.send(factory.client)
         assert assert_limited(refused) == 60, label
@@ -222,6 +232,77 @@ async def test_limit_zero_turns_it_off(settings: Settings, clock: FakeClock) -> 
         user = await Factory(app=app, client=client, clock=clock).user()
         for i in range(4 * LIMIT):
             assert (await rename(client, user, f"Name {i}")).status_code == 200
+
+
+async def test_an_admin_has_the_admin_limit_and_everyone_else_the_ordinary_one(
+    factory: Factory,
+) -> None:
+    admin, interviewer, interviewee = (
+        await factory.admin(),
+        await factory.interviewer(),
+        await factory.interviewee(),
+    )
+    for user, limit in ((admin, ADMIN_LIMIT), (interviewer, LIMIT), (interviewee, LIMIT)):
+        for i in range(limit):
+            response = await rename(factory.client, user, f"Name {i}")
+            assert response.status_code == 200, (user.role, i, response.text)
+        assert assert_limited(await rename(factory.client, user, "One too many")) == 60
+        assert await name_of(factory.client, user) == f"Name {limit - 1}"
+
+
+async def test_the_limit_follows_the_role_the_database_holds_now(factory: Factory) -> None:
+    admin, user = await factory.admin(), await factory.interviewer()
+
+    async def make(role: str) -> None:
+        response = await factory.client.patch(
+            f"/api/users/{user.id}", json={"role": role}, headers=admin.headers
+        )
+        assert response.status_code == 200, response.text
+
+    for i in range(LIMIT):
+        assert (await rename(factory.client, user, f"Name {i}")).status_code == 200
+    assert_limited(await rename(factory.client, user, "Spam"))
+    await make("ADMIN")
+    # The same window, now measured against the admin limit.
+    for i in range(ADMIN_LIMIT - LIMIT):
+        assert (await rename(factory.client, user, f"As admin {i}")).status_code == 200
+    assert_limited(await rename(factory.client, user, "Admin spam"))
+    await make("INTERVIEWER")
+    assert_limited(await rename(factory.client, user, "Demoted spam"))
+    assert await name_of(factory.client, user) == f"As admin {ADMIN_LIMIT - LIMIT - 1}"
+
+
+async def test_admin_limit_zero_turns_it_off_for_admins_only(
+    settings: Settings, clock: FakeClock
+) -> None:
+    off = settings.model_copy(update={"write_rate_limit_admin_per_minute": 0})
+    async with extra_app(off, clock) as app, client_for(app) as client:
+        users = Factory(app=app, client=client, clock=clock)
+        admin, user = await users.admin(), await users.interviewer()
+        for i in range(4 * ADMIN_LIMIT):
+            assert (await rename(client, admin, f"Admin {i}")).status_code == 200
+        for i in range(LIMIT):
+            assert (await rename(client, user, f"User {i}")).status_code == 200
+        assert_limited(await rename(client, user, "Spam"))
+
+
+async def test_an_import_counts_as_one_write_however_many_questions_it_holds(
+    factory: Factory,
+) -> None:
+    admin = await factory.admin()
+    body = [{**QUESTION, "title": f"Imported {i}"} for i in range(3 * ADMIN_LIMIT)]
+    response = await factory.client.post("/api/questions/import", json=body, headers=admin.headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["created"] == 3 * ADMIN_LIMIT
+    for i in range(ADMIN_LIMIT - 1):
+        assert (await rename(factory.client, admin, f"Name {i}")).status_code == 200
+    assert_limited(await rename(factory.client, admin, "One too many"))
+    # An import refused by the limit writes none of its questions.
+    before = await snapshot(factory.app)
+    more = [{**QUESTION, "title": f"Refused {i}"} for i in range(3)]
+    refused = await factory.client.post("/api/questions/import", json=more, headers=admin.headers)
+    assert_limited(refused)
+    assert await snapshot(factory.app) == before
 
 
 async def forget(redis_url: str, *users: TestUser) -> None:

@@ -26,7 +26,7 @@ class Call:
     path: str
     user: TestUser | None
     path_parameters: dict[str, str] = field(default_factory=dict)
-    body: dict[str, Any] | None = None
+    body: Any = None
     query: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -77,6 +77,21 @@ def json_body_schema(schema: dict[str, Any], operation: dict[str, Any]) -> dict[
     if "application/json" not in content:
         return None
     return resolve(schema, content["application/json"]["schema"])
+
+
+def object_schema(schema: dict[str, Any], body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The schema of a body's fields, and how a 422 names them: a list body's (the question
+    import's) are its items', named from the first item (`0.title`)."""
+    if body.get("type") == "array":
+        return resolve(schema, body["items"]), "0."
+    return body, ""
+
+
+def with_field(body: Any, name: str, value: Any) -> Any:
+    """`body` with one field set: in the first item of a list body."""
+    if isinstance(body, list):
+        return [{**body[0], name: value}, *body[1:]]
+    return {**(body or {}), name: value}
 
 
 def write_operations(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -187,6 +202,15 @@ async def valid_calls(factory: Factory) -> dict[str, Call]:
             body={"role": "INTERVIEWER"},
         ),
         call("post", "/api/questions", admin, body=QUESTION),
+        call(
+            "post",
+            "/api/questions/import",
+            admin,
+            body=[
+                {**QUESTION, "title": "Imported merge intervals"},
+                {**QUESTION, "title": "Imported two sum", "difficulty": "EASY"},
+            ],
+        ),
         call(
             "put",
             "/api/questions/{question_id}",

@@ -128,6 +128,8 @@ TABLE: list[Route] = [
     Route("GET", "/api/questions", "question", every(200)),
     Route("POST", "/api/questions", "question", {
         "interviewee/-": FORBIDDEN, "interviewer/-": FORBIDDEN, "admin/-": 201}),
+    Route("POST", "/api/questions/import", "question", {
+        "interviewee/-": FORBIDDEN, "interviewer/-": FORBIDDEN, "admin/-": 201}),
     Route("GET", "/api/questions/{question_id}", "question", {
         **every(200, "other"), **every(NO_QUESTION, "missing"),
         "interviewee/deleted": NO_QUESTION, "interviewer/deleted": NO_QUESTION,
@@ -634,6 +636,8 @@ def body_for(world: World, row: Row, target: Target, caller: TestUser | None) ->
             return {"is_active": True}
         case "POST /api/questions" | "PUT /api/questions/{question_id}":
             return {**QUESTION, "title": f"Written {uuid.uuid4().hex[:8]}"}
+        case "POST /api/questions/import":
+            return [{**QUESTION, "title": f"Imported {uuid.uuid4().hex[:8]}"}]
         case "POST /api/interview-requests":
             when = world.factory.clock.now() + timedelta(days=20)
             return {"category": "arrays", "difficulty": "EASY", "scheduled_at": when.isoformat()}
@@ -1014,6 +1018,7 @@ async def world(
         # The world's users write far more than 60 times in one minute of the fake clock;
         # the write limit has tests of its own.
         write_rate_limit_per_minute=0,
+        write_rate_limit_admin_per_minute=0,
     )
     clock = FakeClock()
     app = create_app(settings, clock)

@@ -16,7 +16,7 @@ TEST_SECRET = "test-secret-0123456789abcdef0123456789abcdef"
 
 def test_settings(database_url: str, **overrides: Any) -> Settings:
     """The settings every test app starts from: no `.env`, no sweeper, no Redis, the test
-    secret, and a write limit no test reaches by accident (tests/reliability has its own)."""
+    secret, and write limits no test reaches by accident (tests/reliability has its own)."""
     values: dict[str, Any] = {
         "peerview_env": "test",
         "database_url": database_url,
@@ -25,6 +25,7 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         "redis_url": None,
         "cors_origins": "https://app.peerview.test",
         "write_rate_limit_per_minute": 100_000,
+        "write_rate_limit_admin_per_minute": 100_000,
         **overrides,
     }
     return Settings(**values, _env_file=None)  # type: ignore[call-arg]

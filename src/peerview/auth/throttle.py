@@ -270,10 +270,13 @@ WRITE_WINDOW = timedelta(minutes=1)
 
 
 class WriteRateLimit:
-    """At most `per_minute` writes per user in any sliding minute; 0 turns the limit off.
+    """At most `per_minute` writes per user in any sliding minute, `admin_per_minute` for an
+    admin; a limit of 0 turns it off for those users.
 
     `check` counts the write and judges it in one step, so concurrent writes of one user
-    cannot slip past the limit together. Nothing here reads the database.
+    cannot slip past the limit together. One window per user whatever their role, so a role
+    change keeps what was counted. Nothing here reads the database: the caller says whether
+    the user is an admin (the role it read for the request).
     """
 
     def __init__(
@@ -281,32 +284,31 @@ class WriteRateLimit:
         *,
         clock: Clock,
         per_minute: int,
+        admin_per_minute: int,
         store: FailureStore | None = None,
         window: timedelta = WRITE_WINDOW,
     ) -> None:
         self._clock = clock
         self._limit = per_minute
+        self._admin_limit = admin_per_minute
         self._memory = MemoryFailureStore()
         self._counter = WindowCounter(
             window=window.total_seconds(), memory=self._memory, store=store
         )
 
-    @property
-    def enabled(self) -> bool:
-        return self._limit > 0
-
-    async def check(self, user_id: str) -> int | None:
+    async def check(self, user_id: str, *, admin: bool) -> int | None:
         """Count one write of `user_id`: None when allowed, else the seconds to wait.
 
         A refused write is not counted.
         """
-        if not self.enabled:
+        limit = self._admin_limit if admin else self._limit
+        if limit <= 0:
             return None
         key = f"user:{user_id}"
         member = uuid.uuid4().hex
         now = self._clock.now().timestamp()
         count, oldest = await self._counter.reserve(key, member, now)
-        if count <= self._limit:
+        if count <= limit:
             return None
         await self._counter.release(key, member)
         return max(1, math.ceil(oldest + self._counter.window - now))

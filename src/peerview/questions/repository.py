@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ColumnElement,
     Executable,
@@ -28,6 +29,7 @@ from peerview.db import (
     Variants,
     bind,
     binds_for,
+    in_list,
     insert_ignoring_conflicts,
     not_in_list,
 )
@@ -69,6 +71,15 @@ class QuestionRow(msgspec.Struct, frozen=True):
     solution: str
     created_at: datetime
     updated_at: datetime
+    deleted_at: datetime | None
+
+
+class TitledQuestion(msgspec.Struct, frozen=True):
+    """What an import compares an item with: a question's title and category."""
+
+    id: str
+    title: str
+    category: str
     deleted_at: datetime | None
 
 
@@ -131,6 +142,31 @@ def _seed(dialect: Dialect) -> Executable:
 
 
 _SEED = Query(_seed)
+
+
+_INSERT_MANY = Query(
+    insert(questions).values(
+        binds_for(
+            [
+                questions.c.id,
+                *(questions.c[name] for name in EDITABLE),
+                questions.c.created_by_id,
+                questions.c.created_at,
+                questions.c.updated_at,
+            ]
+        )
+    )
+)
+# The key of PostgreSQL's transaction-level advisory lock that imports take turns on: any
+# constant no other part of Peerview uses ("pv-qimp!" read as a 64-bit integer).
+IMPORT_LOCK_KEY = int.from_bytes(b"pv-qimp!", "big")
+_IMPORT_LOCK = Query(select(func.pg_advisory_xact_lock(bind("key", BigInteger()))))
+_TITLED_IN_CATEGORIES = Query(
+    select(questions.c.id, questions.c.title, questions.c.category, questions.c.deleted_at)
+    .where(in_list(questions.c.category, "categories"))
+    .order_by(*ORDER),
+    TitledQuestion,
+)
 
 
 def _get(include_deleted: bool) -> Executable:
@@ -238,6 +274,24 @@ async def insert_new_seeded(db: Connection, rows: list[dict[str, Any]]) -> int:
     for row in rows:
         added += len(await db.all(_SEED, **row))
     return added
+
+
+async def insert_questions(db: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert new questions in one batch (ids and times given)."""
+    await db.run_many(_INSERT_MANY, rows)
+
+
+async def lock_imports(db: Connection) -> None:
+    """Make imports take turns until this transaction ends, so that two of them cannot both
+    find a question missing and both add it. Where a writer's transaction already excludes
+    every other writer (SQLite's one write lock, from its first statement) nothing is needed."""
+    if not db.exclusive_writes:
+        await db.scalar(_IMPORT_LOCK, key=IMPORT_LOCK_KEY)
+
+
+async def titled_in_categories(db: Connection, categories: list[str]) -> list[TitledQuestion]:
+    """Every question of these categories, soft-deleted ones included, oldest first."""
+    return await db.all(_TITLED_IN_CATEGORIES, categories=categories)
 
 
 async def get(db: Connection, question_id: str, *, include_deleted: bool) -> QuestionRow | None:

@@ -14,7 +14,10 @@ from peerview.pagination import DEFAULT_LIMIT, Cursor, InvalidCursor, Limit
 from peerview.questions import service
 from peerview.questions.errors import HardDeleteGuarded, QuestionNotDeleted, QuestionNotFound
 from peerview.questions.schemas import (
+    QUESTION_IMPORT_MAX_ITEMS,
     QuestionCreate,
+    QuestionImport,
+    QuestionImportResult,
     QuestionPage,
     QuestionRead,
     QuestionUpdate,
@@ -83,6 +86,33 @@ async def list_questions(
 @router.post("", **answers(QuestionRead, status=201), summary="Add a question to the bank (admin)")
 async def create_question(body: QuestionCreate, ctx: Admin) -> Response:
     return respond(await service.create(ctx, body=body), 201)
+
+
+@router.post(
+    "/import",
+    **answers(
+        QuestionImportResult,
+        status=201,
+        description="At least one question was created",
+        also={200: "Every item was skipped: nothing was created"},
+    ),
+    summary="Import a list of questions into the bank (admin)",
+    description=(
+        f"A JSON list of 1 to {QUESTION_IMPORT_MAX_ITEMS} question bodies, each as for "
+        "`POST /api/questions`, written in one transaction: if any item is invalid, nothing is "
+        "written and the 422 names the item by its index from 0 (`3.difficulty`). An item "
+        "whose title (without regard to case or runs of white space) and category match a "
+        "question of the bank, soft-deleted ones included, or an earlier item of the list, is "
+        "skipped. The answer lists every item in order, created (with the new id) or skipped "
+        "(with the id of the question it duplicates): 201 when at least one was created, 200 "
+        "when all were skipped. Counts as one write for the write limit."
+    ),
+)
+async def import_questions(body: QuestionImport, ctx: Admin) -> Response:
+    result = await service.import_questions(
+        db=ctx.db, now=ctx.now, created_by_id=ctx.actor.id, items=body
+    )
+    return respond(result, 201 if result.created else 200)
 
 
 @router.get(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
+import msgspec
 from pydantic import Field, StringConstraints, field_validator
 
 from peerview.models.enums import Difficulty, QuestionType
@@ -47,6 +48,23 @@ class QuestionCreate(InputModel):
 
 class QuestionUpdate(QuestionCreate):
     """PUT replaces every editable field: an omitted optional field goes back to its default."""
+
+
+# An import is one transaction and one write for the write limit: bounded so that it stays a
+# short one (500 questions of a usual size are far below the 1 MiB body limit).
+QUESTION_IMPORT_MAX_ITEMS = 500
+
+QuestionImport = Annotated[
+    list[QuestionCreate],
+    Field(
+        min_length=1,
+        max_length=QUESTION_IMPORT_MAX_ITEMS,
+        description=(
+            f"1 to {QUESTION_IMPORT_MAX_ITEMS} question bodies, each as for `POST /api/questions`. "
+            "A 422 names the item by its index from 0, as in `3.difficulty`."
+        ),
+    ),
+]
 
 
 class StarterQuestion(QuestionCreate):
@@ -97,3 +115,43 @@ else:
 class QuestionPage(Output):
     items: list[QuestionView]
     next_cursor: str | None
+
+
+ImportOutcome = Literal["created", "skipped"]
+# Why an item was skipped: a question of the bank has its title and category (`exists`), a
+# soft-deleted one has (`exists_deleted`: restore it to bring it back), or an item created
+# earlier in the same list has (`repeated`).
+SkipReason = Literal["exists", "exists_deleted", "repeated"]
+
+
+class QuestionImportItem(Output):
+    """What became of one item of an import; the items come in the order they were sent."""
+
+    index: Annotated[int, msgspec.Meta(description="The item's position in the list, from 0.")]
+    outcome: ImportOutcome
+    id: Annotated[
+        str,
+        msgspec.Meta(
+            description="The question created, or for a skipped item the question it duplicates."
+        ),
+    ]
+    title: str
+    category: str
+    reason: Annotated[
+        SkipReason | None,
+        msgspec.Meta(
+            description=(
+                "Null when created. `exists`: a question of the bank has this title and "
+                "category; `exists_deleted`: a soft-deleted one has (restore it to bring it "
+                "back); `repeated`: an item created earlier in the same list has."
+            )
+        ),
+    ]
+
+
+class QuestionImportResult(Output):
+    """The outcome of an import: how many questions were created and skipped, item by item."""
+
+    created: int
+    skipped: int
+    items: list[QuestionImportItem]

@@ -1,4 +1,4 @@
-"""Question bank: who sees which fields and which rows, edits, soft and hard deletion."""
+"""Question bank: who sees which fields and which rows, edits, imports, soft and hard deletion."""
 
 from __future__ import annotations
 
@@ -19,13 +19,16 @@ from peerview.questions.errors import (
     QuestionNotDeleted,
     QuestionNotFound,
 )
-from peerview.questions.repository import QuestionRow
+from peerview.questions.repository import QuestionRow, TitledQuestion
 from peerview.questions.schemas import (
     QuestionCreate,
+    QuestionImportItem,
+    QuestionImportResult,
     QuestionPage,
     QuestionPublicRead,
     QuestionRead,
     QuestionUpdate,
+    SkipReason,
     StarterQuestion,
 )
 
@@ -130,6 +133,85 @@ async def create(ctx: Ctx, *, body: QuestionCreate) -> QuestionRead:
         updated_at=ctx.now,
     )
     return full(row)
+
+
+def import_key(title: str, category: str) -> tuple[str, str]:
+    """What makes an imported item the same question as another: its title without regard to
+    case (Unicode case folding) or to runs of white space, and its category as every filter
+    compares it (trimmed and lower case, as it is stored)."""
+    return " ".join(title.split()).casefold(), category
+
+
+async def import_questions(
+    *,
+    db: Connection,
+    now: datetime,
+    created_by_id: str | None,
+    items: Sequence[QuestionCreate],
+) -> QuestionImportResult:
+    """Add the items whose title and category the bank does not hold yet, all in the caller's
+    transaction. An item the bank holds (soft-deleted or not) is skipped and points at that
+    question; one repeating an item created earlier in the list points at that item's. For
+    the API and the CLI alike (docs/api.md §6.1)."""
+    await repository.lock_imports(db)
+    categories = sorted({item.category for item in items})
+    banked: dict[tuple[str, str], TitledQuestion] = {}
+    for row in await repository.titled_in_categories(db, categories):
+        key = import_key(row.title, row.category)
+        held = banked.get(key)
+        # Point at a question still in the bank before a deleted one; else at the oldest.
+        if held is None or (held.deleted_at is not None and row.deleted_at is None):
+            banked[key] = row
+    created_here: dict[tuple[str, str], str] = {}
+    outcomes: list[QuestionImportItem] = []
+    new_rows: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        key = import_key(item.title, item.category)
+        existing = banked.get(key)
+        created = created_here.get(key)
+        if existing is not None:
+            reason: SkipReason = "exists" if existing.deleted_at is None else "exists_deleted"
+            outcome = _skipped(index, item, existing.id, reason)
+        elif created is not None:
+            outcome = _skipped(index, item, created, "repeated")
+        else:
+            question_id = new_id()
+            new_rows.append(
+                {
+                    "id": question_id,
+                    **_editable(item),
+                    "created_by_id": created_by_id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            outcome = QuestionImportItem(
+                index=index,
+                outcome="created",
+                id=question_id,
+                title=item.title,
+                category=item.category,
+                reason=None,
+            )
+            created_here[key] = question_id
+        outcomes.append(outcome)
+    await repository.insert_questions(db, new_rows)
+    return QuestionImportResult(
+        created=len(new_rows), skipped=len(outcomes) - len(new_rows), items=outcomes
+    )
+
+
+def _skipped(
+    index: int, item: QuestionCreate, duplicate_id: str, reason: SkipReason
+) -> QuestionImportItem:
+    return QuestionImportItem(
+        index=index,
+        outcome="skipped",
+        id=duplicate_id,
+        title=item.title,
+        category=item.category,
+        reason=reason,
+    )
 
 
 async def replace(ctx: Ctx, *, question_id: str, body: QuestionUpdate) -> QuestionRead:
