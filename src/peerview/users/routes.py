@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from peerview.context import Admin, AnyUser
+from peerview.context import Admin, AnyUser, CheckedRoute
 from peerview.models.enums import Role
 from peerview.openapi import answers
 from peerview.pagination import DEFAULT_LIMIT, Cursor, InvalidCursor, Limit
@@ -16,7 +16,7 @@ from peerview.users import service
 from peerview.users.errors import UserNotFound, WrongCurrentPassword
 from peerview.users.schemas import AdminUserUpdate, ProfileUpdate, PublicProfile, UserRead
 
-router = APIRouter(prefix="/api/users", tags=["users"])
+router = APIRouter(prefix="/api/users", tags=["users"], route_class=CheckedRoute)
 
 
 @router.patch(
