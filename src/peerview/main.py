@@ -34,6 +34,7 @@ from peerview.jobs import sweeper
 from peerview.notifications.mailer import Mailer
 from peerview.notifications.notifier import Notifier
 from peerview.notifications.routes import router as notifications_router
+from peerview.proxies import TrustedProxies
 from peerview.questions.routes import router as questions_router
 from peerview.realtime.server import Realtime
 from peerview.services import Services
@@ -174,5 +175,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             max_age=600,
         )
     # Outermost of ours: it times the whole request and gives every answer its headers.
-    app.add_middleware(HttpLayer)
+    app.add_middleware(HttpLayer, trusted_proxies=TrustedProxies(settings.trusted_proxy_networks))
     return app
