@@ -61,9 +61,10 @@ async def login(services: Services, *, email: str, password: str, address: str) 
         # Not judged (the database failed, say): it must not count against anyone.
         await throttle.abandon(attempt)
         raise
-    # Unknown e-mail, wrong password and a deactivated account answer alike; the attempt
-    # stays counted as a failure.
+    # Unknown e-mail, wrong password and a deactivated account answer alike, and count alike
+    # as one failure, now that it is judged.
     if row is None or not ok or not row.is_active:
+        await throttle.failed(attempt)
         raise InvalidCredentials()
     await throttle.succeeded(attempt)
     now = services.clock.now()
