@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -484,7 +485,7 @@ async def test_a_waiting_attempt_is_refused_once_the_one_in_flight_fails(
     await asyncio.sleep(0.05)
     await throttle.failed(first)
     refused = await asyncio.wait_for(second, timeout=5)
-    assert refused.retry_after == WINDOW_MINUTES * 60
+    assert (refused.retry_after, refused.crowded) == (WINDOW_MINUTES * 60, False)
 
 
 async def test_an_attempt_that_finds_no_room_in_time_is_refused_and_holds_no_place(
@@ -494,7 +495,7 @@ async def test_an_attempt_that_finds_no_room_in_time_is_refused_and_holds_no_pla
     email = fresh_email()
     first = await throttle.begin(email=email, address="10.5.0.1")
     refused = await throttle.begin(email=email, address="10.5.0.2")
-    assert refused.retry_after == 1
+    assert (refused.retry_after, refused.crowded) == (1, True)
     await throttle.succeeded(first)
     assert (await throttle.begin(email=email, address="10.5.0.3")).retry_after is None
 
@@ -529,3 +530,29 @@ async def test_an_attempt_that_was_never_judged_counts_against_no_one(
             assert (await login_from(app, address, user.email)).status_code == 500
     ok = await login_from(app, address, user.email, user.password)
     assert ok.status_code == 200, ok.text
+
+
+async def test_a_login_that_finds_no_room_in_time_is_429_retry_after_1(
+    app: FastAPI, factory: Factory, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = await factory.user()
+    throttle = one_at_a_time(clock, None, max_wait=0.05)
+    app.services = dataclasses.replace(app.services, login_throttle=throttle)
+    checking, release = asyncio.Event(), asyncio.Event()
+    verify = app.services.passwords.verify
+
+    async def held(password_hash: str | None, password: str) -> bool:
+        checking.set()
+        await release.wait()
+        return await verify(password_hash, password)
+
+    monkeypatch.setattr(app.services.passwords, "verify", held)
+    address_a, address_b = unique_addresses(2)
+    first = asyncio.ensure_future(login_from(app, address_a, user.email))
+    await asyncio.wait_for(checking.wait(), timeout=5)
+    refused = await login_from(app, address_b, user.email, user.password)
+    body = assert_problem(refused, 429, "TOO_MANY_LOGIN_ATTEMPTS")
+    assert refused.headers["retry-after"] == "1"
+    assert body["detail"] == "Too many logins at once; try again in a moment"
+    release.set()
+    assert (await first).status_code == 401

@@ -252,6 +252,8 @@ class Attempt:
     address_key: str
     member: str = field(default_factory=lambda: uuid.uuid4().hex)
     retry_after: int | None = None
+    # Refused for finding no room in time, rather than for the failures counted.
+    crowded: bool = False
 
     @property
     def keys(self) -> tuple[str, str]:
@@ -308,7 +310,7 @@ class LoginThrottle:
                 return attempt
             left = deadline - self._timer()
             if left <= 0:
-                attempt.retry_after = 1
+                attempt.retry_after, attempt.crowded = 1, True
                 return attempt
             jitter = 0.5 + random.random()  # noqa: S311 (spreads retries; not a secret)
             await asyncio.sleep(min(left, pause * jitter))
