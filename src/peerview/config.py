@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from peerview.proxies import Network, parse_networks
+
 MIN_SECRET_LENGTH = 32
 DEV_SECRET_FILE = Path(".jwt_secret")
 
@@ -41,6 +43,15 @@ class Settings(BaseSettings):
     cron_interval_minutes: float = Field(default=5, gt=0)
     redis_url: str | None = None
     cors_origins: str | None = None
+    # Comma-separated addresses and CIDR networks of the reverse proxies whose
+    # X-Forwarded-For names the client (peerview.proxies); unset trusts no one.
+    trusted_proxies: str | None = Field(
+        default=None,
+        description=(
+            "Comma-separated IP addresses or CIDR networks (IPv4 and IPv6) of reverse proxies "
+            "whose X-Forwarded-For is believed for the client address; unset trusts none."
+        ),
+    )
     # Comma-separated STUN URLs handed to browsers in the join payload.
     stun_urls: str | None = "stun:stun.l.google.com:19302"
     # TURN relay (coturn `use-auth-secret`): short-lived credentials handed out on join.
@@ -99,6 +110,7 @@ class Settings(BaseSettings):
         "jwt_secret",
         "redis_url",
         "cors_origins",
+        "trusted_proxies",
         "metrics_token",
         "turn_secret",
         "turn_urls",
@@ -109,6 +121,15 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses_or_networks(cls, value: str | None) -> str | None:
+        try:
+            parse_networks(value)
+        except ValueError as exc:
+            raise ValueError(f"TRUSTED_PROXIES: {exc}") from None
         return value
 
     @model_validator(mode="after")
@@ -127,6 +148,10 @@ class Settings(BaseSettings):
         if not self.cors_origins:
             return []
         return [o.strip() for o in self.cors_origins.split(",") if o.strip() and o.strip() != "*"]
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
 
     @property
     def is_sqlite(self) -> bool:

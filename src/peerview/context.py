@@ -23,13 +23,18 @@ back to the pool whatever happened.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from peerview import tokens
 from peerview.actor import Actor
@@ -197,3 +202,47 @@ InterviewerOrAdmin = Annotated[Ctx, Depends(Authenticated(Role.INTERVIEWER, Role
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def authentication_of(route: APIRoute) -> Authenticated | None:
+    """The route's context dependency, or None for a route anyone may call."""
+    for dependency in route.dependant.dependencies:
+        if isinstance(dependency.call, Authenticated):
+            return dependency.call
+    return None
+
+
+class CheckedRoute(APIRoute):
+    """The route class of every router: the order of checks (docs/api.md §1.5) holds even for a
+    body that cannot be read at all.
+
+    FastAPI reads and parses a JSON body before it runs the route's dependencies, so a body
+    that is not well-formed JSON (or not UTF-8) would be answered 422 before the token is
+    looked at. When that happens on a route with a context, the context is made then: 401,
+    403 and 429 answer first, and a caller who passes them gets the body's 422 as before.
+    Nothing changes for a body that can be parsed (FastAPI judges its shape after the
+    dependencies) or one over the size limit (413). The context is still made only after the
+    body is read, so a slow upload holds no pooled connection and no lock meanwhile.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        authenticator = authentication_of(self)
+        if authenticator is None or self.body_field is None:
+            return handler
+
+        async def checked(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (RequestValidationError, HTTPException) as exc:
+                # 400 is FastAPI's "could not parse the body" (rendered as 422); 413 and the
+                # other statuses stand as they are.
+                unreadable = isinstance(exc, RequestValidationError) or exc.status_code == 400
+                unit = current_unit.get()
+                # No connection taken: the context was never made, so the body was refused
+                # before the dependencies ran.
+                if unreadable and unit is not None and unit.db is None:
+                    await authenticator(request)
+                raise
+
+        return checked

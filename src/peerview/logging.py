@@ -21,6 +21,9 @@ class RequestInfo:
 
     request_id: str
     user_id: str | None = None
+    # The client's address: the connection's peer, or behind a trusted proxy the address its
+    # X-Forwarded-For names (peerview.proxies).
+    client: str | None = None
 
 
 current: ContextVar[RequestInfo | None] = ContextVar("peerview_request", default=None)
@@ -39,7 +42,7 @@ def note_user(user_id: str) -> None:
         info.user_id = user_id
 
 
-_EXTRA_FIELDS = ("method", "route", "status", "duration_ms", "user_id")
+_EXTRA_FIELDS = ("method", "route", "status", "duration_ms", "user_id", "client")
 # Defence in depth for free-text messages (exceptions especially): nothing below is ever
 # logged on purpose, but a library's message might quote it.
 _REDACTIONS = (

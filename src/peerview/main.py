@@ -14,9 +14,10 @@ from fastapi import FastAPI
 from peerview import __version__, openapi
 from peerview.analytics import rollups as analytics_rollups
 from peerview.analytics.routes import router as analytics_router
+from peerview.auth.login_throttle import AttemptStore, LoginThrottle, RedisAttemptStore
 from peerview.auth.passwords import PasswordService
 from peerview.auth.routes import router as auth_router
-from peerview.auth.throttle import FailureStore, LoginThrottle, RedisFailureStore, WriteRateLimit
+from peerview.auth.throttle import FailureStore, RedisFailureStore, WriteRateLimit
 from peerview.clock import Clock, SystemClock
 from peerview.config import Settings, get_settings
 from peerview.db import create_database
@@ -34,6 +35,7 @@ from peerview.jobs import sweeper
 from peerview.notifications.mailer import Mailer
 from peerview.notifications.notifier import Notifier
 from peerview.notifications.routes import router as notifications_router
+from peerview.proxies import TrustedProxies
 from peerview.questions.routes import router as questions_router
 from peerview.realtime.server import Realtime
 from peerview.services import Services
@@ -62,13 +64,13 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     database = create_database(settings)
     events = EventBus()
     redis = None
-    store: FailureStore | None = None
+    store: AttemptStore | None = None
     write_store: FailureStore | None = None
     if settings.redis_url:
         from redis.asyncio import Redis
 
         redis = Redis.from_url(settings.redis_url, socket_timeout=1, socket_connect_timeout=1)
-        store = RedisFailureStore(redis)
+        store = RedisAttemptStore(redis)
         write_store = RedisFailureStore(redis, prefix="peerview:writes:")
     realtime = Realtime(settings=settings, clock=clock, database=database, redis=redis)
     mailer = Mailer(database=database, clock=clock, settings=settings)
@@ -177,5 +179,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             max_age=600,
         )
     # Outermost of ours: it times the whole request and gives every answer its headers.
-    app.add_middleware(HttpLayer)
+    app.add_middleware(HttpLayer, trusted_proxies=TrustedProxies(settings.trusted_proxy_networks))
     return app

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
-from peerview.context import WRITE_METHODS, Authenticated, WriteRateLimited
+from peerview.context import WRITE_METHODS, WriteRateLimited, authentication_of
 from peerview.errors import PROBLEM_JSON, AppError, Forbidden, InvalidToken, NotAuthenticated
 from peerview.schemas import REF, documented_outputs, include
 
@@ -77,15 +77,8 @@ def answers(
     return {"status_code": status, "responses": responses, "response_model": None}
 
 
-def _authentication(route: APIRoute) -> Authenticated | None:
-    for dependency in route.dependant.dependencies:
-        if isinstance(dependency.call, Authenticated):
-            return dependency.call
-    return None
-
-
 def _context_errors(route: APIRoute, path: str, method: str) -> list[type[AppError]]:
-    auth = _authentication(route)
+    auth = authentication_of(route)
     if auth is None:
         return []
     errors: list[type[AppError]] = [NotAuthenticated, InvalidToken]

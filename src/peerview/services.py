@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from peerview.auth.login_throttle import LoginThrottle
 from peerview.auth.passwords import PasswordService
-from peerview.auth.throttle import LoginThrottle, WriteRateLimit
+from peerview.auth.throttle import WriteRateLimit
 from peerview.clock import Clock
 from peerview.config import Settings
 from peerview.db import Database

@@ -151,6 +151,18 @@ async def test_configuration_error_exits_2(
     assert "JWT_SECRET" in capsys.readouterr().err
 
 
+async def test_invalid_trusted_proxies_exit_2_naming_the_setting(
+    cli_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal")
+    get_settings.cache_clear()
+    assert await run_cli("serve") == 2
+    error = capsys.readouterr().err
+    assert error.startswith("Configuration error:")
+    assert "TRUSTED_PROXIES" in error
+    assert "'proxy.internal'" in error
+
+
 async def test_create_admin_stores_values_as_registration_would(
     cli_database: str, clock: FakeClock
 ) -> None:

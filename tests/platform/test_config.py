@@ -92,6 +92,7 @@ def test_spec_defaults() -> None:
     assert settings.cron_interval_minutes == 5
     assert settings.redis_url is None
     assert settings.cors_origin_list == []
+    assert settings.trusted_proxy_networks == ()
 
 
 def test_write_limits_default_to_60_and_600_for_admins_and_come_from_the_environment(
@@ -146,6 +147,43 @@ def test_invalid_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         with pytest.raises(ValidationError):
             Settings()
         monkeypatch.delenv(variable)
+
+
+def test_trusted_proxies_take_addresses_and_networks_of_both_families(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRUSTED_PROXIES", " 10.0.0.0/8, 192.0.2.7 ,2001:db8::/32,::1, ")
+    networks = [str(n) for n in Settings().trusted_proxy_networks]
+    assert networks == ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32", "::1/128"]
+
+
+def test_blank_trusted_proxies_trust_no_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRUSTED_PROXIES", "  ")
+    settings = Settings()
+    assert settings.trusted_proxies is None
+    assert settings.trusted_proxy_networks == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "culprit"),
+    [
+        ("proxy.internal", "proxy.internal"),
+        ("*", "*"),
+        ("10.0.0.0/8; 10.1.0.0/16", "10.0.0.0/8; 10.1.0.0/16"),
+        ("300.1.1.1", "300.1.1.1"),
+        ("10.0.0.0/33", "10.0.0.0/33"),
+        ("2001:db8::/129", "2001:db8::/129"),
+        ("10.0.0.1/8", "10.0.0.1/8"),
+        ("10.0.0.0/8, nope", "nope"),
+    ],
+)
+def test_invalid_trusted_proxies_refuse_to_start_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, value: str, culprit: str
+) -> None:
+    monkeypatch.setenv("TRUSTED_PROXIES", value)
+    with pytest.raises(ValidationError, match="TRUSTED_PROXIES") as refused:
+        Settings()
+    assert repr(culprit) in str(refused.value)
 
 
 def test_get_settings_is_one_cached_instance(monkeypatch: pytest.MonkeyPatch) -> None:

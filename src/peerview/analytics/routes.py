@@ -11,11 +11,11 @@ from starlette.responses import Response
 from peerview.analytics import service
 from peerview.analytics.errors import InvalidPeriod
 from peerview.analytics.schemas import MyAnalytics, PlatformAnalytics
-from peerview.context import Admin, AnyUser
+from peerview.context import Admin, AnyUser, CheckedRoute
 from peerview.openapi import answers
 from peerview.schemas import respond
 
-router = APIRouter(prefix="/api/analytics", tags=["analytics"])
+router = APIRouter(prefix="/api/analytics", tags=["analytics"], route_class=CheckedRoute)
 
 From = Annotated[
     AwareDatetime | None,

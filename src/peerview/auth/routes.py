@@ -11,14 +11,14 @@ from starlette.responses import Response
 from peerview.auth import service
 from peerview.auth.errors import InvalidCredentials, LoginThrottled, RoleNotAllowed
 from peerview.auth.schemas import LoginIn, LogoutOut, OAuth2TokenOut, RegisterIn, TokenOut
-from peerview.context import AnyUser, client_address, services_of
+from peerview.context import AnyUser, CheckedRoute, client_address, services_of
 from peerview.openapi import answers
 from peerview.schemas import respond
 from peerview.users import service as users_service
 from peerview.users.errors import EmailTaken
 from peerview.users.schemas import UserRead
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=CheckedRoute)
 
 
 @router.post(

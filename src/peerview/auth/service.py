@@ -51,7 +51,8 @@ async def login(services: Services, *, email: str, password: str, address: str) 
     throttle = services.login_throttle
     attempt = await throttle.begin(email=email, address=address)
     if attempt.retry_after is not None:
-        raise LoginThrottled(retry_after=attempt.retry_after)
+        detail = "Too many logins at once; try again in a moment" if attempt.crowded else None
+        raise LoginThrottled(detail, retry_after=attempt.retry_after)
     try:
         # The connection goes back to the pool before the slow hash check (see `register`).
         async with services.database.transaction(write=False) as db:
@@ -61,9 +62,10 @@ async def login(services: Services, *, email: str, password: str, address: str) 
         # Not judged (the database failed, say): it must not count against anyone.
         await throttle.abandon(attempt)
         raise
-    # Unknown e-mail, wrong password and a deactivated account answer alike; the attempt
-    # stays counted as a failure.
+    # Unknown e-mail, wrong password and a deactivated account answer alike, and count alike
+    # as one failure, now that it is judged.
     if row is None or not ok or not row.is_active:
+        await throttle.failed(attempt)
         raise InvalidCredentials()
     await throttle.succeeded(attempt)
     now = services.clock.now()

@@ -1,13 +1,9 @@
-"""Sliding-window counters: failed-login throttling and the per-user write rate limit.
+"""Sliding-window counters, and the per-user write rate limit built on them.
 
-Login: each attempt is counted as a failure *before* its password is checked, and the count
-is taken in the same step: a burst of concurrent attempts therefore sees itself, and cannot
-slip past the limit the way "check, verify, then record" lets it. A successful attempt
-takes its mark back; a refused one (429) was never counted.
-
-Writes: every authenticated write is counted per user the same way, counted and judged in
-one step; a refused write (429) takes its mark back, so hammering does not push the
-window's end further away.
+Writes: every authenticated write is counted per user, counted and judged in one step, so
+concurrent writes cannot slip past the limit together; a refused write (429) takes its mark
+back, so hammering does not push the window's end further away. Failed logins are counted in
+the same kind of window (`peerview.auth.login_throttle`).
 
 Counters live in Redis when it is configured, so every server process shares them; if
 Redis stops answering, counting falls back to this process's memory, never to nothing.
@@ -19,7 +15,6 @@ import logging
 import math
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
@@ -97,6 +92,18 @@ class MemoryFailureStore:
         events.update(members)
         # Keep the time order _trim relies on.
         self._events[key] = OrderedDict(sorted(events.items(), key=lambda item: item[1]))
+
+    def tally(self, key: str, *, now: float, window: float) -> tuple[int, float]:
+        """The events of `key` within the window, and the oldest's time (`now` if none)."""
+        self._sweep(now, window)
+        events = self._events.get(key)
+        if events is None:
+            return 0, now
+        self._trim(events, now, window)
+        if not events:
+            del self._events[key]
+            return 0, now
+        return len(events), next(iter(events.values()))
 
     def held(self, key: str, members: set[str]) -> dict[str, float]:
         """Which of `members` are still counted for `key`, with their times."""
@@ -207,63 +214,6 @@ class WindowCounter:
                 await self._store.clear(key)
             except Exception:
                 logger.warning("throttle store unavailable", exc_info=True)
-
-
-@dataclass(slots=True)
-class Attempt:
-    """One login attempt, counted as a failure until it is known to have succeeded."""
-
-    account_key: str
-    address_key: str
-    member: str = field(default_factory=lambda: uuid.uuid4().hex)
-    retry_after: int | None = None
-
-
-class LoginThrottle:
-    def __init__(
-        self,
-        *,
-        clock: Clock,
-        window: timedelta,
-        max_per_account: int,
-        max_per_address: int,
-        store: FailureStore | None = None,
-    ) -> None:
-        self._clock = clock
-        self._max_per_account = max_per_account
-        self._max_per_address = max_per_address
-        self._memory = MemoryFailureStore()
-        self._counter = WindowCounter(
-            window=window.total_seconds(), memory=self._memory, store=store
-        )
-
-    async def begin(self, *, email: str, address: str) -> Attempt:
-        """Count an attempt; its `retry_after` is set (and nothing counted) when it is refused."""
-        attempt = Attempt(account_key=f"account:{email}", address_key=f"address:{address}")
-        now = self._clock.now().timestamp()
-        wait: float | None = None
-        for key, limit in (
-            (attempt.account_key, self._max_per_account),
-            (attempt.address_key, self._max_per_address),
-        ):
-            count, oldest = await self._counter.reserve(key, attempt.member, now)
-            if count > limit:
-                remaining = oldest + self._counter.window - now
-                wait = remaining if wait is None else max(wait, remaining)
-        if wait is not None:
-            await self.abandon(attempt)
-            attempt.retry_after = max(1, math.ceil(wait))
-        return attempt
-
-    async def abandon(self, attempt: Attempt) -> None:
-        """Forget an attempt that was refused or never judged (an error, say)."""
-        for key in (attempt.account_key, attempt.address_key):
-            await self._counter.release(key, attempt.member)
-
-    async def succeeded(self, attempt: Attempt) -> None:
-        """The password was right: the account's failures are forgiven, the address's kept."""
-        await self._counter.release(attempt.address_key, attempt.member)
-        await self._counter.clear(attempt.account_key)
 
 
 WRITE_WINDOW = timedelta(minutes=1)

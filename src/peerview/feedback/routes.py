@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from peerview.context import AnyUser
+from peerview.context import AnyUser, CheckedRoute
 from peerview.feedback import service
 from peerview.feedback.errors import FeedbackExists, SessionNotCompleted
 from peerview.feedback.schemas import FeedbackCreate, FeedbackPage, FeedbackRead
@@ -14,7 +14,7 @@ from peerview.openapi import answers
 from peerview.pagination import DEFAULT_LIMIT, Cursor, InvalidCursor, Limit
 from peerview.schemas import respond
 
-router = APIRouter(prefix="/api/feedback", tags=["feedback"])
+router = APIRouter(prefix="/api/feedback", tags=["feedback"], route_class=CheckedRoute)
 
 DOUBLE_BLIND = (
     "Double-blind: a participant sees the other participant's feedback only once they have "

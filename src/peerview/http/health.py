@@ -7,12 +7,12 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from peerview.context import services_of
+from peerview.context import CheckedRoute, services_of
 from peerview.errors import ServiceUnavailable, problem
 from peerview.openapi import answers
 from peerview.schemas import Output, respond
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=CheckedRoute)
 
 
 class DatabaseUnavailable(ServiceUnavailable):

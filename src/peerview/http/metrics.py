@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from peerview.analytics import service as analytics_service
-from peerview.context import bearer_token, services_of
+from peerview.context import CheckedRoute, bearer_token, services_of
 from peerview.errors import InvalidToken, NotAuthenticated, NotFound
 from peerview.metrics import SESSIONS_BY_STATE
 from peerview.openapi import answers
@@ -17,7 +17,7 @@ from peerview.services import Services
 
 logger = logging.getLogger(__name__)
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=CheckedRoute)
 
 
 def _check_access(request: Request, services: Services) -> None:

@@ -1,10 +1,12 @@
 """The one ASGI layer in front of the application: the request wrapper.
 
 Per request it does only what every request needs: the request id (taken from the client
-when well formed, else made), the body limit, the end of the request's transaction (committed
-just before a successful answer starts, rolled back otherwise; see `peerview.context`), the
-security headers and `Cache-Control` of the answer, one access-log line (when INFO is on) and
-the HTTP metrics. It wraps `send` and `receive`; it never reads a body itself.
+when well formed, else made), the client's address (behind a trusted proxy, the one its
+`X-Forwarded-For` names: `peerview.proxies`), the body limit, the end of the request's
+transaction (committed just before a successful answer starts, rolled back otherwise; see
+`peerview.context`), the security headers and `Cache-Control` of the answer, one access-log
+line (when INFO is on) and the HTTP metrics. It wraps `send` and `receive`; it never reads a
+body itself.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from peerview.errors import (
 )
 from peerview.logging import RequestInfo, current
 from peerview.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from peerview.proxies import TrustedProxies
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("peerview.access")
@@ -40,6 +43,7 @@ access_logger = logging.getLogger("peerview.access")
 MAX_BODY_BYTES = 1024 * 1024
 UNMATCHED = "unmatched"
 _REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
+_FORWARDED_FOR = b"x-forwarded-for"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # Anything else would let one client mint unbounded label values.
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -61,9 +65,17 @@ def route_template(scope: Scope) -> str:
 
 
 class HttpLayer:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        trusted_proxies: TrustedProxies | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # None when no proxy is trusted: X-Forwarded-For is then not even looked at.
+        self.proxies = trusted_proxies if trusted_proxies else None
         # Metric children by label values: labels() looks them up under a lock each call.
         self._counted: dict[tuple[str, str, str], Any] = {}
         self._timed: dict[tuple[str, str], Any] = {}
@@ -75,6 +87,8 @@ class HttpLayer:
         started = time.perf_counter()
         request_id: str | None = None
         declared = -1
+        proxies = self.proxies
+        forwarded: list[str] = []
         for name, value in scope["headers"]:
             if name == _REQUEST_ID:
                 candidate = value.decode("latin-1")
@@ -82,7 +96,18 @@ class HttpLayer:
                     request_id = candidate
             elif name == b"content-length":
                 declared = int(value) if value.isdigit() else 0
-        info = RequestInfo(request_id=request_id or uuid.uuid4().hex)
+            elif name == _FORWARDED_FOR and proxies is not None:
+                forwarded.append(value.decode("latin-1"))
+        peer = scope.get("client")
+        client: str | None = peer[0] if peer else None
+        if client is not None and proxies is not None:
+            resolved = proxies.client(client, forwarded)
+            if resolved != client:
+                client = resolved
+                # Everything after this layer (the login limit, request.client) sees the
+                # client, not the proxy; the port is the proxy's, so it is not kept.
+                scope = {**scope, "client": (client, 0)}
+        info = RequestInfo(request_id=request_id or uuid.uuid4().hex, client=client)
         token = current.set(info)
         unit = Unit()
         unit_token = current_unit.set(unit)
@@ -197,6 +222,7 @@ class HttpLayer:
                     "duration_ms": round(elapsed * 1000, 3),
                     "request_id": info.request_id,
                     "user_id": info.user_id,
+                    "client": info.client,
                 },
             )
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 from starlette.responses import Response
 
-from peerview.context import AnyUser, Interviewee, Interviewer, InterviewerOrAdmin
+from peerview.context import AnyUser, CheckedRoute, Interviewee, Interviewer, InterviewerOrAdmin
 from peerview.interview_requests import service
 from peerview.interview_requests.errors import (
     RequestExpired,
@@ -27,7 +27,9 @@ from peerview.openapi import answers
 from peerview.pagination import DEFAULT_LIMIT, Cursor, InvalidCursor, Limit
 from peerview.schemas import Page, respond
 
-router = APIRouter(prefix="/api/interview-requests", tags=["interview requests"])
+router = APIRouter(
+    prefix="/api/interview-requests", tags=["interview requests"], route_class=CheckedRoute
+)
 
 
 @router.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from pydantic import Field
 
-from peerview.context import AnyUser
+from peerview.context import AnyUser, CheckedRoute
 from peerview.interview_sessions import session_questions
 from peerview.interview_sessions.errors import (
     InvalidSessionState,
@@ -17,7 +17,9 @@ from peerview.openapi import answers
 from peerview.questions.errors import QuestionNotFound
 from peerview.schemas import InputModel, Output, respond
 
-router = APIRouter(prefix="/api/interview-sessions", tags=["session questions"])
+router = APIRouter(
+    prefix="/api/interview-sessions", tags=["session questions"], route_class=CheckedRoute
+)
 
 WHO = (
     "Only the session's interviewer: the interviewee gets 403 `NOT_SESSION_INTERVIEWER`, "

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
 
-from peerview.context import AnyUser
+from peerview.context import AnyUser, CheckedRoute
 from peerview.interview_sessions import calendar, service
 from peerview.interview_sessions.errors import (
     ExtensionLimit,
@@ -22,7 +22,9 @@ from peerview.openapi import answers
 from peerview.pagination import DEFAULT_LIMIT, Cursor, InvalidCursor, Limit
 from peerview.schemas import Page, respond
 
-router = APIRouter(prefix="/api/interview-sessions", tags=["interview sessions"])
+router = APIRouter(
+    prefix="/api/interview-sessions", tags=["interview sessions"], route_class=CheckedRoute
+)
 
 
 @router.get("", **answers(Page[SessionRead], InvalidCursor), summary="My sessions, soonest first")

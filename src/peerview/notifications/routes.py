@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from peerview.context import AnyUser
+from peerview.context import AnyUser, CheckedRoute
 from peerview.notifications import service
 from peerview.notifications.errors import NotificationNotFound
 from peerview.notifications.schemas import NotificationRead, ReadAllResult
@@ -15,7 +15,7 @@ from peerview.openapi import answers
 from peerview.pagination import DEFAULT_LIMIT, Cursor, InvalidCursor, Limit
 from peerview.schemas import Page, respond
 
-router = APIRouter(prefix="/api/notifications", tags=["notifications"])
+router = APIRouter(prefix="/api/notifications", tags=["notifications"], route_class=CheckedRoute)
 
 
 @router.get(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from peerview.context import Admin, AnyUser
+from peerview.context import Admin, AnyUser, CheckedRoute
 from peerview.errors import Forbidden
 from peerview.models.enums import Difficulty, QuestionType
 from peerview.openapi import answers
@@ -25,7 +25,7 @@ from peerview.questions.schemas import (
 )
 from peerview.schemas import respond
 
-router = APIRouter(prefix="/api/questions", tags=["questions"])
+router = APIRouter(prefix="/api/questions", tags=["questions"], route_class=CheckedRoute)
 
 ROLE_VIEWS = (
     "Interviewers and admins get `QuestionRead`; interviewees get `QuestionPublicRead`, "

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from peerview.context import Admin, AnyUser, Authenticated, Ctx
+from peerview.context import Admin, AnyUser, Authenticated, CheckedRoute, Ctx
 from peerview.models.enums import Role
 from peerview.openapi import answers
 from peerview.pagination import DEFAULT_LIMIT, Cursor, InvalidCursor, Limit
@@ -16,7 +16,7 @@ from peerview.users import service
 from peerview.users.errors import LastAdmin, UserNotFound, WrongCurrentPassword
 from peerview.users.schemas import AdminUserUpdate, ProfileUpdate, PublicProfile, UserRead
 
-router = APIRouter(prefix="/api/users", tags=["users"])
+router = APIRouter(prefix="/api/users", tags=["users"], route_class=CheckedRoute)
 
 # An admin changing a user: the service locks the active admins' rows (the caller's among
 # them) in one order, so the token check must not lock the caller's row first.
