@@ -30,7 +30,9 @@ PAIRS = 20
 @pytest.fixture
 async def deployed(database_url: str, redis_url: str, tmp_path: Path) -> AsyncIterator[Deployment]:
     channel = f"peerview-test-{uuid.uuid4().hex}"
-    async with deployment(database_url, redis_url, channel, tmp_path) as deployed:
+    async with deployment(
+        database_url, redis_url, channel, tmp_path, LOGIN_MAX_FAILURES_PER_ADDRESS="3"
+    ) as deployed:
         yield deployed
 
 
@@ -128,6 +130,34 @@ async def test_a_rest_flow_through_nginx_reaches_both_instances(deployed: Deploy
         async with httpx.AsyncClient(base_url=instance.url) as direct:
             metrics = await direct.get("/metrics")
         assert 'route="/api/auth/register"' in metrics.text, instance.node
+
+
+async def failed_logins(url: str, source: str, count: int, **headers: str) -> list[int]:
+    """`count` logins with a wrong password from the address `source`, each for another
+    account (so that only the per-address limit can refuse them): their statuses."""
+    transport = httpx.AsyncHTTPTransport(local_address=source)
+    async with httpx.AsyncClient(base_url=url, transport=transport, headers=headers) as http:
+        statuses = []
+        for _ in range(count):
+            response = await http.post(
+                "/api/auth/login",
+                json={"email": f"{uuid.uuid4().hex[:8]}@example.com", "password": "wrong horse"},
+            )
+            statuses.append(response.status_code)
+        return statuses
+
+
+async def test_behind_nginx_each_client_address_has_its_own_login_limit(
+    deployed: Deployment,
+) -> None:
+    """nginx passes the address it saw; the instances trust nginx (TRUSTED_PROXIES) only."""
+    # 127.0.0.3 and 127.0.0.4 are two clients; nginx reaches the instances from 127.0.0.1.
+    assert await failed_logins(deployed.url, "127.0.0.3", 4) == [401, 401, 401, 429]
+    # Another client is not throttled by the first one's failures.
+    assert await failed_logins(deployed.url, "127.0.0.4", 1) == [401]
+    # And naming another address does not help: nginx replaces X-Forwarded-For.
+    spoofed = await failed_logins(deployed.url, "127.0.0.3", 1, **{"X-Forwarded-For": "10.9.8.7"})
+    assert spoofed == [429]
 
 
 @dataclass
