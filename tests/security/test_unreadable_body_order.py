@@ -146,7 +146,7 @@ async def test_an_unreadable_body_of_a_writer_over_the_write_limit_is_429(
 ) -> None:
     # §1.5: the write limit comes before the input, for a body that cannot be read too.
     user = await factory.interviewee()
-    limit = WriteRateLimit(clock=FakeClock(), per_minute=1)
+    limit = WriteRateLimit(clock=FakeClock(), per_minute=1, admin_per_minute=1)
     app.services = dataclasses.replace(app.services, write_limit=limit)
     first = await send(factory.client, "PATCH", "/api/users/me", NOT_JSON, user.headers)
     assert_problem(first, 422, "VALIDATION_ERROR")
