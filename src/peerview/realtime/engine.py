@@ -19,6 +19,7 @@ realtime suite exercises both paths.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -169,10 +170,27 @@ class DirectSocket(AsyncSocket):  # type: ignore[misc]
 
 class Server(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio's server with `DirectSocket` for websocket connections and msgspec
-    for its packets."""
+    for its packets; and work to do once an event has been answered (`after_answer`)."""
 
     def __init__(self, *, client_manager: Manager | None = None, **options: Any) -> None:
         super().__init__(client_manager=client_manager or Manager(), serializer=Packet, **options)
+        # Socket id → what to do once the event being handled for it has been answered (its
+        # acknowledgement handed to the transport): a handler may not end its own socket
+        # before its answer has left.
+        self.after_answer: dict[str, Callable[[], Awaitable[None]]] = {}
+
+    async def _handle_event_internal(
+        self, server: Any, sid: str, eio_sid: str, data: Any, namespace: str, id: Any
+    ) -> None:
+        try:
+            await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
+        finally:
+            after = self.after_answer.pop(sid, None)
+            if after is not None:
+                try:
+                    await after()
+                except Exception:
+                    self.logger.exception("after answering %s", sid)
 
     async def _handle_eio_connect(self, eio_sid: str, environ: dict[str, Any]) -> Any:
         socket = self.eio.sockets.get(eio_sid)

@@ -10,14 +10,22 @@ message once a room and its sender's token are known. A committed `SessionChange
 `AccessChanged` drops what the cache holds about it here and, through `peerview.realtime.bus`,
 in every other process; each process then pushes the `session` event to its own sockets only,
 loading the views only for participants connected to it.
+
+A socket lives no longer than its token (`peerview.realtime.revocation`): a committed
+`AccessChanged` ends the sockets it ends in every process, a token's expiry ends its sockets,
+and a token found no longer valid by any event ends its socket right after the answer. Each
+is told why (`access_revoked`) and disconnected. Every event is answered, also when the
+database is down (`SERVICE_UNAVAILABLE`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -29,7 +37,7 @@ from peerview.actor import Actor
 from peerview.clock import Clock
 from peerview.config import Settings
 from peerview.context import Ctx, authenticate
-from peerview.db import Database
+from peerview.db import Database, Unavailable
 from peerview.errors import AppError
 from peerview.events import AccessChanged, SessionChanged
 from peerview.interview_sessions import realtime_info
@@ -38,12 +46,13 @@ from peerview.interview_sessions.lifecycle import JOINABLE, SessionTimes, sessio
 from peerview.interview_sessions.schemas import SessionEvent
 from peerview.metrics import CONNECTED_SOCKETS
 from peerview.notifications.schemas import NotificationRead
-from peerview.realtime import engine
+from peerview.realtime import engine, revocation
 from peerview.realtime.bus import Announcement, RedisBus
 from peerview.realtime.presence import FallbackPresence, MemoryPresence, Presence, RedisPresence
 from peerview.realtime.ratelimit import TokenBucket
 from peerview.realtime.redis_manager import RedisManager
 from peerview.realtime.relay_cache import RelayCache, Room
+from peerview.realtime.revocation import ExpiryWatch, Reason
 from peerview.realtime.schemas import JoinIn, SignalIn
 from peerview.schemas import to_builtins
 from peerview.services import Services
@@ -52,6 +61,7 @@ from peerview.users import service as users_service
 logger = logging.getLogger(__name__)
 
 Ack = dict[str, Any]
+Handler = Callable[..., Awaitable[Ack]]
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -71,7 +81,7 @@ def refused(code: str) -> Ack:
 class SocketState:
     """What this process knows about one of its sockets."""
 
-    actor: Actor  # as of the handshake; rechecked against the database on join
+    actor: Actor  # as of the handshake; its token rechecked at every event
     bucket: TokenBucket
     # session id → the other participant's user id, for each session this socket joined
     joined: dict[str, str] = field(default_factory=dict)
@@ -97,8 +107,11 @@ class Realtime:
         self.timer = timer
         self.rules = time_rules(settings)
         self.sockets: dict[str, SocketState] = {}
-        # user id → how many of this process's sockets are theirs
-        self.local_users: dict[str, int] = {}
+        # user id → this process's sockets of theirs
+        self.local_users: dict[str, set[str]] = {}
+        self.expiry = ExpiryWatch(clock=clock, on_expired=self._expired)
+        self._ending: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._services: Services | None = None
         # The last `session` push of this process: each waits for the one before.
         self._last_push: asyncio.Task[None] | None = None
@@ -116,7 +129,7 @@ class Realtime:
                 socketio_channel=settings.socketio_channel,
                 publisher=redis,
                 on_news=self._heard,
-                on_trust=self.cache.trust,
+                on_trust=self._trust,
             )
         self.sio = engine.Server(
             async_mode="asgi",
@@ -133,9 +146,9 @@ class Realtime:
         )
         self.sio.on("connect", self.connect)
         self.sio.on("disconnect", self.disconnect)
-        self.sio.on("join", self.join)
-        self.sio.on("leave", self.leave)
-        self.sio.on("signal", self.signal)
+        self.sio.on("join", _answering("join", self.join))
+        self.sio.on("leave", _answering("leave", self.leave))
+        self.sio.on("signal", _answering("signal", self.signal))
 
     def serve(self, services: Services) -> None:
         """Take the application's services: a join runs the same service code as REST."""
@@ -149,6 +162,13 @@ class Realtime:
     async def close(self) -> None:
         if self.bus is not None:
             await self.bus.close()
+        await self.expiry.close()
+        tasks = [task for task in self._tasks if not task.done()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
     # -- handshake -------------------------------------------------------------------------
 
@@ -179,7 +199,8 @@ class Realtime:
                 timer=self.timer,
             ),
         )
-        self.local_users[actor.id] = self.local_users.get(actor.id, 0) + 1
+        self.local_users.setdefault(actor.id, set()).add(sid)
+        self.expiry.watch(sid, actor.token.expires_at)
         await self.sio.enter_room(sid, user_room(actor.id))
         CONNECTED_SOCKETS.inc()
 
@@ -204,11 +225,12 @@ class Realtime:
         if state is None:
             return
         CONNECTED_SOCKETS.dec()
-        remaining = self.local_users.get(state.user_id, 0) - 1
-        if remaining > 0:
-            self.local_users[state.user_id] = remaining
-        else:
-            self.local_users.pop(state.user_id, None)
+        self.expiry.forget(sid)
+        mine = self.local_users.get(state.user_id)
+        if mine is not None:
+            mine.discard(sid)
+            if not mine:
+                del self.local_users[state.user_id]
         for session_id in list(state.joined):
             await self._leave(sid, state, session_id)
 
@@ -224,10 +246,10 @@ class Realtime:
             # every other request of this process waiting behind it.
             await asyncio.sleep(0)
             return refused("TOO_MANY_REQUESTS")
-        # A connection outlives its token: once the token has expired the socket is only
-        # told so (the client reconnects with a fresh one) and does nothing more.
+        # The expiry watch ends the socket within a second of its token's `exp`; an event
+        # that comes in between is refused, and ends it at once.
         if state.actor.token.expires_at <= self.clock.now():
-            return refused("INVALID_TOKEN")
+            return self._token_refused(sid, "expired")
         return state
 
     async def join(self, sid: str, data: Any = None, *_: Any) -> Ack:
@@ -246,7 +268,7 @@ class Realtime:
                 actor = await authenticate(db, token)
                 if actor is None:
                     self.cache.put_token(state.user_id, token.jti, False, since=since)
-                    return refused("INVALID_TOKEN")
+                    return self._token_refused(sid, "revoked")
                 ctx = Ctx(services=self.services, db=db, actor=actor, now=now)
                 session = await sessions_service.join(ctx, session_id=body.session_id)
         except AppError as exc:
@@ -296,6 +318,9 @@ class Realtime:
         body = _parse(JoinIn, data)
         if body is None:
             return refused("VALIDATION_ERROR")
+        # Re-checked as on join: a socket whose token no longer holds acts on no room.
+        if not await self._token_holds(state):
+            return self._token_refused(sid, "revoked")
         if body.session_id in state.joined:
             await self._leave(sid, state, body.session_id)
         return {"ok": True}
@@ -325,6 +350,8 @@ class Realtime:
         if other is None:
             return refused("NOT_JOINED")
         refusal = await self._relay_refusal(state, body.session_id)
+        if refusal == "INVALID_TOKEN":
+            return self._token_refused(sid, "revoked")
         if refusal is not None:
             return refused(refusal)
         await self.sio.emit(
@@ -333,6 +360,17 @@ class Realtime:
             room=peer_room(body.session_id, other),
         )
         return {"ok": True}
+
+    async def _token_holds(self, state: SocketState) -> bool:
+        """Whether the socket's token is still good: the cache's word, else the database's."""
+        token = state.actor.token
+        valid = self.cache.token_valid(state.user_id, token.jti)
+        if valid is None:
+            since = self.cache.mark()
+            async with self.database.transaction(write=False) as db:
+                valid = await authenticate(db, token) is not None
+            self.cache.put_token(state.user_id, token.jti, valid, since=since)
+        return valid
 
     async def _relay_refusal(self, state: SocketState, session_id: str) -> str | None:
         """Why this socket may not relay in this session now, or None.
@@ -389,15 +427,21 @@ class Realtime:
                 await push
         elif isinstance(event, AccessChanged):
             self.cache.access_changed(event.user_id)
+            await self.end_sockets(event)
             if self.bus is not None:
                 await self.bus.announce(access=event)
 
     def _heard(self, news: Announcement) -> None:
         """Another process's change (called by the bus before it acknowledges)."""
         if news.flush:
+            # An announcement was lost: the cache forgets, and no socket whose token the
+            # lost one may have ended is kept on trust.
             self.cache.clear()
+            self._spawn(self.recheck_sockets())
         for access in news.access:
             self.cache.access_changed(access.user_id)
+            if access.user_id in self.local_users:
+                self._spawn(self.end_sockets(access))
         for session in news.sessions:
             self.cache.session_changed(session.session_id)
             self._push_in_order(session)
@@ -450,6 +494,95 @@ class Realtime:
 
     async def push_notification(self, user_id: str, notification: NotificationRead) -> None:
         await self.sio.emit("notification", to_builtins(notification), room=user_room(user_id))
+
+    # -- sockets follow the account --------------------------------------------------------
+
+    async def end_sockets(self, change: AccessChanged) -> None:
+        """End this process's sockets that a committed access change ends (docs/api.md §8.4)."""
+        for sid in sorted(self.local_users.get(change.user_id, ())):
+            state = self.sockets.get(sid)
+            if state is None:
+                continue
+            reason = revocation.ended_by(change, state.actor.token)
+            if reason is not None:
+                await self.end(sid, reason)
+
+    async def end(self, sid: str, reason: Reason) -> None:
+        """Tell the socket why (`access_revoked`), then disconnect it: its rooms, presence and
+        pushes end here, and its transport is closed."""
+        if sid not in self.sockets or sid in self._ending:
+            return
+        self._ending.add(sid)
+        try:
+            await self.sio.emit(
+                revocation.EVENT, revocation.notice(reason), to=sid, ignore_queue=True
+            )
+            eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
+            await self.sio.disconnect(sid, ignore_queue=True)
+            if eio_sid is not None:
+                # A client that ignored the disconnect keeps nothing open. Closing waits for a
+                # polling client to fetch what is queued for it: nobody waits on that.
+                self._spawn(self.sio.eio.disconnect(eio_sid))
+        finally:
+            self._ending.discard(sid)
+
+    def _token_refused(self, sid: str, reason: Reason) -> Ack:
+        """The answer to an event whose socket's token no longer holds; the socket is ended
+        once this answer has been handed to its transport."""
+        self.sio.after_answer[sid] = functools.partial(self.end, sid, reason)
+        return refused("INVALID_TOKEN")
+
+    async def _expired(self, sid: str) -> None:
+        state = self.sockets.get(sid)
+        if state is not None and state.actor.token.expires_at <= self.clock.now():
+            await self.end(sid, "expired")
+
+    def _trust(self, trusted: bool) -> None:
+        """The bus's subscription was confirmed (again) or lost. Announcements made while it
+        was not confirmed were never heard here: once it is, every socket is checked."""
+        self.cache.trust(trusted)
+        if trusted and self.sockets:
+            self._spawn(self.recheck_sockets())
+
+    async def recheck_sockets(self) -> None:
+        """End every socket of this process whose token the database no longer accepts."""
+        if not self.sockets:
+            return
+        standing: dict[tuple[str, str], bool] = {}
+        try:
+            async with self.database.transaction(write=False) as db:
+                for state in list(self.sockets.values()):
+                    key = (state.user_id, state.actor.token.jti)
+                    if key not in standing:
+                        standing[key] = await authenticate(db, state.actor.token) is not None
+        except Exception:
+            logger.warning("rechecking the sockets' tokens failed", exc_info=True)
+            return
+        for sid, state in list(self.sockets.items()):
+            if not standing.get((state.user_id, state.actor.token.jti), True):
+                await self.end(sid, "revoked")
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _answering(event: str, handler: Handler) -> Handler:
+    """`handler`, answering every event: a database that cannot be asked is
+    `SERVICE_UNAVAILABLE`, anything unexpected `INTERNAL_ERROR` (logged), never no answer."""
+
+    async def answer(sid: str, *args: Any) -> Ack:
+        try:
+            return await handler(sid, *args)
+        except Unavailable as exc:
+            logger.warning("socket event %s: the database is unavailable (%s)", event, exc)
+            return refused("SERVICE_UNAVAILABLE")
+        except Exception:
+            logger.exception("socket event %s failed", event)
+            return refused("INTERNAL_ERROR")
+
+    return answer
 
 
 def _parse(model: type[M], data: Any) -> M | None:
