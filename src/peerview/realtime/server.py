@@ -163,6 +163,8 @@ class Realtime:
         if self.bus is not None:
             await self.bus.close()
         await self.expiry.close()
+        if isinstance(self.presence, FallbackPresence):
+            await self.presence.close()
         tasks = [task for task in self._tasks if not task.done()]
         for task in tasks:
             task.cancel()
