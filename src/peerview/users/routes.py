@@ -23,6 +23,11 @@ router = APIRouter(prefix="/api/users", tags=["users"])
     "/me",
     **answers(UserRead, WrongCurrentPassword),
     summary="Change my name, password or e-mail preference",
+    description=(
+        "A password change (it needs `current_password`) revokes every token issued before "
+        "it, the one used for this call included, and ends their Socket.IO connections "
+        "(`access_revoked`, reason `password_changed`) on every server process."
+    ),
 )
 async def update_me(body: ProfileUpdate, ctx: AnyUser) -> Response:
     return respond(await service.update_profile(ctx, changes=body))
@@ -55,6 +60,12 @@ async def get_profile(user_id: str, ctx: AnyUser) -> Response:
     "/{user_id}",
     **answers(UserRead, UserNotFound),
     summary="Change a user's role or deactivate them (admin)",
+    description=(
+        "A deactivated user's tokens are refused from their next request on, and every "
+        "Socket.IO connection of theirs is ended (`access_revoked`, reason `deactivated`) on "
+        "every server process. A role change applies from the user's next request and ends "
+        "no connection."
+    ),
 )
 async def admin_update(user_id: str, body: AdminUserUpdate, ctx: Admin) -> Response:
     return respond(await service.admin_update(ctx, user_id=user_id, changes=body))
