@@ -10,8 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
+from peerview.realtime import server as realtime_server
 from peerview.realtime.bus import Announcement
 from peerview.realtime.server import Realtime, user_room
 from tests.factories import Factory, TestUser
@@ -76,6 +78,35 @@ async def test_a_logout_ends_the_sockets_of_that_token_only(
         # The room heard the user leave, as for any disconnection.
         [left] = await peer.wait_for("presence", where=lambda e: e["state"] == "left")
         assert left == {"session_id": flow.id, "user_id": user.id, "state": "left"}
+
+
+async def test_a_logout_while_the_handshake_reads_the_token_still_ends_the_socket(
+    live_url: str, factory: Factory, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handshake read the token as good, then the logout committed and ended the token's
+    sockets before this one was registered: it is judged again once connected."""
+    user = await factory.interviewee()
+    read, logged_out = asyncio.Event(), asyncio.Event()
+    authenticate = realtime_server.authenticate
+
+    async def held(db: Any, claims: Any, **options: Any) -> Any:
+        actor = await authenticate(db, claims, **options)
+        if not read.is_set():
+            read.set()
+            await logged_out.wait()
+        return actor
+
+    monkeypatch.setattr(realtime_server, "authenticate", held)
+    peer = Peer(live_url, user.token)
+    try:
+        connecting = asyncio.create_task(peer.connect())
+        await read.wait()
+        await logout(client, user.token)
+        logged_out.set()
+        await connecting
+        assert await peer.ended() == notice("revoked")
+    finally:
+        await peer.close()
 
 
 async def test_a_logged_out_socket_is_ended_within_a_second(

@@ -111,6 +111,9 @@ class Realtime:
         self.local_users: dict[str, set[str]] = {}
         self.expiry = ExpiryWatch(clock=clock, on_expired=self._expired)
         self._ending: set[str] = set()
+        # Moves with every access change this process makes or hears (and every recheck): a
+        # handshake that read the token before it moved reads it again.
+        self._access_epoch = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._services: Services | None = None
         # The last `session` push of this process: each waits for the one before.
@@ -182,6 +185,7 @@ class Realtime:
             raise socketio.exceptions.ConnectionRefusedError(
                 "Authentication required", {"code": "NOT_AUTHENTICATED"}
             )
+        epoch = self._access_epoch
         try:
             actor = await self._authenticate(token)
         except Exception as exc:
@@ -205,6 +209,10 @@ class Realtime:
         self.expiry.watch(sid, actor.token.expires_at)
         await self.sio.enter_room(sid, user_room(actor.id))
         CONNECTED_SOCKETS.inc()
+        if self._access_epoch != epoch:
+            # A change may have ended this token while its standing was being read, before
+            # this socket could be found by it: judged again, once connected.
+            self._spawn(self.recheck_sockets([sid]))
 
     async def _authenticate(self, token: str) -> Actor | None:
         """The same rules as REST: a valid signature and claims, then the database's word."""
@@ -275,6 +283,9 @@ class Realtime:
                 session = await sessions_service.join(ctx, session_id=body.session_id)
         except AppError as exc:
             return refused(exc.code)
+        if self.sockets.get(sid) is not state:
+            # Ended meanwhile (its token revoked as the join read it): it enters nothing.
+            return refused("INVALID_TOKEN")
         # What the join read is what the relay needs: its first signal reads nothing. A
         # joinable session's status at `now` is its stored one, and it has not ended.
         self.cache.put_token(actor.id, token.jti, True, since=since)
@@ -356,6 +367,8 @@ class Realtime:
             return self._token_refused(sid, "revoked")
         if refusal is not None:
             return refused(refusal)
+        if self.sockets.get(sid) is not state:
+            return refused("INVALID_TOKEN")  # ended while the relay read the database
         await self.sio.emit(
             "signal",
             {"from": state.user_id, "type": body.type, "data": body.data},
@@ -429,6 +442,7 @@ class Realtime:
                 await push
         elif isinstance(event, AccessChanged):
             self.cache.access_changed(event.user_id)
+            self._access_epoch += 1
             await self.end_sockets(event)
             if self.bus is not None:
                 await self.bus.announce(access=event)
@@ -439,9 +453,11 @@ class Realtime:
             # An announcement was lost: the cache forgets, and no socket whose token the
             # lost one may have ended is kept on trust.
             self.cache.clear()
+            self._access_epoch += 1
             self._spawn(self.recheck_sockets())
         for access in news.access:
             self.cache.access_changed(access.user_id)
+            self._access_epoch += 1
             if access.user_id in self.local_users:
                 self._spawn(self.end_sockets(access))
         for session in news.sessions:
@@ -507,7 +523,10 @@ class Realtime:
                 continue
             reason = revocation.ended_by(change, state.actor.token)
             if reason is not None:
-                await self.end(sid, reason)
+                try:
+                    await self.end(sid, reason)
+                except Exception:
+                    logger.exception("ending a socket whose access changed failed")
 
     async def end(self, sid: str, reason: Reason) -> None:
         """Tell the socket why (`access_revoked`), then disconnect it: its rooms, presence and
@@ -543,25 +562,29 @@ class Realtime:
         """The bus's subscription was confirmed (again) or lost. Announcements made while it
         was not confirmed were never heard here: once it is, every socket is checked."""
         self.cache.trust(trusted)
+        self._access_epoch += 1
         if trusted and self.sockets:
             self._spawn(self.recheck_sockets())
 
-    async def recheck_sockets(self) -> None:
-        """End every socket of this process whose token the database no longer accepts."""
-        if not self.sockets:
+    async def recheck_sockets(self, sids: list[str] | None = None) -> None:
+        """End every socket of this process (or those of `sids`) whose token the database no
+        longer accepts."""
+        chosen = list(self.sockets) if sids is None else sids
+        states = {sid: state for sid in chosen if (state := self.sockets.get(sid)) is not None}
+        if not states:
             return
         standing: dict[tuple[str, str], bool] = {}
         try:
             async with self.database.transaction(write=False) as db:
-                for state in list(self.sockets.values()):
+                for state in states.values():
                     key = (state.user_id, state.actor.token.jti)
                     if key not in standing:
                         standing[key] = await authenticate(db, state.actor.token) is not None
         except Exception:
             logger.warning("rechecking the sockets' tokens failed", exc_info=True)
             return
-        for sid, state in list(self.sockets.items()):
-            if not standing.get((state.user_id, state.actor.token.jti), True):
+        for sid, state in states.items():
+            if not standing[(state.user_id, state.actor.token.jti)]:
                 await self.end(sid, "revoked")
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
