@@ -225,13 +225,15 @@ async def test_a_socket_ends_within_a_second_of_its_tokens_expiry(
         factory.clock.advance(seconds=1)  # the token's `exp`, on Peerview's clock
         started = time.monotonic()
         assert await expiring.ended(wait=2.0) == notice("expired")
-        assert time.monotonic() - started <= 1.0 + 0.25
+        assert time.monotonic() - started <= 1.0 + 0.5  # the watch, then the client hearing it
         await still_served(app, user, lasting)
     for _ in range(100):  # the server hears the client close a moment later
         if not realtime_of(app).sockets:
             break
         await asyncio.sleep(0.02)
-    assert len(realtime_of(app).expiry) == 0  # nothing left watched once every socket is gone
+    assert (
+        len(realtime_of(app).revoker.expiry) == 0
+    )  # nothing left watched once every socket is gone
 
 
 # -- every event re-checks the token ---------------------------------------------------------

@@ -257,7 +257,9 @@ async def test_socket_whose_token_expired_joins_and_relays_nothing(
 ) -> None:
     flow = await accepted(factory)
     short = factory.token_for(flow.interviewer.id, lifetime=timedelta(minutes=5))
-    factory.app.services.realtime.expiry.check_seconds = 60  # so the watch does not come first
+    factory.app.services.realtime.revoker.expiry.check_seconds = (
+        60  # so the watch does not come first
+    )
     async with peers(live_url, short, flow.interviewee.token) as (expiring, other):
         assert (await expiring.join(flow.id))["ok"]
         assert (await other.join(flow.id))["ok"]

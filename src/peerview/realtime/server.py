@@ -21,11 +21,9 @@ database is down (`SERVICE_UNAVAILABLE`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -46,16 +44,17 @@ from peerview.interview_sessions.lifecycle import JOINABLE, SessionTimes, sessio
 from peerview.interview_sessions.schemas import SessionEvent
 from peerview.metrics import CONNECTED_SOCKETS
 from peerview.notifications.schemas import NotificationRead
-from peerview.realtime import engine, revocation
+from peerview.realtime import engine
 from peerview.realtime.bus import Announcement, RedisBus
 from peerview.realtime.presence import FallbackPresence, MemoryPresence, Presence, RedisPresence
 from peerview.realtime.ratelimit import TokenBucket
 from peerview.realtime.redis_manager import RedisManager
 from peerview.realtime.relay_cache import RelayCache, Room
-from peerview.realtime.revocation import ExpiryWatch, Reason
+from peerview.realtime.revocation import Revoker
 from peerview.realtime.schemas import JoinIn, SignalIn
 from peerview.schemas import to_builtins
 from peerview.services import Services
+from peerview.tokens import TokenClaims
 from peerview.users import service as users_service
 
 logger = logging.getLogger(__name__)
@@ -90,6 +89,10 @@ class SocketState:
     def user_id(self) -> str:
         return self.actor.id
 
+    @property
+    def token(self) -> TokenClaims:
+        return self.actor.token
+
 
 class Realtime:
     def __init__(
@@ -109,12 +112,9 @@ class Realtime:
         self.sockets: dict[str, SocketState] = {}
         # user id → this process's sockets of theirs
         self.local_users: dict[str, set[str]] = {}
-        self.expiry = ExpiryWatch(clock=clock, on_expired=self._expired)
-        self._ending: set[str] = set()
         # Moves with every access change this process makes or hears (and every recheck): a
         # handshake that read the token before it moved reads it again.
         self._access_epoch = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._services: Services | None = None
         # The last `session` push of this process: each waits for the one before.
         self._last_push: asyncio.Task[None] | None = None
@@ -147,6 +147,13 @@ class Realtime:
             logger=False,
             engineio_logger=False,
         )
+        self.revoker = Revoker(
+            sio=self.sio,
+            database=database,
+            clock=clock,
+            sockets=self.sockets,
+            local_users=self.local_users,
+        )
         self.sio.on("connect", self.connect)
         self.sio.on("disconnect", self.disconnect)
         self.sio.on("join", _answering("join", self.join))
@@ -165,15 +172,9 @@ class Realtime:
     async def close(self) -> None:
         if self.bus is not None:
             await self.bus.close()
-        await self.expiry.close()
+        await self.revoker.close()
         if isinstance(self.presence, FallbackPresence):
             await self.presence.close()
-        tasks = [task for task in self._tasks if not task.done()]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
 
     # -- handshake -------------------------------------------------------------------------
 
@@ -206,13 +207,13 @@ class Realtime:
             ),
         )
         self.local_users.setdefault(actor.id, set()).add(sid)
-        self.expiry.watch(sid, actor.token.expires_at)
+        self.revoker.expiry.watch(sid, actor.token.expires_at)
         await self.sio.enter_room(sid, user_room(actor.id))
         CONNECTED_SOCKETS.inc()
         if self._access_epoch != epoch:
             # A change may have ended this token while its standing was being read, before
             # this socket could be found by it: judged again, once connected.
-            self._spawn(self.recheck_sockets([sid]))
+            self.revoker.spawn(self.revoker.recheck([sid]))
 
     async def _authenticate(self, token: str) -> Actor | None:
         """The same rules as REST: a valid signature and claims, then the database's word."""
@@ -235,7 +236,7 @@ class Realtime:
         if state is None:
             return
         CONNECTED_SOCKETS.dec()
-        self.expiry.forget(sid)
+        self.revoker.expiry.forget(sid)
         mine = self.local_users.get(state.user_id)
         if mine is not None:
             mine.discard(sid)
@@ -259,7 +260,7 @@ class Realtime:
         # The expiry watch ends the socket within a second of its token's `exp`; an event
         # that comes in between is refused, and ends it at once.
         if state.actor.token.expires_at <= self.clock.now():
-            return self._token_refused(sid, "expired")
+            return self.revoker.refuse(sid, "expired")
         return state
 
     async def join(self, sid: str, data: Any = None, *_: Any) -> Ack:
@@ -278,7 +279,7 @@ class Realtime:
                 actor = await authenticate(db, token)
                 if actor is None:
                     self.cache.put_token(state.user_id, token.jti, False, since=since)
-                    return self._token_refused(sid, "revoked")
+                    return self.revoker.refuse(sid, "revoked")
                 ctx = Ctx(services=self.services, db=db, actor=actor, now=now)
                 session = await sessions_service.join(ctx, session_id=body.session_id)
         except AppError as exc:
@@ -333,7 +334,7 @@ class Realtime:
             return refused("VALIDATION_ERROR")
         # Re-checked as on join: a socket whose token no longer holds acts on no room.
         if not await self._token_holds(state):
-            return self._token_refused(sid, "revoked")
+            return self.revoker.refuse(sid, "revoked")
         if body.session_id in state.joined:
             await self._leave(sid, state, body.session_id)
         return {"ok": True}
@@ -364,7 +365,7 @@ class Realtime:
             return refused("NOT_JOINED")
         refusal = await self._relay_refusal(state, body.session_id)
         if refusal == "INVALID_TOKEN":
-            return self._token_refused(sid, "revoked")
+            return self.revoker.refuse(sid, "revoked")
         if refusal is not None:
             return refused(refusal)
         if self.sockets.get(sid) is not state:
@@ -443,7 +444,7 @@ class Realtime:
         elif isinstance(event, AccessChanged):
             self.cache.access_changed(event.user_id)
             self._access_epoch += 1
-            await self.end_sockets(event)
+            await self.revoker.end_sockets(event)
             if self.bus is not None:
                 await self.bus.announce(access=event)
 
@@ -454,12 +455,12 @@ class Realtime:
             # lost one may have ended is kept on trust.
             self.cache.clear()
             self._access_epoch += 1
-            self._spawn(self.recheck_sockets())
+            self.revoker.spawn(self.revoker.recheck())
         for access in news.access:
             self.cache.access_changed(access.user_id)
             self._access_epoch += 1
             if access.user_id in self.local_users:
-                self._spawn(self.end_sockets(access))
+                self.revoker.spawn(self.revoker.end_sockets(access))
         for session in news.sessions:
             self.cache.session_changed(session.session_id)
             self._push_in_order(session)
@@ -515,82 +516,13 @@ class Realtime:
 
     # -- sockets follow the account --------------------------------------------------------
 
-    async def end_sockets(self, change: AccessChanged) -> None:
-        """End this process's sockets that a committed access change ends (docs/api.md §8.4)."""
-        for sid in sorted(self.local_users.get(change.user_id, ())):
-            state = self.sockets.get(sid)
-            if state is None:
-                continue
-            reason = revocation.ended_by(change, state.actor.token)
-            if reason is not None:
-                try:
-                    await self.end(sid, reason)
-                except Exception:
-                    logger.exception("ending a socket whose access changed failed")
-
-    async def end(self, sid: str, reason: Reason) -> None:
-        """Tell the socket why (`access_revoked`), then disconnect it: its rooms, presence and
-        pushes end here, and its transport is closed."""
-        if sid not in self.sockets or sid in self._ending:
-            return
-        self._ending.add(sid)
-        try:
-            await self.sio.emit(
-                revocation.EVENT, revocation.notice(reason), to=sid, ignore_queue=True
-            )
-            eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
-            await self.sio.disconnect(sid, ignore_queue=True)
-            if eio_sid is not None:
-                # A client that ignored the disconnect keeps nothing open. Closing waits for a
-                # polling client to fetch what is queued for it: nobody waits on that.
-                self._spawn(self.sio.eio.disconnect(eio_sid))
-        finally:
-            self._ending.discard(sid)
-
-    def _token_refused(self, sid: str, reason: Reason) -> Ack:
-        """The answer to an event whose socket's token no longer holds; the socket is ended
-        once this answer has been handed to its transport."""
-        self.sio.after_answer[sid] = functools.partial(self.end, sid, reason)
-        return refused("INVALID_TOKEN")
-
-    async def _expired(self, sid: str) -> None:
-        state = self.sockets.get(sid)
-        if state is not None and state.actor.token.expires_at <= self.clock.now():
-            await self.end(sid, "expired")
-
     def _trust(self, trusted: bool) -> None:
         """The bus's subscription was confirmed (again) or lost. Announcements made while it
         was not confirmed were never heard here: once it is, every socket is checked."""
         self.cache.trust(trusted)
         self._access_epoch += 1
         if trusted and self.sockets:
-            self._spawn(self.recheck_sockets())
-
-    async def recheck_sockets(self, sids: list[str] | None = None) -> None:
-        """End every socket of this process (or those of `sids`) whose token the database no
-        longer accepts."""
-        chosen = list(self.sockets) if sids is None else sids
-        states = {sid: state for sid in chosen if (state := self.sockets.get(sid)) is not None}
-        if not states:
-            return
-        standing: dict[tuple[str, str], bool] = {}
-        try:
-            async with self.database.transaction(write=False) as db:
-                for state in states.values():
-                    key = (state.user_id, state.actor.token.jti)
-                    if key not in standing:
-                        standing[key] = await authenticate(db, state.actor.token) is not None
-        except Exception:
-            logger.warning("rechecking the sockets' tokens failed", exc_info=True)
-            return
-        for sid, state in states.items():
-            if not standing[(state.user_id, state.actor.token.jti)]:
-                await self.end(sid, "revoked")
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+            self.revoker.spawn(self.revoker.recheck())
 
 
 def _answering(event: str, handler: Handler) -> Handler:
