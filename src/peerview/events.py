@@ -87,12 +87,19 @@ class FeedbackSubmitted:
 
 @dataclass(frozen=True, slots=True)
 class AccessChanged:
-    """What a user's tokens may do changed: one token revoked (`jti`), or all of them (a
-    password change, `jti` None), or the account itself (deactivated, its role changed)."""
+    """What a user's tokens may do changed: one token revoked (`jti`, a logout), every token
+    issued before `tokens_valid_after` (a password change), or the account itself (an admin
+    deactivated it, `deactivated`; or changed its role or reactivated it, which ends no token).
+
+    The realtime server ends the sockets a change ends (docs/api.md §8.4) from these fields
+    alone, in every process, without asking the database.
+    """
 
     user_id: str
     jti: str | None
     at: datetime
+    tokens_valid_after: datetime | None = None
+    deactivated: bool = False
 
 
 Event = (

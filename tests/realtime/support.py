@@ -18,12 +18,14 @@ from granian.constants import HTTPModes, Interfaces
 from granian.log import LogLevels
 from granian.server.embed import Server as EmbeddedServer
 
+from peerview import tokens
 from peerview.asgi import wrap
+from peerview.users import repository as users_repository
 from tests.flow import Flow
 
 # The standard JavaScript client (socket.io-client v4), installed there by `make test`.
 JS_DIR = Path(__file__).parent / "js"
-RECORDED = ("presence", "signal", "session", "notification")
+RECORDED = ("presence", "signal", "session", "notification", "access_revoked")
 WAIT = 5.0
 STOP_SECONDS = 1.0
 # granian configures logging whenever a server is made: its own loggers only, quietly, and
@@ -125,9 +127,17 @@ class Peer:
             self.client.on(name, self._recorder(name))
         self.connect_errors: list[Any] = []
         self.client.on("connect_error", self._refused)
+        # Why each disconnection happened, as the client saw it.
+        self.disconnects: list[Any] = []
+        self._gone = asyncio.Event()
+        self.client.on("disconnect", self._disconnected)
 
     async def _refused(self, data: Any) -> None:
         self.connect_errors.append(data)
+
+    async def _disconnected(self, reason: Any = None) -> None:
+        self.disconnects.append(reason)
+        self._gone.set()
 
     def _recorder(self, name: str) -> Callable[[Any], Any]:
         async def record(data: Any) -> None:
@@ -178,6 +188,16 @@ class Peer:
 
         return await asyncio.wait_for(arrived(), WAIT)
 
+    async def ended(self, wait: float = WAIT) -> Any:
+        """The `access_revoked` notice of a socket the server ended, once it is disconnected.
+
+        The notice comes first, then the server's disconnect (not a dropped transport).
+        """
+        await asyncio.wait_for(self._gone.wait(), wait)
+        assert self.disconnects == [socketio.AsyncClient.reason.SERVER_DISCONNECT], self.disconnects
+        [notice] = self.received["access_revoked"]
+        return notice
+
     async def barrier(self) -> None:
         """A round trip to the server: every event it sent this socket before is in by now.
 
@@ -186,6 +206,19 @@ class Peer:
         """
         ack = await self.call("leave", {"session_id": "barrier"})
         assert ack == {"ok": True}, ack
+
+
+async def silently_revoke(app: FastAPI, token: str) -> None:
+    """Revoke `token` in the database and tell no process: what an announcement that was lost
+    (Redis away) leaves behind."""
+    services = app.services
+    claims = tokens.decode(
+        token, secret=services.settings.signing_secret(), now=services.clock.now()
+    )
+    async with services.database.transaction() as db:
+        await users_repository.revoke_token(
+            db, jti=claims.jti, user_id=claims.subject, expires_at=claims.expires_at
+        )
 
 
 @asynccontextmanager

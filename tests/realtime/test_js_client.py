@@ -1,4 +1,5 @@
-"""The standard JavaScript socket.io-client v4 against Peerview: handshake, join, offer/answer.
+"""The standard JavaScript socket.io-client v4 against Peerview: handshake, join, offer/answer,
+and a socket ended by a logout.
 
 The client lives in tests/realtime/js (installed by `make test` with `npm ci`). Without node
 or that install the test is skipped, and fails when PEERVIEW_REQUIRE_SERVICES=1 (CI).
@@ -9,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 from typing import Any
+
+import httpx
 
 from tests.factories import Factory
 from tests.flow import accepted
@@ -88,6 +91,26 @@ async def test_javascript_client_without_a_valid_token_is_refused(
     try:
         refused = await js.next("refused")
         assert refused["data"] == {"code": "INVALID_TOKEN"}
+        assert await asyncio.wait_for(js.process.wait(), 10) == 0
+    finally:
+        if js.process.returncode is None:
+            js.process.kill()
+            await js.process.wait()
+
+
+async def test_javascript_client_learns_why_a_logout_ended_its_socket(
+    node: str, live_url: str, factory: Factory, client: httpx.AsyncClient
+) -> None:
+    flow = await accepted(factory)
+    js = await run_node(node, live_url, flow.interviewee.token, flow.id)
+    try:
+        assert (await js.next("joined"))["ok"] is True
+        response = await client.post("/api/auth/logout", headers=flow.interviewee.headers)
+        assert response.status_code == 200, response.text
+        notice = await js.next("access_revoked")
+        assert notice == {"code": "INVALID_TOKEN", "reason": "logout"}
+        # Socket.IO's server-side disconnect: the client does not reconnect by itself.
+        assert await js.next("disconnected") == {"reason": "io server disconnect"}
         assert await asyncio.wait_for(js.process.wait(), 10) == 0
     finally:
         if js.process.returncode is None:

@@ -12,18 +12,19 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from peerview import tokens
 from peerview.db import Database
 from peerview.events import SessionChanged
 from peerview.jobs.sweeper import sweep_once
 from peerview.realtime import server as realtime_server
-from tests.factories import Factory
+from tests.factories import Factory, TestUser
 from tests.flow import accepted, live
 from tests.realtime.support import Peer, joined, peers
+from tests.support.environment import TEST_SECRET
 
 OFFER = {"type": "offer", "sdp": "v=0 offer"}
 BURST = 60  # within the socket's burst allowance
 INVALID_STATE = {"ok": False, "code": "INVALID_SESSION_STATE"}
-INVALID_TOKEN = {"ok": False, "code": "INVALID_TOKEN"}
 
 
 @contextmanager
@@ -150,16 +151,26 @@ async def test_a_session_ended_by_the_sweeper_is_dropped_from_the_cache(
         await close(caller, callee)
 
 
+def cached_standing(app: FastAPI, user: TestUser) -> bool | None:
+    realtime = app.services.realtime
+    claims = tokens.decode(user.token, secret=TEST_SECRET, now=realtime.clock.now())
+    standing: bool | None = realtime.cache.token_valid(user.id, claims.jti)
+    return standing
+
+
 async def test_a_token_logged_out_after_it_was_cached_relays_nothing_more(
-    live_url: str, factory: Factory, client: httpx.AsyncClient
+    live_url: str, app: FastAPI, factory: Factory, client: httpx.AsyncClient
 ) -> None:
     flow = await accepted(factory)
     caller, callee = await joined(live_url, flow)
     try:
         assert await caller.send_signal(flow.id, "offer", OFFER) == {"ok": True}
+        assert cached_standing(app, flow.interviewer) is True
         response = await client.post("/api/auth/logout", headers=flow.interviewer.headers)
         assert response.status_code == 200, response.text
-        assert await caller.send_signal(flow.id, "offer", OFFER) == INVALID_TOKEN
+        # The socket is ended, and what the cache held about the token is dropped with it.
+        assert await caller.ended() == {"code": "INVALID_TOKEN", "reason": "logout"}
+        assert cached_standing(app, flow.interviewer) is None
         await callee.barrier()
         assert len(callee.received["signal"]) == 1
     finally:
@@ -167,7 +178,7 @@ async def test_a_token_logged_out_after_it_was_cached_relays_nothing_more(
 
 
 async def test_an_account_deactivated_after_its_token_was_cached_relays_nothing_more(
-    live_url: str, factory: Factory, client: httpx.AsyncClient
+    live_url: str, app: FastAPI, factory: Factory, client: httpx.AsyncClient
 ) -> None:
     flow = await accepted(factory)
     admin = await factory.admin()
@@ -178,19 +189,22 @@ async def test_an_account_deactivated_after_its_token_was_cached_relays_nothing_
             f"/api/users/{flow.interviewee.id}", json={"is_active": False}, headers=admin.headers
         )
         assert response.status_code == 200, response.text
-        assert await callee.send_signal(flow.id, "offer", OFFER) == INVALID_TOKEN
-        # Active again: the same token may act again, the cache is not left behind.
+        assert await callee.ended() == {"code": "INVALID_TOKEN", "reason": "deactivated"}
+        assert cached_standing(app, flow.interviewee) is None
+        # Active again: the same token connects and relays again, the cache is not left behind.
         response = await client.patch(
             f"/api/users/{flow.interviewee.id}", json={"is_active": True}, headers=admin.headers
         )
         assert response.status_code == 200, response.text
-        assert await callee.send_signal(flow.id, "offer", OFFER) == {"ok": True}
+        async with peers(live_url, flow.interviewee.token) as (again,):
+            assert (await again.join(flow.id))["ok"]
+            assert await again.send_signal(flow.id, "offer", OFFER) == {"ok": True}
     finally:
         await close(caller, callee)
 
 
 async def test_a_password_change_cuts_off_a_cached_token(
-    live_url: str, factory: Factory, client: httpx.AsyncClient
+    live_url: str, app: FastAPI, factory: Factory, client: httpx.AsyncClient
 ) -> None:
     flow = await accepted(factory)
     caller, callee = await joined(live_url, flow)
@@ -206,7 +220,8 @@ async def test_a_password_change_cuts_off_a_cached_token(
             headers=flow.interviewer.headers,
         )
         assert response.status_code == 200, response.text
-        assert await caller.send_signal(flow.id, "offer", OFFER) == INVALID_TOKEN
+        assert await caller.ended() == {"code": "INVALID_TOKEN", "reason": "password_changed"}
+        assert cached_standing(app, flow.interviewer) is None
     finally:
         await close(caller, callee)
 

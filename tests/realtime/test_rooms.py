@@ -10,7 +10,7 @@ import httpx
 
 from tests.factories import Factory
 from tests.flow import accepted, completed, live
-from tests.realtime.support import Peer, peers
+from tests.realtime.support import Peer, peers, silently_revoke
 
 OFFER = {"type": "offer", "sdp": "v=0 offer"}
 ANSWER = {"type": "answer", "sdp": "v=0 answer"}
@@ -86,14 +86,15 @@ async def test_join_without_session_id_is_refused_as_invalid(
         assert await peer.call("join", "text") == {"ok": False, "code": "VALIDATION_ERROR"}
 
 
-async def test_join_after_token_revoked_is_refused(
-    live_url: str, factory: Factory, client: httpx.AsyncClient
-) -> None:
+async def test_join_after_token_revoked_is_refused(live_url: str, factory: Factory) -> None:
+    """A logout ends the token's sockets (tests/realtime/test_revocation.py); a join that
+    crosses it, or follows a revocation this process was not told of, is refused too."""
     flow = await accepted(factory)
     async with peers(live_url, flow.interviewee.token) as (peer,):
-        response = await client.post("/api/auth/logout", headers=flow.interviewee.headers)
-        assert response.status_code == 200
+        await silently_revoke(factory.app, flow.interviewee.token)
+        factory.app.services.realtime.cache.clear()
         assert await peer.join(flow.id) == {"ok": False, "code": "INVALID_TOKEN"}
+        assert await peer.ended() == {"code": "INVALID_TOKEN", "reason": "revoked"}
 
 
 async def test_signals_are_relayed_only_to_the_other_participant_with_from(
@@ -256,14 +257,19 @@ async def test_socket_whose_token_expired_joins_and_relays_nothing(
 ) -> None:
     flow = await accepted(factory)
     short = factory.token_for(flow.interviewer.id, lifetime=timedelta(minutes=5))
+    factory.app.services.realtime.revoker.expiry.check_seconds = (
+        60  # so the watch does not come first
+    )
     async with peers(live_url, short, flow.interviewee.token) as (expiring, other):
         assert (await expiring.join(flow.id))["ok"]
         assert (await other.join(flow.id))["ok"]
         factory.clock.advance(minutes=6)
+        # Before the expiry watch's next look at the clock (tests/realtime/test_revocation.py):
+        # refused, and the socket ends right after.
         assert await expiring.send_signal(flow.id, "offer", OFFER) == {
             "ok": False,
             "code": "INVALID_TOKEN",
         }
-        assert await expiring.join(flow.id) == {"ok": False, "code": "INVALID_TOKEN"}
+        assert await expiring.ended() == {"code": "INVALID_TOKEN", "reason": "expired"}
         await other.barrier()
         assert other.received["signal"] == []

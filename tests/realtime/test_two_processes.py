@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from peerview import tokens
 from peerview.clock import FakeClock
 from tests.factories import Factory, TestUser
 from tests.realtime.support import peers
@@ -49,9 +52,9 @@ async def until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -
     pytest.fail(f"server did not answer:\n{output_of(log)}")
 
 
-@pytest.fixture
-async def two_servers(
-    redis_url: str, database_url: str, tmp_path: Path
+@asynccontextmanager
+async def server_pair(
+    redis_url: str, database_url: str, tmp_path: Path, **settings: str
 ) -> AsyncIterator[tuple[str, str]]:
     env = {
         **os.environ,
@@ -64,6 +67,7 @@ async def two_servers(
         "SWEEPER_ENABLED": "false",
         "REQUEST_EXPIRY_BUFFER_HOURS": "0.001",
         "LOG_LEVEL": "WARNING",
+        **settings,
     }
     env.pop("CORS_ORIGINS", None)
     env.pop("SMTP_URL", None)
@@ -75,6 +79,14 @@ async def two_servers(
         await until_healthy(first, first_process, first_log)
         await until_healthy(second, second_process, second_log)
         yield first, second
+
+
+@pytest.fixture
+async def two_servers(
+    redis_url: str, database_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[str, str]]:
+    async with server_pair(redis_url, database_url, tmp_path) as urls:
+        yield urls
 
 
 async def post(url: str, path: str, user: TestUser, body: Any = None) -> Any:
@@ -206,7 +218,12 @@ async def test_a_session_ended_through_one_process_relays_nothing_through_the_ot
         assert caller.received["signal"] == []
 
 
-async def test_a_token_logged_out_through_one_process_relays_nothing_through_the_other(
+# -- sockets follow the account, in every process (docs/api.md §8.4) ----------------------------
+
+ENDS_WITHIN = 1.0  # seconds
+
+
+async def test_a_logout_through_one_process_ends_that_tokens_socket_on_the_other_within_a_second(
     two_servers: tuple[str, str], factory: Factory, clock: FakeClock
 ) -> None:
     first, second = two_servers
@@ -216,21 +233,128 @@ async def test_a_token_logged_out_through_one_process_relays_nothing_through_the
     session_id = await live_session_through(first, interviewer, interviewee)
     socket_token = factory.token_for(interviewer.id)  # this socket's own token, to be revoked
 
-    async with peers(second, socket_token, interviewee.token) as (caller, callee):
+    async with peers(second, socket_token, interviewer.token, interviewee.token) as (
+        caller,
+        same_user,
+        callee,
+    ):
         for peer in (caller, callee):
             assert (await peer.join(session_id))["ok"] is True
         assert await caller.send_signal(session_id, "offer", OFFER) == {"ok": True}
         await callee.wait_for("signal")
 
+        sent = time.monotonic()
         async with httpx.AsyncClient(base_url=first) as http:
             response = await http.post(
                 "/api/auth/logout", headers={"Authorization": f"Bearer {socket_token}"}
             )
         assert response.status_code == 200, response.text
-        refused = await caller.send_signal(session_id, "offer", OFFER)
-        assert refused == {"ok": False, "code": "INVALID_TOKEN"}
-        # The other participant's token is untouched.
+        assert await caller.ended(wait=ENDS_WITHIN) == {"code": "INVALID_TOKEN", "reason": "logout"}
+        assert time.monotonic() - sent < ENDS_WITHIN
+        # The room heard it leave; the user's other token and the other participant go on.
+        left = await callee.wait_for("presence", where=lambda e: e["state"] == "left")
+        assert left == [{"session_id": session_id, "user_id": interviewer.id, "state": "left"}]
+        assert (await same_user.join(session_id))["ok"] is True
         assert await callee.send_signal(session_id, "answer", ANSWER) == {"ok": True}
-        await caller.wait_for("signal")
-        await callee.barrier()
-        assert len(callee.received["signal"]) == 1
+        [answer] = await same_user.wait_for("signal")
+        assert answer["from"] == interviewee.id
+        assert same_user.received["access_revoked"] == []
+
+
+async def test_a_password_change_through_one_process_ends_older_tokens_sockets_on_the_other(
+    two_servers: tuple[str, str], factory: Factory, clock: FakeClock
+) -> None:
+    first, second = two_servers
+    clock.set(datetime.now(UTC))
+    user = await factory.interviewee()
+    older = factory.token_for(user.id)
+
+    async with peers(second, older) as (old_socket,):
+        async with httpx.AsyncClient(base_url=first) as http:
+            response = await http.patch(
+                "/api/users/me",
+                json={"password": "a brand new password", "current_password": user.password},
+                headers=user.headers,
+            )
+        answered = time.monotonic()
+        assert response.status_code == 200, response.text
+        clock.set(datetime.now(UTC))
+        newer = factory.token_for(user.id)  # logged in again after the change
+        async with peers(second, newer) as (new_socket,):
+            notice = await old_socket.ended(wait=ENDS_WITHIN)
+            assert notice == {"code": "INVALID_TOKEN", "reason": "password_changed"}
+            assert time.monotonic() - answered < ENDS_WITHIN
+            await asyncio.sleep(SETTLE)
+            await new_socket.barrier()
+            assert new_socket.client.connected
+            assert new_socket.received["access_revoked"] == []
+
+
+async def test_a_deactivation_through_one_process_ends_the_accounts_sockets_on_both(
+    two_servers: tuple[str, str], factory: Factory, clock: FakeClock
+) -> None:
+    first, second = two_servers
+    clock.set(datetime.now(UTC))
+    admin = await factory.admin()
+    user = await factory.interviewer()
+    bystander = await factory.interviewee()
+
+    async with (
+        peers(first, user.token) as (on_first,),
+        peers(second, user.token, factory.token_for(user.id), bystander.token) as (
+            on_second,
+            other_tab,
+            kept,
+        ),
+    ):
+        sent = time.monotonic()
+        async with httpx.AsyncClient(base_url=first) as http:
+            response = await http.patch(
+                f"/api/users/{user.id}", json={"is_active": False}, headers=admin.headers
+            )
+        assert response.status_code == 200, response.text
+        for socket_ in (on_first, on_second, other_tab):
+            notice = await socket_.ended(wait=ENDS_WITHIN)
+            assert notice == {"code": "INVALID_TOKEN", "reason": "deactivated"}
+        assert time.monotonic() - sent < ENDS_WITHIN
+        await kept.barrier()
+        assert kept.client.connected
+        assert kept.received["access_revoked"] == []
+
+
+TOKEN_SECONDS = 3
+
+
+@pytest.fixture
+async def two_servers_with_short_tokens(
+    redis_url: str, database_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[str, str]]:
+    async with server_pair(
+        redis_url, database_url, tmp_path, ACCESS_TOKEN_MINUTES=str(TOKEN_SECONDS / 60)
+    ) as urls:
+        yield urls
+
+
+async def test_a_socket_on_another_process_ends_within_a_second_of_its_tokens_expiry(
+    two_servers_with_short_tokens: tuple[str, str], factory: Factory, clock: FakeClock
+) -> None:
+    """The servers' own clocks and lifetimes: a token logged in on one process, its socket on
+    the other, ended once the token's `exp` has passed and not before."""
+    first, second = two_servers_with_short_tokens
+    clock.set(datetime.now(UTC))
+    user = await factory.interviewee()
+    async with httpx.AsyncClient(base_url=first) as http:
+        response = await http.post(
+            "/api/auth/login", json={"email": user.email, "password": user.password}
+        )
+    assert response.status_code == 200, response.text
+    token = response.json()["access_token"]
+    expires_at = tokens.decode(token, secret=TEST_SECRET, now=datetime.now(UTC)).expires_at
+
+    async with peers(second, token, user.token) as (expiring, lasting):
+        notice = await expiring.ended(wait=TOKEN_SECONDS + ENDS_WITHIN + 1)
+        ended_at = datetime.now(UTC)
+        assert notice == {"code": "INVALID_TOKEN", "reason": "expired"}
+        assert expires_at <= ended_at <= expires_at + timedelta(seconds=ENDS_WITHIN)
+        await lasting.barrier()
+        assert lasting.client.connected

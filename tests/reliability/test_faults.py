@@ -415,7 +415,9 @@ async def test_presence_carries_on_without_its_store_and_is_written_back() -> No
     assert set(shared.entries()) == {("s1", "sid-a", "alice"), ("s1", "sid-b", "bob")}
 
     # Restarted empty while this process made no call: the next join in the session
-    # writes every socket of this process in it again.
+    # writes every socket of this process in it again (and so does its next heartbeat,
+    # tests/realtime/test_presence.py).
     shared._rooms.clear()
     await presence.add("s1", "sid-c", "carol")
     assert await shared.users("s1") == {"alice", "bob", "carol"}
+    await presence.close()

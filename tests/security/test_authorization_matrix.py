@@ -46,7 +46,7 @@ from peerview.models.enums import Role
 from tests.factories import Factory, TestUser
 from tests.flow import Flow, accepted, completed, live, post_request
 from tests.platform.apps import assert_problem
-from tests.realtime.support import Peer, serve
+from tests.realtime.support import Peer, serve, silently_revoke
 from tests.security.support import QUESTION, RATINGS, snapshot
 from tests.support.environment import POSTGRES_URL, test_settings
 
@@ -768,19 +768,22 @@ async def test_authorization(world: World, row: Row) -> None:
 
 CONNECTED = "connected"
 OK = "ok"
+ENDED = "ended"
 
 
 @dataclass(frozen=True)
 class EventRow:
     """A Socket.IO event, sent by `caller` with `relation` to the target session.
 
-    Outcomes: CONNECTED (the handshake succeeds), OK (the ack is `{ok: true, …}`), or a code:
-    for `anonymous`/`bad_token` the handshake's refusal, otherwise the event's refused ack
-    `{ok: false, code}` and nothing else.
+    Outcomes: CONNECTED (the handshake succeeds), OK (the ack is `{ok: true, …}`), ENDED (the
+    server ends the socket before it can send the event: `revoked` callers, whose token is
+    logged out), or a code: for `anonymous`/`bad_token` the handshake's refusal, otherwise the
+    event's refused ack `{ok: false, code}` and nothing else. `stale` callers' tokens are
+    revoked without any process being told (a lost announcement): refused, then ended.
     """
 
     event: str  # connect | join | signal | leave | disconnect
-    caller: str  # anonymous | bad_token | revoked | a role
+    caller: str  # anonymous | bad_token | revoked | stale | a role
     relation: str  # participant | other | missing | -
     target: str  # session.lobby | session.done | session.ended | -
     expect: str
@@ -812,8 +815,9 @@ def socket_rows() -> Iterator[EventRow]:
         yield EventRow("disconnect", role, relation, "session.lobby", OK)
     yield EventRow("join", "interviewee", "participant", "session.done", "INVALID_SESSION_STATE")
     yield EventRow("signal", "interviewee", "participant", "session.ended", "INVALID_SESSION_STATE")
-    yield EventRow("join", "revoked", "participant", "session.lobby", "INVALID_TOKEN")
-    yield EventRow("signal", "revoked", "participant", "session.lobby", "INVALID_TOKEN")
+    for event in ("join", "signal", "leave"):
+        yield EventRow(event, "revoked", "participant", "session.lobby", ENDED)
+        yield EventRow(event, "stale", "participant", "session.lobby", "INVALID_TOKEN")
 
 
 SOCKET_ROWS = list(socket_rows())
@@ -868,7 +872,8 @@ async def test_socket_event(world: World, socket_url: str, row: EventRow) -> Non
         target = await fresh_live(world)
     else:
         target = world.targets.get(row.target, Target())
-    role = "interviewee" if row.caller == "revoked" else row.caller
+    revoking = row.caller in ("revoked", "stale")
+    role = "interviewee" if revoking else row.caller
     user = (target.participants if row.relation == "participant" else world.strangers)[role]
     token = factory.token_for(user.id)  # this row's own token: it may be revoked
     session_id = MISSING if row.relation == "missing" else target.params.get("session_id", "")
@@ -903,6 +908,13 @@ async def test_socket_event(world: World, socket_url: str, row: EventRow) -> Non
                 assert joined == {"ok": False, "code": "SESSION_NOT_FOUND"}, joined
         if row.caller == "revoked":
             await revoke(world, token)
+            assert await me.ended() == {"code": "INVALID_TOKEN", "reason": "logout"}
+            if watcher is not None and row.event != "join":
+                # It had joined: to the room, its end is a disconnection.
+                await watcher.wait_for("presence", where=lambda e: e["state"] == "left")
+        elif row.caller == "stale":
+            await silently_revoke(world.app, token)
+            world.app.services.realtime.cache.clear()
         if row.target == "session.ended":
             response = await factory.client.post(
                 f"/api/interview-sessions/{session_id}/end",
@@ -915,7 +927,9 @@ async def test_socket_event(world: World, socket_url: str, row: EventRow) -> Non
 
         status_before = await session_status(world, target.params["session_id"])
         data = {"sdp": "v=0"}
-        if row.event == "join":
+        if row.expect == ENDED:
+            ack = None
+        elif row.event == "join":
             ack = await me.join(session_id)
         elif row.event == "signal":
             ack = await me.send_signal(session_id, "offer", data)
@@ -929,8 +943,10 @@ async def test_socket_event(world: World, socket_url: str, row: EventRow) -> Non
 
         if row.expect == OK:
             assert ack["ok"] is True, ack
-        else:
+        elif row.expect != ENDED:
             assert ack == {"ok": False, "code": row.expect}, ack  # the code and nothing else
+        if row.caller == "stale":
+            assert await me.ended() == {"code": "INVALID_TOKEN", "reason": "revoked"}
         if row.event == "join" and row.expect == OK:
             assert ack["session"]["id"] == session_id
             assert ack["peers"] == [watcher_user.id if watcher_user else None]
@@ -942,8 +958,12 @@ async def test_socket_event(world: World, socket_url: str, row: EventRow) -> Non
             return
         # The watcher hears a participant's successful event, and nothing of any other.
         expected: dict[str, list[Any]] = {}
+        presence = {"session_id": session_id, "user_id": user.id}
+        if row.caller == "stale" and row.event != "join":
+            # It had joined before its token was revoked: ended, it leaves the room.
+            expected = {"presence": [{**presence, "state": "left"}]}
+            await watcher.wait_for("presence")
         if row.expect == OK and row.relation == "participant":
-            presence = {"session_id": session_id, "user_id": user.id}
             heard: dict[str, dict[str, list[Any]]] = {
                 "join": {"presence": [{**presence, "state": "joined"}]},
                 "signal": {"signal": [{"from": user.id, "type": "offer", "data": data}]},

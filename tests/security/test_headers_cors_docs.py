@@ -8,8 +8,10 @@ fuzzed answer (tests/contract/support.py).
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
+import aiohttp
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -19,6 +21,7 @@ from peerview.clock import FakeClock
 from peerview.config import Settings
 from tests.factories import Factory
 from tests.platform.apps import assert_problem, client_for, extra_app
+from tests.realtime.support import serve
 
 ALLOWED_ORIGIN = "https://app.peerview.test"  # the test settings' CORS_ORIGINS
 FOREIGN_ORIGIN = "https://evil.example"
@@ -149,6 +152,82 @@ async def test_the_socket_handshake_from_the_allowed_origin_is_answered_for_it(
     assert response.status_code == 200, response.text
     assert response.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
     assert response.text.startswith("0{")  # the Engine.IO open packet
+
+
+# Every answer of Socket.IO carries what every API answer does (docs/api.md §1.8).
+SOCKET_HEADERS = {
+    **SECURITY_HEADERS,
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
+
+
+def assert_socket_headers(response: httpx.Response) -> None:
+    for name, value in SOCKET_HEADERS.items():
+        assert response.headers.get_list(name) == [value], (
+            name,
+            response.request.method,
+            str(response.request.url),
+            response.status_code,
+        )
+
+
+async def test_every_answer_of_the_polling_transport_carries_the_security_headers(
+    realtime: httpx.AsyncClient, factory: Factory
+) -> None:
+    user = await factory.interviewee()
+    allowed = {"Origin": ALLOWED_ORIGIN}
+    answers: list[httpx.Response] = []
+
+    handshake = await realtime.get(HANDSHAKE, headers=allowed)
+    assert handshake.status_code == 200, handshake.text
+    answers.append(handshake)
+    sid = json.loads(handshake.text[1:])["sid"]
+    polling = f"{HANDSHAKE}&sid={sid}"
+    # Socket.IO's connect packet with the token, then its answer, then an event and its ack.
+    connect = await realtime.post(polling, content=f'40{{"token":"{user.token}"}}', headers=allowed)
+    assert connect.text == "OK", connect.text
+    answers.append(connect)
+    connected = await realtime.get(polling, headers=allowed)
+    assert connected.text.startswith("40{"), connected.text
+    answers.append(connected)
+    event = await realtime.post(polling, content='421["leave",{"session_id":"s"}]')
+    assert event.status_code == 200, event.text
+    answers.append(event)
+    ack = await realtime.get(polling)
+    assert ack.text == '431[{"ok":true}]', ack.text
+    answers.append(ack)
+    answers.append(await realtime.options(HANDSHAKE, headers=allowed))
+    # Refusals: an unknown session, a foreign origin, a websocket upgrade without its headers,
+    # an unsupported protocol version.
+    for refused in (
+        await realtime.get(f"{HANDSHAKE}&sid=unknown"),
+        await realtime.post(f"{HANDSHAKE}&sid=unknown", content="40"),
+        await realtime.get(HANDSHAKE, headers={"Origin": FOREIGN_ORIGIN}),
+        await realtime.get("/socket.io/?EIO=4&transport=websocket"),
+        await realtime.get("/socket.io/?EIO=3&transport=polling"),
+    ):
+        assert refused.status_code == 400, refused.text
+        answers.append(refused)
+    for response in answers:
+        assert_socket_headers(response)
+
+
+async def test_a_websocket_refused_before_it_opens_carries_the_security_headers(
+    app: FastAPI,
+) -> None:
+    """Over a real server (granian, as `peerview serve` runs): a websocket from a foreign
+    origin is answered with an HTTP 403 that carries the headers, not the server's bare one."""
+    async with serve(app) as url, aiohttp.ClientSession() as http:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(
+                f"{url}/socket.io/?EIO=4&transport=websocket", headers={"Origin": FOREIGN_ORIGIN}
+            )
+    assert refused.value.status == 403
+    headers = refused.value.headers
+    assert headers is not None
+    for name, value in SOCKET_HEADERS.items():
+        assert headers.getall(name) == [value], name
 
 
 async def test_without_cors_origins_only_the_same_origin_may_open_a_socket(

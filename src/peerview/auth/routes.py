@@ -92,7 +92,16 @@ async def me(ctx: AnyUser) -> Response:
     return respond(users_service.read(ctx.actor))
 
 
-@router.post("/logout", **answers(LogoutOut), summary="Revoke the token used for this call")
+@router.post(
+    "/logout",
+    **answers(LogoutOut),
+    summary="Revoke the token used for this call",
+    description=(
+        "The token is refused from then on, and the Socket.IO connections opened with it are "
+        "ended (`access_revoked`, reason `logout`) on every server process before this "
+        "answers. The user's other tokens keep working."
+    ),
+)
 async def logout(ctx: AnyUser) -> Response:
     await service.logout(ctx)
     return respond(LogoutOut(revoked=True))

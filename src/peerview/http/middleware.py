@@ -33,6 +33,7 @@ from peerview.errors import (
     problem,
     render,
 )
+from peerview.http.headers import NO_STORE, SECURITY_HEADERS
 from peerview.logging import RequestInfo, current
 from peerview.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from peerview.proxies import TrustedProxies
@@ -48,13 +49,6 @@ _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # Anything else would let one client mint unbounded label values.
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _BODYLESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
-_SECURITY_HEADERS = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"content-security-policy", b"frame-ancestors 'none'"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
-)
-_NO_STORE = (b"cache-control", b"no-store")
 _UNSTORED = "The change could not be stored; nothing of it was kept. Try again shortly."
 
 
@@ -126,9 +120,9 @@ class HttpLayer:
                 present = {name.lower() for name, _ in headers}
                 if _REQUEST_ID not in present:
                     headers.append(id_header)
-                headers.extend(h for h in _SECURITY_HEADERS if h[0] not in present)
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
                 if is_api and b"cache-control" not in present:
-                    headers.append(_NO_STORE)
+                    headers.append(NO_STORE)
                 message["headers"] = headers
             await send(message)
 

@@ -15,10 +15,17 @@ closes the websocket.
 
 The subclassing relies on python-engineio's `AsyncSocket` (pinned in pyproject.toml); the
 realtime suite exercises both paths.
+
+Every HTTP answer of the server (the polling transport's GETs and POSTs, the handshake, its
+refusals) and the websocket's opening carry the API's security headers (docs/api.md §1.8),
+whichever way the request reached it. A websocket refused before it opened is answered, where
+the ASGI server offers it (granian does), as a plain 403 with those headers rather than a bare
+close.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import engineio
@@ -28,6 +35,9 @@ import socketio.packet
 from engineio import exceptions, packet
 from engineio.async_socket import AsyncSocket
 from socketio.packet import EVENT
+from starlette.types import Message, Receive, Scope, Send
+
+from peerview.http.headers import secured
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode
@@ -181,12 +191,30 @@ class EngineServer(engineio.AsyncServer):  # type: ignore[misc]
 
 class Server(socketio.AsyncServer):  # type: ignore[misc]
     """python-socketio's server with `DirectSocket` for websocket connections, msgspec for its
-    packets, and session ids that say which process holds them."""
+    packets, session ids that say which process holds them, and work to do once an event has
+    been answered (`after_answer`)."""
 
     eio: EngineServer
 
     def __init__(self, *, client_manager: Manager | None = None, **options: Any) -> None:
         super().__init__(client_manager=client_manager or Manager(), serializer=Packet, **options)
+        # Socket id → what to do once the event being handled for it has been answered (its
+        # acknowledgement handed to the transport): a handler may not end its own socket
+        # before its answer has left.
+        self.after_answer: dict[str, Callable[[], Awaitable[None]]] = {}
+
+    async def _handle_event_internal(
+        self, server: Any, sid: str, eio_sid: str, data: Any, namespace: str, id: Any
+    ) -> None:
+        try:
+            await super()._handle_event_internal(server, sid, eio_sid, data, namespace, id)
+        finally:
+            after = self.after_answer.pop(sid, None)
+            if after is not None:
+                try:
+                    await after()
+                except Exception:
+                    self.logger.exception("after answering %s", sid)
 
     def _engineio_server_class(self) -> type[EngineServer]:
         return EngineServer
@@ -196,3 +224,41 @@ class Server(socketio.AsyncServer):  # type: ignore[misc]
         if type(socket) is AsyncSocket:
             socket.__class__ = DirectSocket
         return await super()._handle_eio_connect(eio_sid, environ)
+
+    async def handle_request(self, scope: Scope, receive: Receive, send: Send) -> Any:
+        return await super().handle_request(scope, receive, _securing(scope, send))
+
+
+_DENIAL = "websocket.http.response"
+_PLAIN_TEXT = (b"content-type", b"text/plain; charset=utf-8")
+
+
+def _securing(scope: Scope, send: Send) -> Send:
+    """`send`, adding the security headers to each answer Engine.IO starts."""
+    can_deny = _DENIAL in (scope.get("extensions") or {})
+    opened = False
+
+    async def send_secured(message: Message) -> None:
+        nonlocal opened
+        kind = message["type"]
+        if kind == "http.response.start":
+            message = {**message, "headers": secured(message.get("headers") or (), no_store=True)}
+        elif kind == "websocket.accept":
+            opened = True
+            message = {**message, "headers": secured(message.get("headers") or (), no_store=True)}
+        elif kind == "websocket.close" and not opened and can_deny:
+            # Refused before it opened (a foreign origin, a bad request): the server would
+            # answer a bare 403 of its own; this one carries the headers and the reason.
+            reason = str(message.get("reason") or "")
+            await send(
+                {
+                    "type": f"{_DENIAL}.start",
+                    "status": 403,
+                    "headers": secured([_PLAIN_TEXT], no_store=True),
+                }
+            )
+            await send({"type": f"{_DENIAL}.body", "body": reason.encode()})
+            return
+        await send(message)
+
+    return send_secured

@@ -10,6 +10,12 @@ message once a room and its sender's token are known. A committed `SessionChange
 `AccessChanged` drops what the cache holds about it here and, through `peerview.realtime.bus`,
 in every other process; each process then pushes the `session` event to its own sockets only,
 loading the views only for participants connected to it.
+
+A socket lives no longer than its token (`peerview.realtime.revocation`): a committed
+`AccessChanged` ends the sockets it ends in every process, a token's expiry ends its sockets,
+and a token found no longer valid by any event ends its socket right after the answer. Each
+is told why (`access_revoked`) and disconnected. Every event is answered, also when the
+database is down (`SERVICE_UNAVAILABLE`).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -29,7 +35,7 @@ from peerview.actor import Actor
 from peerview.clock import Clock
 from peerview.config import Settings
 from peerview.context import Ctx, authenticate
-from peerview.db import Database
+from peerview.db import Database, Unavailable
 from peerview.errors import AppError
 from peerview.events import AccessChanged, SessionChanged
 from peerview.interview_sessions import realtime_info
@@ -44,14 +50,17 @@ from peerview.realtime.presence import FallbackPresence, MemoryPresence, Presenc
 from peerview.realtime.ratelimit import TokenBucket
 from peerview.realtime.redis_manager import RedisManager
 from peerview.realtime.relay_cache import RelayCache, Room
+from peerview.realtime.revocation import Revoker
 from peerview.realtime.schemas import JoinIn, SignalIn
 from peerview.schemas import to_builtins
 from peerview.services import Services
+from peerview.tokens import TokenClaims
 from peerview.users import service as users_service
 
 logger = logging.getLogger(__name__)
 
 Ack = dict[str, Any]
+Handler = Callable[..., Awaitable[Ack]]
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -71,7 +80,7 @@ def refused(code: str) -> Ack:
 class SocketState:
     """What this process knows about one of its sockets."""
 
-    actor: Actor  # as of the handshake; rechecked against the database on join
+    actor: Actor  # as of the handshake; its token rechecked at every event
     bucket: TokenBucket
     # session id → the other participant's user id, for each session this socket joined
     joined: dict[str, str] = field(default_factory=dict)
@@ -79,6 +88,10 @@ class SocketState:
     @property
     def user_id(self) -> str:
         return self.actor.id
+
+    @property
+    def token(self) -> TokenClaims:
+        return self.actor.token
 
 
 class Realtime:
@@ -97,8 +110,11 @@ class Realtime:
         self.timer = timer
         self.rules = time_rules(settings)
         self.sockets: dict[str, SocketState] = {}
-        # user id → how many of this process's sockets are theirs
-        self.local_users: dict[str, int] = {}
+        # user id → this process's sockets of theirs
+        self.local_users: dict[str, set[str]] = {}
+        # Moves with every access change this process makes or hears (and every recheck): a
+        # handshake that read the token before it moved reads it again.
+        self._access_epoch = 0
         self._services: Services | None = None
         # The last `session` push of this process: each waits for the one before.
         self._last_push: asyncio.Task[None] | None = None
@@ -116,7 +132,7 @@ class Realtime:
                 socketio_channel=settings.socketio_channel,
                 publisher=redis,
                 on_news=self._heard,
-                on_trust=self.cache.trust,
+                on_trust=self._trust,
             )
         self.sio = engine.Server(
             async_mode="asgi",
@@ -131,11 +147,18 @@ class Realtime:
             logger=False,
             engineio_logger=False,
         )
+        self.revoker = Revoker(
+            sio=self.sio,
+            database=database,
+            clock=clock,
+            sockets=self.sockets,
+            local_users=self.local_users,
+        )
         self.sio.on("connect", self.connect)
         self.sio.on("disconnect", self.disconnect)
-        self.sio.on("join", self.join)
-        self.sio.on("leave", self.leave)
-        self.sio.on("signal", self.signal)
+        self.sio.on("join", _answering("join", self.join))
+        self.sio.on("leave", _answering("leave", self.leave))
+        self.sio.on("signal", _answering("signal", self.signal))
 
     def serve(self, services: Services) -> None:
         """Take the application's services: a join runs the same service code as REST."""
@@ -149,6 +172,9 @@ class Realtime:
     async def close(self) -> None:
         if self.bus is not None:
             await self.bus.close()
+        await self.revoker.close()
+        if isinstance(self.presence, FallbackPresence):
+            await self.presence.close()
 
     # -- handshake -------------------------------------------------------------------------
 
@@ -160,6 +186,7 @@ class Realtime:
             raise socketio.exceptions.ConnectionRefusedError(
                 "Authentication required", {"code": "NOT_AUTHENTICATED"}
             )
+        epoch = self._access_epoch
         try:
             actor = await self._authenticate(token)
         except Exception as exc:
@@ -179,9 +206,14 @@ class Realtime:
                 timer=self.timer,
             ),
         )
-        self.local_users[actor.id] = self.local_users.get(actor.id, 0) + 1
+        self.local_users.setdefault(actor.id, set()).add(sid)
+        self.revoker.expiry.watch(sid, actor.token.expires_at)
         await self.sio.enter_room(sid, user_room(actor.id))
         CONNECTED_SOCKETS.inc()
+        if self._access_epoch != epoch:
+            # A change may have ended this token while its standing was being read, before
+            # this socket could be found by it: judged again, once connected.
+            self.revoker.spawn(self.revoker.recheck([sid]))
 
     async def _authenticate(self, token: str) -> Actor | None:
         """The same rules as REST: a valid signature and claims, then the database's word."""
@@ -204,11 +236,12 @@ class Realtime:
         if state is None:
             return
         CONNECTED_SOCKETS.dec()
-        remaining = self.local_users.get(state.user_id, 0) - 1
-        if remaining > 0:
-            self.local_users[state.user_id] = remaining
-        else:
-            self.local_users.pop(state.user_id, None)
+        self.revoker.expiry.forget(sid)
+        mine = self.local_users.get(state.user_id)
+        if mine is not None:
+            mine.discard(sid)
+            if not mine:
+                del self.local_users[state.user_id]
         for session_id in list(state.joined):
             await self._leave(sid, state, session_id)
 
@@ -224,10 +257,10 @@ class Realtime:
             # every other request of this process waiting behind it.
             await asyncio.sleep(0)
             return refused("TOO_MANY_REQUESTS")
-        # A connection outlives its token: once the token has expired the socket is only
-        # told so (the client reconnects with a fresh one) and does nothing more.
+        # The expiry watch ends the socket within a second of its token's `exp`; an event
+        # that comes in between is refused, and ends it at once.
         if state.actor.token.expires_at <= self.clock.now():
-            return refused("INVALID_TOKEN")
+            return self.revoker.refuse(sid, "expired")
         return state
 
     async def join(self, sid: str, data: Any = None, *_: Any) -> Ack:
@@ -246,11 +279,14 @@ class Realtime:
                 actor = await authenticate(db, token)
                 if actor is None:
                     self.cache.put_token(state.user_id, token.jti, False, since=since)
-                    return refused("INVALID_TOKEN")
+                    return self.revoker.refuse(sid, "revoked")
                 ctx = Ctx(services=self.services, db=db, actor=actor, now=now)
                 session = await sessions_service.join(ctx, session_id=body.session_id)
         except AppError as exc:
             return refused(exc.code)
+        if self.sockets.get(sid) is not state:
+            # Ended meanwhile (its token revoked as the join read it): it enters nothing.
+            return refused("INVALID_TOKEN")
         # What the join read is what the relay needs: its first signal reads nothing. A
         # joinable session's status at `now` is its stored one, and it has not ended.
         self.cache.put_token(actor.id, token.jti, True, since=since)
@@ -296,6 +332,9 @@ class Realtime:
         body = _parse(JoinIn, data)
         if body is None:
             return refused("VALIDATION_ERROR")
+        # Re-checked as on join: a socket whose token no longer holds acts on no room.
+        if not await self._token_holds(state):
+            return self.revoker.refuse(sid, "revoked")
         if body.session_id in state.joined:
             await self._leave(sid, state, body.session_id)
         return {"ok": True}
@@ -325,14 +364,29 @@ class Realtime:
         if other is None:
             return refused("NOT_JOINED")
         refusal = await self._relay_refusal(state, body.session_id)
+        if refusal == "INVALID_TOKEN":
+            return self.revoker.refuse(sid, "revoked")
         if refusal is not None:
             return refused(refusal)
+        if self.sockets.get(sid) is not state:
+            return refused("INVALID_TOKEN")  # ended while the relay read the database
         await self.sio.emit(
             "signal",
             {"from": state.user_id, "type": body.type, "data": body.data},
             room=peer_room(body.session_id, other),
         )
         return {"ok": True}
+
+    async def _token_holds(self, state: SocketState) -> bool:
+        """Whether the socket's token is still good: the cache's word, else the database's."""
+        token = state.actor.token
+        valid = self.cache.token_valid(state.user_id, token.jti)
+        if valid is None:
+            since = self.cache.mark()
+            async with self.database.transaction(write=False) as db:
+                valid = await authenticate(db, token) is not None
+            self.cache.put_token(state.user_id, token.jti, valid, since=since)
+        return valid
 
     async def _relay_refusal(self, state: SocketState, session_id: str) -> str | None:
         """Why this socket may not relay in this session now, or None.
@@ -389,15 +443,24 @@ class Realtime:
                 await push
         elif isinstance(event, AccessChanged):
             self.cache.access_changed(event.user_id)
+            self._access_epoch += 1
+            await self.revoker.end_sockets(event)
             if self.bus is not None:
                 await self.bus.announce(access=event)
 
     def _heard(self, news: Announcement) -> None:
         """Another process's change (called by the bus before it acknowledges)."""
         if news.flush:
+            # An announcement was lost: the cache forgets, and no socket whose token the
+            # lost one may have ended is kept on trust.
             self.cache.clear()
+            self._access_epoch += 1
+            self.revoker.spawn(self.revoker.recheck())
         for access in news.access:
             self.cache.access_changed(access.user_id)
+            self._access_epoch += 1
+            if access.user_id in self.local_users:
+                self.revoker.spawn(self.revoker.end_sockets(access))
         for session in news.sessions:
             self.cache.session_changed(session.session_id)
             self._push_in_order(session)
@@ -450,6 +513,33 @@ class Realtime:
 
     async def push_notification(self, user_id: str, notification: NotificationRead) -> None:
         await self.sio.emit("notification", to_builtins(notification), room=user_room(user_id))
+
+    # -- sockets follow the account --------------------------------------------------------
+
+    def _trust(self, trusted: bool) -> None:
+        """The bus's subscription was confirmed (again) or lost. Announcements made while it
+        was not confirmed were never heard here: once it is, every socket is checked."""
+        self.cache.trust(trusted)
+        self._access_epoch += 1
+        if trusted and self.sockets:
+            self.revoker.spawn(self.revoker.recheck())
+
+
+def _answering(event: str, handler: Handler) -> Handler:
+    """`handler`, answering every event: a database that cannot be asked is
+    `SERVICE_UNAVAILABLE`, anything unexpected `INTERNAL_ERROR` (logged), never no answer."""
+
+    async def answer(sid: str, *args: Any) -> Ack:
+        try:
+            return await handler(sid, *args)
+        except Unavailable as exc:
+            logger.warning("socket event %s: the database is unavailable (%s)", event, exc)
+            return refused("SERVICE_UNAVAILABLE")
+        except Exception:
+            logger.exception("socket event %s failed", event)
+            return refused("INTERNAL_ERROR")
+
+    return answer
 
 
 def _parse(model: type[M], data: Any) -> M | None:

@@ -27,6 +27,11 @@ AdminOfUsers = Annotated[Ctx, Depends(Authenticated(Role.ADMIN, lock_actor=False
     "/me",
     **answers(UserRead, WrongCurrentPassword),
     summary="Change my name, password or e-mail preference",
+    description=(
+        "A password change (it needs `current_password`) revokes every token issued before "
+        "it, the one used for this call included, and ends their Socket.IO connections "
+        "(`access_revoked`, reason `password_changed`) on every server process."
+    ),
 )
 async def update_me(body: ProfileUpdate, ctx: AnyUser) -> Response:
     return respond(await service.update_profile(ctx, changes=body))
@@ -62,7 +67,11 @@ async def get_profile(user_id: str, ctx: AnyUser) -> Response:
     description=(
         "Only the fields sent change. Demoting or deactivating the last active admin is "
         "refused with 409 `LAST_ADMIN`, also when two admins remove each other at once: "
-        "one of them stays."
+        "one of them stays. "
+        "A deactivated user's tokens are refused from their next request on, and every "
+        "Socket.IO connection of theirs is ended (`access_revoked`, reason `deactivated`) on "
+        "every server process. A role change applies from the user's next request and ends "
+        "no connection."
     ),
 )
 async def admin_update(user_id: str, body: AdminUserUpdate, ctx: AdminOfUsers) -> Response:

@@ -104,7 +104,8 @@ async def update_profile(ctx: Ctx, *, changes: ProfileUpdate) -> UserRead:
     if row is None:
         raise UserNotFound()
     if "tokens_valid_after" in values:
-        await ctx.events.publish(ctx.db, AccessChanged(user_id=row.id, jti=None, at=ctx.now))
+        change = AccessChanged(user_id=row.id, jti=None, at=ctx.now, tokens_valid_after=ctx.now)
+        await ctx.events.publish(ctx.db, change)
     return read(row)
 
 
@@ -146,7 +147,10 @@ async def admin_update(ctx: Ctx, *, user_id: str, changes: AdminUserUpdate) -> U
     if row is None:
         raise UserNotFound()
     if len(values) > 1:
-        await ctx.events.publish(ctx.db, AccessChanged(user_id=row.id, jti=None, at=ctx.now))
+        change = AccessChanged(
+            user_id=row.id, jti=None, at=ctx.now, deactivated=changes.is_active is False
+        )
+        await ctx.events.publish(ctx.db, change)
     return read(row)
 
 

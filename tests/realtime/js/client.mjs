@@ -1,6 +1,7 @@
 // Peerview's Socket.IO server driven by the standard JavaScript client (socket.io-client v4).
 // Usage: node client.mjs <url> <token> <session id>
-// Prints one JSON line per step; answers the first offer it receives, then disconnects.
+// Prints one JSON line per step; answers the first offer it receives, then disconnects, or
+// exits once the server has disconnected it.
 import { io } from "socket.io-client";
 
 const [url, token, sessionId] = process.argv.slice(2);
@@ -27,6 +28,13 @@ socket.on("connect", async () => {
 });
 
 socket.on("presence", (event) => say("presence", event));
+
+// The server ending this socket (its token no longer holds): why, then its disconnect.
+socket.on("access_revoked", (notice) => say("access_revoked", notice));
+socket.on("disconnect", (reason) => {
+  say("disconnected", { reason });
+  if (reason === "io server disconnect") quit(0);
+});
 
 socket.on("signal", async (signal) => {
   say("signal", signal);
