@@ -13,7 +13,7 @@ JS_CLIENT := tests/realtime/js
 
 .PHONY: run test lint typecheck test-sqlite test-postgresql migrate clean js-client
 .PHONY: bench bench-quick bench-cpu
-.PHONY: soak soak-fuzz soak-races soak-timing soak-crash soak-faults soak-load
+.PHONY: soak soak-fuzz soak-races soak-timing soak-crash soak-faults soak-deploy soak-load
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -98,7 +98,7 @@ bench-cpu: $(VENV)/.installed
 SOAK_PG = @$(BIN)/python -m tests.support.probe "$(PG_TEST_URL)" || \
 	{ echo "PostgreSQL at $(PG_TEST_URL) is required but does not answer"; exit 1; }
 
-soak: soak-fuzz soak-races soak-timing soak-crash soak-faults soak-load
+soak: soak-fuzz soak-races soak-timing soak-crash soak-faults soak-deploy soak-load
 
 # Contract fuzzing with 1,000 examples per operation, on both databases.
 soak-fuzz: $(VENV)/.installed-dev
@@ -133,6 +133,15 @@ soak-crash: $(VENV)/.installed-dev
 # PostgreSQL restarted under load, Redis stopped (private instances of both).
 soak-faults: $(VENV)/.installed-dev
 	$(BIN)/python soak/faults.py
+
+# nginx in front of two instances (deploy/nginx/peerview.conf): 5 rolling restarts in a row
+# under a write load, on both databases.
+soak-deploy: $(VENV)/.installed-dev js-client
+	$(SOAK_PG)
+	PEERVIEW_ROLLS=5 $(BIN)/python -m pytest -q -p no:cacheprovider -s tests/deploy/test_nginx.py
+	PEERVIEW_ROLLS=5 PEERVIEW_TEST_DATABASE_URL="$(PG_TEST_URL)" \
+		PEERVIEW_TEST_REDIS_URL="$(REDIS_TEST_URL)" \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -s tests/deploy/test_nginx.py
 
 # 200 locust users for 10 minutes on PostgreSQL with 2 server processes.
 soak-load: $(VENV)/.installed-soak

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import re
 import time
 import uuid
@@ -25,6 +26,10 @@ from tests.realtime.support import JS_DIR
 from tests.reliability.faults_support import register
 
 PAIRS = 20
+# Rolling restarts in a row under the write load (each restarts every instance once): one in
+# `make test`, more in `make soak-deploy`.
+ROLLS = int(os.environ.get("PEERVIEW_ROLLS", "1"))
+assert ROLLS >= 1, "PEERVIEW_ROLLS must be at least 1"
 
 
 @pytest.fixture
@@ -221,18 +226,25 @@ async def test_a_rolling_restart_under_load_loses_no_acknowledged_write(
 
     async def roll() -> None:
         await asyncio.sleep(1)
-        for instance in deployed.instances.values():  # one at a time, as docs/deploy.md says
-            await instance.stop()
-            await asyncio.sleep(0.5)  # under load with one instance down
-            await instance.start()
-            # Healthy, and past nginx's fail_timeout (2 s) for the refusals it met while down.
-            await asyncio.sleep(3)
+        for _ in range(ROLLS):
+            for instance in deployed.instances.values():  # one at a time (docs/deploy.md)
+                await instance.stop()
+                await asyncio.sleep(0.5)  # under load with one instance down
+                await instance.start()
+                # Healthy, and past nginx's fail_timeout (2 s) for the refusals it met while
+                # the instance was down.
+                await asyncio.sleep(3)
 
     started = time.monotonic()
     await writes.run_until(asyncio.ensure_future(roll()))
     took = time.monotonic() - started
 
     assert len(writes.created) > 50, f"only {len(writes.created)} writes in {took:.1f} s"
+    print(
+        f"\n{ROLLS} rolling restart(s) in {took:.1f} s: {writes.sent} writes sent, "
+        f"{len(writes.created)} requests created, {len(writes.cancelled)} cancelled, "
+        f"{len(writes.failed)} failed"
+    )
     # Every write that was answered 2xx is there, as answered.
     async with httpx.AsyncClient(base_url=deployed.url) as http:
         for request_id, token in writes.created.items():
