@@ -24,7 +24,7 @@ BEAT = 0.1
 
 @pytest.fixture
 async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
+    client = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
     try:
         yield client
     finally:

@@ -230,13 +230,16 @@ class FallbackPresence:
             )
 
     async def close(self) -> None:
-        """Stop beating. Nothing is removed: the entries of sockets still open then expire as
+        """Stop beating, once a beat under way has finished (a write to Redis is never cut
+        in the middle). Nothing is removed: the entries of sockets still open then expire as
         those of a process that died."""
         heart, self._heart = self._heart, None
-        if heart is not None:
+        if heart is None:
+            return
+        async with self._writing:
             heart.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heart
+        with contextlib.suppress(asyncio.CancelledError):
+            await heart
 
     async def beat(self) -> None:
         """Renew this process's liveness; write its entries again if Redis had lost it."""
