@@ -40,6 +40,7 @@ from peerview.questions.routes import router as questions_router
 from peerview.realtime.server import Realtime
 from peerview.services import Services
 from peerview.users.routes import router as users_router
+from peerview.web import install as install_web_app
 
 DESCRIPTION = """
 Peerview is the backend of a peer-to-peer mock interview platform: interviewees post
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         metrics_router,
     ):
         app.include_router(router)
+    install_web_app(app)
     if settings.cors_origin_list:
         app.add_middleware(
             ProblemCORSMiddleware,
