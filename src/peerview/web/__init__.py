@@ -9,10 +9,14 @@ connections from this origin only, no inline script or style.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI
-from starlette.responses import FileResponse, Response
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
@@ -62,12 +66,27 @@ class _WebAssets:
         await self.files(scope, receive, with_headers)
 
 
-async def index() -> Response:
-    """The app's one page; its routes live after the `#`."""
-    return FileResponse(INDEX, media_type="text/html; charset=utf-8", headers=_HEADER_DICT)
+def index(request: Request) -> Response:
+    """The app's one page (its routes live after the `#`); 304 when the browser has it."""
+    page = _page()
+    if request.headers.get("if-none-match") == page.etag:
+        return Response(status_code=304, headers=page.headers)
+    return Response(page.body, media_type="text/html; charset=utf-8", headers=page.headers)
 
 
-_HEADER_DICT = {name.decode(): value.decode() for name, value in WEB_HEADERS}
+@dataclass(frozen=True)
+class _Page:
+    body: bytes
+    etag: str
+    headers: dict[str, str]
+
+
+@functools.cache
+def _page() -> _Page:
+    body = INDEX.read_bytes()
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    headers = {name.decode(): value.decode() for name, value in WEB_HEADERS}
+    return _Page(body=body, etag=etag, headers={**headers, "etag": etag})
 
 
 def install(app: FastAPI) -> None:
