@@ -71,7 +71,7 @@ export async function render(main, { user: me, navigate }) {
     const item = h("li", { class: "user-row", dataset: { id: account.id } });
     const roleForm = h(
       "form",
-      { class: "role-change", "aria-label": `Role of ${account.name}` },
+      { class: "role-change" },
       field({
         label: ["Role", hidden(` of ${account.name}`)],
         name: "role",
