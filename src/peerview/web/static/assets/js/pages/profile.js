@@ -27,6 +27,9 @@ export function render(main, { user }) {
     saved.textContent = "";
     const updated = await patch("/api/users/me", { name, email_notifications });
     setUser(updated);
+    // The shell paints the header's name when a page is opened; show the new one now.
+    const headerName = document.querySelector("#account .account-name");
+    if (headerName) headerName.textContent = updated.name;
     saved.textContent = "Saved.";
   });
 

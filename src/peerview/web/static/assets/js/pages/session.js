@@ -157,6 +157,7 @@ export async function render(main, { params, user, navigate }) {
   }
 
   async function loadFeedback() {
+    feedbackPart.hidden = session.status !== "COMPLETED";
     if (session.status !== "COMPLETED") {
       replace(feedbackPart);
       return;
