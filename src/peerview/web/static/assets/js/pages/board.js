@@ -35,7 +35,7 @@ export async function render(main, { user, navigate }) {
   let cursor = null; // the cursor of the page shown (null: the first)
   const previous = []; // cursors of the pages before it
   let nextCursor = null;
-  let items = [];
+  let items = null; // null until the first load, so an empty first page is painted too
   const pinned = new Map(); // request id → {request, message, gone}: rows with an accept error
   let loading = null;
 
