@@ -67,7 +67,8 @@ async def test_admins_create_edit_delete_and_restore_questions_and_a_used_one_st
     listed = await factory.client.get("/api/questions", headers=admin.headers)
     created = next(q for q in listed.json()["items"] if q["title"] == "Merge intervals")
     assert created["hints"] == ["Sort by start", "Then sweep once"]
-    assert created["difficulty"] == "EASY" and created["type"] == "CODING"
+    assert created["difficulty"] == "EASY"
+    assert created["type"] == "CODING"
 
     # Edit.
     await row.get_by_role("button", name="Edit").click()
@@ -111,7 +112,8 @@ async def test_admins_create_edit_delete_and_restore_questions_and_a_used_one_st
     answer = await factory.client.delete(
         f"/api/questions/{used['id']}", params={"hard": "true"}, headers=admin.headers
     )
-    assert answer.status_code == 409 and answer.json()["code"] == "HARD_DELETE_GUARDED"
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "HARD_DELETE_GUARDED"
     await expect(refusal).to_have_text(answer.json()["detail"])
 
     # An unused one, soft-deleted first, goes for good.
@@ -145,7 +147,8 @@ async def test_admins_change_roles_and_deactivate_but_never_remove_the_last_admi
     await expect(row.get_by_role("button", name="Reactivate")).to_be_focused()
     answer = await factory.client.get("/api/users", headers=admin.headers)
     account = next(u for u in answer.json()["items"] if u["id"] == person.id)
-    assert account["role"] == "INTERVIEWER" and account["is_active"] is False
+    assert account["role"] == "INTERVIEWER"
+    assert account["is_active"] is False
     await row.get_by_role("button", name="Reactivate").click()
     await expect(row.locator(".badge-inactive")).to_have_count(0)
 
@@ -163,7 +166,8 @@ async def test_admins_change_roles_and_deactivate_but_never_remove_the_last_admi
     answer = await factory.client.patch(
         f"/api/users/{admin.id}", json={"is_active": False}, headers=admin.headers
     )
-    assert answer.status_code == 409 and answer.json()["code"] == "LAST_ADMIN"
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "LAST_ADMIN"
     await expect(refusal).to_have_text(answer.json()["detail"])
     await expect(mine.locator(".badge-admin")).to_have_text("Admin")
 

@@ -6,8 +6,12 @@
 import { h } from "./ui.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const WIDTH = 600;
 const HEIGHT = 240;
+
+/** The drawing's width: narrower on a phone, so its text stays readable when scaled down. */
+function chartWidth() {
+  return Math.round(Math.min(600, Math.max(300, (window.innerWidth || 600) - 64)));
+}
 const PAD = { top: 20, right: 16, bottom: 40, left: 56 };
 
 function svg(tag, attrs = {}, ...children) {
@@ -65,13 +69,13 @@ function summary(title, data, unit = "") {
   return `${title}. ${parts.join("; ")}.`;
 }
 
-function valueAxis(root, top, plotHeight, format) {
+function valueAxis(root, top, plotHeight, format, outer) {
   // The middle line only where it falls on a whole number (counts) or the scale is fixed.
   const fractions = Number.isInteger(top / 2) || !Number.isInteger(top) ? [0, 0.5, 1] : [0, 1];
   for (const fraction of fractions) {
     const y = PAD.top + plotHeight * (1 - fraction);
     root.append(
-      svg("line", { class: fraction === 0 ? "axis" : "axis grid", x1: PAD.left, x2: WIDTH - PAD.right, y1: y, y2: y }),
+      svg("line", { class: fraction === 0 ? "axis" : "axis grid", x1: PAD.left, x2: outer - PAD.right, y1: y, y2: y }),
       svg("text", { x: PAD.left - 6, y: y + 4, "text-anchor": "end" }, format(top * fraction)),
     );
   }
@@ -93,14 +97,15 @@ const integerFormat = (value) => (Number.isInteger(value) ? String(value) : valu
  * `max` fixes the top of the axis (a rate of 100, a rating of 5); `unit` follows each value.
  */
 export function barChart({ title, description, data, valueName = "Value", max, unit = "", format = integerFormat }) {
-  const width = WIDTH - PAD.left - PAD.right;
+  const outer = chartWidth();
+  const width = outer - PAD.left - PAD.right;
   const height = HEIGHT - PAD.top - PAD.bottom;
   const top = max ?? niceTop(Math.max(0, ...data.map((item) => item.value || 0)));
   const root = svg("svg", {
-    class: "chart chart-bars", viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img",
+    class: "chart chart-bars", viewBox: `0 0 ${outer} ${HEIGHT}`, role: "img",
     "aria-label": summary(title, data, unit), focusable: "false",
   });
-  valueAxis(root, top, height, (v) => `${format(v)}${unit}`);
+  valueAxis(root, top, height, (v) => `${format(v)}${unit}`, outer);
   const slot = width / Math.max(1, data.length);
   const barWidth = Math.min(64, slot * 0.7);
   const every = labelEvery(data.length);
@@ -126,14 +131,15 @@ export function barChart({ title, description, data, valueName = "Value", max, u
 
 /** A line chart over time: `data` is [{label, value}] in time order, one point each. */
 export function lineChart({ title, description, data, valueName = "Value", unit = "", format = integerFormat }) {
-  const width = WIDTH - PAD.left - PAD.right;
+  const outer = chartWidth();
+  const width = outer - PAD.left - PAD.right;
   const height = HEIGHT - PAD.top - PAD.bottom;
   const top = niceTop(Math.max(0, ...data.map((item) => item.value || 0)));
   const root = svg("svg", {
-    class: "chart chart-line", viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img",
+    class: "chart chart-line", viewBox: `0 0 ${outer} ${HEIGHT}`, role: "img",
     "aria-label": summary(title, data, unit), focusable: "false",
   });
-  valueAxis(root, top, height, (v) => `${format(v)}${unit}`);
+  valueAxis(root, top, height, (v) => `${format(v)}${unit}`, outer);
   const inset = 28; // room for the first and last labels
   const step = data.length > 1 ? (width - 2 * inset) / (data.length - 1) : 0;
   const points = data.map((item, index) => {
@@ -161,18 +167,19 @@ export function lineChart({ title, description, data, valueName = "Value", unit 
  * (5 for a rating). An item whose value is null is drawn empty and printed "no ratings".
  */
 export function hbarChart({ title, description, data, valueName = "Value", max, unit = "", format = (v) => String(v) }) {
+  const outer = chartWidth();
   const row = 30;
-  const labelWidth = 150;
+  const labelWidth = outer < 450 ? 110 : 150;
   const right = 56;
   const height = PAD.top + row * data.length + 8;
   const top = max ?? niceTop(Math.max(0, ...data.map((item) => item.value || 0)));
-  const width = WIDTH - labelWidth - right;
+  const width = outer - labelWidth - right;
   const texts = data.map((item) => ({
     ...item,
     text: item.text ?? (item.value === null || item.value === undefined ? "no ratings" : `${format(item.value)}${unit}`),
   }));
   const root = svg("svg", {
-    class: "chart chart-hbars", viewBox: `0 0 ${WIDTH} ${height}`, role: "img",
+    class: "chart chart-hbars", viewBox: `0 0 ${outer} ${height}`, role: "img",
     "aria-label": summary(title, texts), focusable: "false",
   });
   root.append(svg("line", { class: "axis", x1: labelWidth, x2: labelWidth, y1: PAD.top - 6, y2: height - 4 }));
@@ -180,7 +187,7 @@ export function hbarChart({ title, description, data, valueName = "Value", max, 
     const y = PAD.top + row * index;
     const barWidth = top ? (width * Math.min(item.value || 0, top)) / top : 0;
     root.append(
-      svg("text", { x: labelWidth - 8, y: y + row / 2, "text-anchor": "end" }, shortLabel(item.label, 22)),
+      svg("text", { x: labelWidth - 8, y: y + row / 2, "text-anchor": "end" }, shortLabel(item.label, Math.floor(labelWidth / 7))),
       svg("rect", { class: "bar", x: labelWidth, y: y + 4, width: barWidth, height: row - 12, "data-value": item.value ?? "" },
         svg("title", {}, `${item.label}: ${item.text}`)),
       svg("text", { class: "value-label", x: labelWidth + barWidth + 6, y: y + row / 2 }, item.text),

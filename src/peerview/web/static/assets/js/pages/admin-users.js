@@ -88,7 +88,7 @@ export async function render(main, { user: me, navigate }) {
       "button",
       {
         type: "button",
-        class: account.is_active ? "danger toggle-active" : "toggle-active",
+        class: "toggle-active",
         onclick: () => change(
           item,
           account,
