@@ -15,7 +15,9 @@ from tests.browser.support import Tab, open_tab
 from tests.factories import TestUser
 
 
-async def signed_in(browser: Browser, served: Served, user: TestUser, path: str, **options: Any) -> Tab:
+async def signed_in(
+    browser: Browser, served: Served, user: TestUser, path: str, **options: Any
+) -> Tab:
     """A tab of `user` (their token in localStorage, as after a login) opened at `#<path>`.
 
     The token is planted once per tab, so a logout or a password change stays signed out."""
@@ -56,7 +58,9 @@ async def post_request(
     return dict(answer.json())
 
 
-async def accept(client: httpx.AsyncClient, interviewer: TestUser, request_id: str) -> dict[str, Any]:
+async def accept(
+    client: httpx.AsyncClient, interviewer: TestUser, request_id: str
+) -> dict[str, Any]:
     answer = await client.post(
         f"/api/interview-requests/{request_id}/accept", headers=interviewer.headers
     )

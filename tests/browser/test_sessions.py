@@ -3,6 +3,7 @@ file and cancel, the double-blind feedback form, and the bell fed live over Sock
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -35,12 +36,14 @@ async def test_sessions_list_counts_down_and_the_session_page_gives_the_calendar
     await screenshot(page, "sessions")
 
     await item.get_by_role("link", name="Details").click()
-    await expect(page.get_by_role("heading", level=1, name="graphs · Medium · Coding")).to_be_visible()
+    await expect(
+        page.get_by_role("heading", level=1, name="graphs · Medium · Coding")
+    ).to_be_visible()
     async with page.expect_download() as info:
         await page.get_by_role("button", name="Download calendar file (.ics)").click()
     download = await info.value
     assert download.suggested_filename == f"peerview-{session['id']}.ics"
-    text = Path(await download.path()).read_text()
+    text = await asyncio.to_thread(Path(await download.path()).read_text)
     assert text.startswith("BEGIN:VCALENDAR")
 
     # Cancel asks first; "Keep it" keeps it.
