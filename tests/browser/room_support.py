@@ -4,6 +4,7 @@ a session made through the API, a signed-in tab, and the call's figures read fro
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -105,13 +106,13 @@ async def add_question(url: str, interviewer: TestUser, session_id: str) -> dict
 
 async def signed_in_tab(browser: Browser, url: str, user: TestUser, **options: Any) -> Tab:
     """A browser context of its own, signed in as `user` (the token kept as the app keeps it)."""
-    state = {
-        "cookies": [],
-        "origins": [
-            {"origin": url, "localStorage": [{"name": "peerview.token", "value": user.token}]}
-        ],
-    }
-    return await open_tab(browser, url, storage_state=state, **options)
+    tab = await open_tab(browser, url, **options)
+    await tab.context.add_init_script(
+        f"if (!sessionStorage.getItem('signed-in')) {{"
+        f" sessionStorage.setItem('signed-in', '1');"
+        f" localStorage.setItem('peerview.token', {json.dumps(user.token)}); }}"
+    )
+    return tab
 
 
 async def wait_connected(page: Page) -> None:
