@@ -80,15 +80,17 @@ async def test_the_board_filters_pages_and_accepts(
     browser: Browser, served: Served, factory: Factory
 ) -> None:
     # 25 open requests from five interviewees (five each, the most one may hold): two pages.
+    starts = []
     for n in range(5):
         interviewee = await factory.interviewee()
         for k in range(5):
             category = "graphs" if (n, k) in {(0, 0), (3, 2), (4, 4)} else "arrays"
-            await post_request(
+            posted = await post_request(
                 factory.client, served, interviewee, hours=10 + n * 5 + k, category=category
             )
+            starts.append(datetime.fromisoformat(posted["scheduled_at"]))
     interviewer = await factory.interviewer()
-    tab = await signed_in(browser, served, interviewer, "/board")
+    tab = await signed_in(browser, served, interviewer, "/board", timezone_id="UTC")
     page = tab.page
     rows = page.get_by_role("region", name="Requests waiting for an interviewer").locator(
         "li[data-request-id]"
@@ -110,6 +112,18 @@ async def test_the_board_filters_pages_and_accepts(
     await page.get_by_label("Difficulty").select_option("EASY")
     await page.get_by_role("button", name="Apply filters").click()
     await expect(page.get_by_text("No open requests right now.")).to_be_visible()
+    await page.get_by_role("button", name="Clear filters").click()
+    await expect(rows).to_have_count(20)
+    # The date range: the days are the user's own (here UTC), both ends included.
+    tomorrow = (served.clock.now() + timedelta(days=1)).date()
+    on_tomorrow = sum(1 for start in starts if start.date() == tomorrow)
+    await page.get_by_label("From").fill(tomorrow.isoformat())
+    await page.get_by_label("To").fill(tomorrow.isoformat())
+    await page.get_by_role("button", name="Apply filters").click()
+    await expect(page.locator("main").get_by_role("status")).to_contain_text(
+        f"Showing {on_tomorrow} open request" if on_tomorrow else "No open requests match"
+    )
+    await expect(rows).to_have_count(min(on_tomorrow, 20))
     await page.get_by_role("button", name="Clear filters").click()
     await expect(rows).to_have_count(20)
 

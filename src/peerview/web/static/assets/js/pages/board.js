@@ -48,8 +48,8 @@ export async function render(main, { user, navigate }) {
       field({ label: "Category", name: "category", maxlength: 64 }),
       field({ label: "Difficulty", name: "difficulty", options: choices(DIFFICULTIES, "Any difficulty") }),
       field({ label: "Type", name: "type", options: choices(TYPES, "Any type") }),
-      field({ label: "From", name: "from", type: "date", hint: "Starting on or after this day." }),
-      field({ label: "To", name: "to", type: "date", hint: "Starting on or before this day." })),
+      field({ label: "From", name: "from_day", type: "date", hint: "Starting on or after this day." }),
+      field({ label: "To", name: "to_day", type: "date", hint: "Starting on or before this day." })),
     h("div", { class: "actions" },
       h("button", { type: "submit", class: "primary" }, "Apply filters"),
       h("button", { type: "reset" }, "Clear filters")),
@@ -67,8 +67,8 @@ export async function render(main, { user, navigate }) {
       category: values.category.trim() || undefined,
       difficulty: values.difficulty || undefined,
       type: values.type || undefined,
-      from: dayBound(values.from),
-      to: dayBound(values.to, true),
+      from: dayBound(values.from_day),
+      to: dayBound(values.to_day, true),
     };
   }
 

@@ -17,7 +17,7 @@ function item(feedback) {
       h("h3", {}, `Sealed feedback from your ${label(feedback.author_role).toLowerCase()}`),
       h("p", { class: "muted" },
         "Feedback is double-blind: you will read it once you have written yours for that session ",
-        "(open the session from ", h("a", { href: "#/sessions" }, "your past sessions"),
+        "(find it among ", h("a", { href: "#/sessions" }, "your past sessions"),
         "), or 72 hours after the session ended."));
   }
   return h("li", {},
