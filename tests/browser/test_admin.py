@@ -116,11 +116,12 @@ async def test_admins_create_edit_delete_and_restore_questions_and_a_used_one_st
     assert answer.json()["code"] == "HARD_DELETE_GUARDED"
     await expect(refusal).to_have_text(answer.json()["detail"])
 
-    # An unused one, soft-deleted first, goes for good.
-    await row.get_by_role("button", name="Delete").click()
+    # An unused one, soft-deleted first, goes for good (by keyboard: the toast of the restore
+    # may still cover the button for the mouse).
+    await row.get_by_role("button", name="Delete").press("Enter")
     await expect(row.get_by_role("button", name="Delete permanently")).to_be_visible()
-    await row.get_by_role("button", name="Delete permanently").click()
-    await row.get_by_role("button", name="Yes, delete for good").click()
+    await row.get_by_role("button", name="Delete permanently").press("Enter")
+    await row.get_by_role("button", name="Yes, delete for good").press("Enter")
     await expect(row).to_have_count(0)
     await expect(used_row).to_have_count(1)
     found = await factory.client.get(f"/api/questions/{created['id']}", headers=admin.headers)

@@ -17,7 +17,7 @@ from tests.browser.room_support import seed_bank
 from tests.browser.support import ROOT, Tab, open_tab, screenshot
 from tests.browser.test_dashboards import DESKTOP, feedback, signed_in
 from tests.factories import Factory, TestUser
-from tests.flow import accepted, completed, post_request
+from tests.flow import accepted, completed, live, post_request
 
 MAIN_JS = ROOT / "src" / "peerview" / "web" / "static" / "assets" / "js" / "main.js"
 PHONE = {"width": 375, "height": 740}
@@ -87,6 +87,8 @@ class World:
     interviewer: TestUser
     interviewee: TestUser
     past_id: str
+    unrated_id: str
+    live_id: str
     upcoming_id: str
 
 
@@ -99,13 +101,14 @@ async def world(factory: Factory, served: Served) -> World:
     past = await completed(factory, category="arrays", **people)
     await feedback(factory, past, interviewer)
     await feedback(factory, past, interviewee, overall=5)
-    await completed(factory, category="graphs", scheduled_in=timedelta(days=9), **people)
+    unrated = await completed(factory, category="graphs", scheduled_in=timedelta(days=9), **people)
+    now_live = await live(factory, category="heaps", **people)
     upcoming = await accepted(factory, category="dynamic programming", **people)
     # Open requests for the board, by another interviewee too.
     other = await factory.interviewee()
     await post_request(factory, interviewee, category="strings", note="Tries, please.")
     await post_request(factory, other, category="system design", type="SYSTEM_DESIGN")
-    return World(admin, interviewer, interviewee, past.id, upcoming.id)
+    return World(admin, interviewer, interviewee, past.id, unrated.id, now_live.id, upcoming.id)
 
 
 def routes_of_the_app() -> set[str]:
@@ -121,23 +124,27 @@ def pages_for(w: World) -> dict[str, list[tuple[str, str]]]:
             ("/requests", "/requests"),
             ("/sessions", "/sessions"),
             ("/sessions/:id", f"/sessions/{w.past_id}"),
+            ("/sessions/:id", f"/sessions/{w.unrated_id}"),
             ("/sessions/:id", f"/sessions/{w.upcoming_id}"),
             ("/feedback", "/feedback"),
             ("/notifications", "/notifications"),
             ("/analytics", "/analytics"),
             ("/profile", "/profile"),
             ("/room/:id", f"/room/{w.upcoming_id}"),
+            ("/room/:id", f"/room/{w.live_id}"),
         ],
         "INTERVIEWER": [
             ("/board", "/board"),
             ("/sessions", "/sessions"),
             ("/sessions/:id", f"/sessions/{w.past_id}"),
+            ("/sessions/:id", f"/sessions/{w.unrated_id}"),
             ("/sessions/:id", f"/sessions/{w.upcoming_id}"),
             ("/feedback", "/feedback"),
             ("/notifications", "/notifications"),
             ("/analytics", "/analytics"),
             ("/profile", "/profile"),
             ("/room/:id", f"/room/{w.upcoming_id}"),
+            ("/room/:id", f"/room/{w.live_id}"),
         ],
         "ADMIN": [
             ("/board", "/board"),
