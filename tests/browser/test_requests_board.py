@@ -142,7 +142,7 @@ async def test_a_lost_race_is_shown_plainly_on_its_row(
 ) -> None:
     interviewee = await factory.interviewee()
     taken = await post_request(factory.client, served, interviewee, hours=8, category="graphs")
-    await post_request(factory.client, served, interviewee, hours=9, category="trees")
+    other = await post_request(factory.client, served, interviewee, hours=9, category="trees")
     interviewer, rival = await factory.interviewer(), await factory.interviewer()
     tab = await signed_in(browser, served, interviewer, "/board")
     page = tab.page
@@ -157,6 +157,11 @@ async def test_a_lost_race_is_shown_plainly_on_its_row(
     await row.get_by_role("button", name="Dismiss").click()
     await expect(row).to_have_count(0)
     await expect(page.locator("li[data-request-id]")).to_have_count(1)
+    # Nobody pushes other interviewers' accepts: the board reloads on its timer and whenever
+    # the tab becomes visible again.
+    await accept(factory.client, rival, other["id"])
+    await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    await expect(page.get_by_text("No open requests right now.")).to_be_visible()
     assert tab.unexpected_errors("status of 409") == []
     await tab.context.close()
 

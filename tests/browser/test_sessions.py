@@ -22,7 +22,7 @@ async def test_sessions_list_counts_down_and_the_session_page_gives_the_calendar
     request = await post_request(factory.client, served, interviewee, hours=6, category="graphs")
     session = await accept(factory.client, interviewer, request["id"])
     other = await post_request(factory.client, served, interviewee, hours=30, category="trees")
-    await accept(factory.client, interviewer, other["id"])
+    later = await accept(factory.client, interviewer, other["id"])
 
     tab = await signed_in(browser, served, interviewee, "/sessions", accept_downloads=True)
     page = tab.page
@@ -34,6 +34,14 @@ async def test_sessions_list_counts_down_and_the_session_page_gives_the_calendar
     first = await countdown.text_content()
     await expect(countdown).not_to_have_text(first or "")  # it ticks
     await screenshot(page, "sessions")
+    # The list follows the session pushes: the interviewer cancels the other one.
+    answer = await factory.client.post(
+        f"/api/interview-sessions/{later['id']}/cancel", headers=interviewer.headers
+    )
+    assert answer.status_code == 200, answer.text
+    past = page.get_by_role("region", name="Past")
+    await expect(past.get_by_role("listitem").filter(has_text="trees")).to_be_visible()
+    await expect(upcoming.locator("li[data-session-id]")).to_have_count(1)
 
     await item.get_by_role("link", name="Details").click()
     await expect(
@@ -56,7 +64,6 @@ async def test_sessions_list_counts_down_and_the_session_page_gives_the_calendar
     await expect(page.get_by_text("Cancelled by the interviewee").first).to_be_visible()
     await expect(page.get_by_role("link", name="Join the room")).to_have_count(0)
     await page.get_by_role("link", name="← All sessions").click()
-    past = page.get_by_role("region", name="Past")
     await expect(past.get_by_role("listitem").filter(has_text="graphs")).to_be_visible()
     assert tab.unexpected_errors() == []
     await tab.context.close()
