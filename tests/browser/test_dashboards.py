@@ -128,7 +128,7 @@ async def test_my_analytics_draws_my_sessions_and_ratings_as_the_api_counts_them
     ).to_have_text("0")
     await picker.get_by_label("To").fill("2998-01-01")
     await picker.get_by_role("button", name="Show").click()
-    await expect(picker.locator("[data-field=to] .field-error")).to_be_visible()
+    await expect(picker.locator("[data-field=until] .field-error")).to_be_visible()
     await picker.get_by_role("button", name="All time").click()
     await expect(
         main.locator(".stat", has_text="Completed sessions").locator(".value")

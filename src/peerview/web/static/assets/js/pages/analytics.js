@@ -30,8 +30,8 @@ export function periodPicker(load) {
     { class: "period", "aria-label": "Period", "aria-describedby": "period-hint" },
     formAlert(),
     h("div", { class: "period-row" },
-      field({ label: "From", name: "from", type: "date" }),
-      field({ label: "To", name: "to", type: "date" }),
+      field({ label: "From", name: "since", type: "date" }),
+      field({ label: "To", name: "until", type: "date" }),
       h("div", { class: "actions" },
         h("button", { type: "submit", class: "primary" }, "Show"),
         h("button", {
@@ -44,9 +44,11 @@ export function periodPicker(load) {
     h("p", { class: "hint", id: "period-hint" },
       "Days in your time zone, both included; leave a day empty to count from the start or up to now."),
   );
-  onSubmit(form, async ({ from, to }) => {
-    await load({ from: dayStart(from), to: dayStart(to, 1) });
-  }, { INVALID_PERIOD: "to" });
+  // The fields are not named after the query's `from` and `to`, so that the days typed are
+  // never mistaken for the instants sent.
+  onSubmit(form, async ({ since, until }) => {
+    await load({ from: dayStart(since), to: dayStart(until, 1) });
+  }, { INVALID_PERIOD: "until" });
   return form;
 }
 
