@@ -33,7 +33,7 @@ async def test_sessions_list_counts_down_and_the_session_page_gives_the_calendar
     await expect(countdown).to_have_text(re.compile(r"^Starts in 5:59:\d\d$"))
     first = await countdown.text_content()
     await expect(countdown).not_to_have_text(first or "")  # it ticks
-    await screenshot(page, "sessions")
+    await screenshot(page, "sessions-upcoming")
     # The list follows the session pushes: the interviewer cancels the other one.
     answer = await factory.client.post(
         f"/api/interview-sessions/{later['id']}/cancel", headers=interviewer.headers
