@@ -102,7 +102,7 @@ export async function render(main) {
   main.append(
     heading("Notifications"),
     h("div", { class: "row" },
-      h("div", { class: "field-check" }, unreadToggle, h("label", { for: unreadId }, "Unread only")),
+      h("div", { class: "field field-check" }, unreadToggle, h("label", { for: unreadId }, "Unread only")),
       h("div", { class: "actions" }, readAllButton)),
     status,
     holder,

@@ -36,7 +36,7 @@ function ratingGroup(name, text) {
     h("div", { class: "rating" },
       [1, 2, 3, 4, 5].map((n) => {
         const id = `${group}-${n}`;
-        return h("span", { class: "field-check" },
+        return h("span", { class: "field field-check" },
           h("input", { type: "radio", id, name: `rating_${name}`, value: String(n) }),
           h("label", { for: id }, String(n)));
       })),

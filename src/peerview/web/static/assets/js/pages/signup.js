@@ -9,10 +9,10 @@ function roleChoice() {
   const errorId = `${hintId}-error`;
   const radio = (value, text, description, checked = false) => {
     const id = uid(`role-${value.toLowerCase()}`);
-    return h("div", { class: "field-check" },
+    return h("div", { class: "field field-check role-option" },
       h("input", { type: "radio", name: "role", value, id, checked, "aria-describedby": `${id}-d` }),
       h("label", { for: id }, text),
-      h("span", { class: "hint", id: `${id}-d` }, description));
+      h("span", { class: "hint", id: `${id}-d` }, `— ${description}`));
   };
   return h(
     "fieldset",
