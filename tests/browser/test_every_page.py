@@ -237,6 +237,9 @@ async def test_screenshots_of_the_main_pages_at_desktop_size(
     and room pictures are written by those pages' own tests)."""
     w = await world(factory, served)
     tab = await signed_in(browser, served, w.interviewee, viewport=DESKTOP)
+    # The data was made by moving the server's clock ahead: the browser's follows it, so the
+    # countdowns read as they would on the day.
+    await tab.context.clock.install(time=served.clock.now())
     await tab.page.goto("/#/sessions")
     await settled(tab.page)
     await screenshot(tab.page, "sessions")
