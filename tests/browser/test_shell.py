@@ -9,7 +9,9 @@ from tests.browser.conftest import Served
 from tests.browser.support import open_tab
 
 
-async def register(url: str, email: str, role: str, name: str = "Ada Lovelace") -> dict[str, object]:
+async def register(
+    url: str, email: str, role: str, name: str = "Ada Lovelace"
+) -> dict[str, object]:
     async with httpx.AsyncClient(base_url=url) as http:
         answer = await http.post(
             "/api/auth/register",
@@ -24,9 +26,11 @@ async def test_the_app_is_served_at_the_root_under_a_strict_csp(
 ) -> None:
     tab = await open_tab(browser, served.url)
     response = await tab.page.goto("/")
-    assert response is not None and response.status == 200
+    assert response is not None
+    assert response.status == 200
     csp = response.headers["content-security-policy"]
-    assert "script-src 'self'" in csp and "default-src 'none'" in csp
+    assert "script-src 'self'" in csp
+    assert "default-src 'none'" in csp
     assert "unsafe-inline" not in csp
     # Not signed in: the login page.
     await expect(tab.page.get_by_role("heading", name="Log in")).to_be_visible()

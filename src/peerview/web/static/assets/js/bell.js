@@ -14,6 +14,33 @@ export function notificationHref(note) {
   return "#/notifications";
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+/** The bell drawn in SVG (no icon font: the app loads nothing from elsewhere). */
+function bellIcon() {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "20");
+  svg.setAttribute("height", "20");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  svg.setAttribute("class", "bell-icon");
+  for (const d of [
+    "M12 3a6 6 0 0 0-6 6v3.6L4.3 15.4A1 1 0 0 0 5.2 17h13.6a1 1 0 0 0 .9-1.6L18 12.6V9a6 6 0 0 0-6-6z",
+    "M9.5 19a2.5 2.5 0 0 0 5 0",
+  ]) {
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", d);
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", "currentColor");
+    path.setAttribute("stroke-width", "1.8");
+    path.setAttribute("stroke-linecap", "round");
+    path.setAttribute("stroke-linejoin", "round");
+    svg.append(path);
+  }
+  return svg;
+}
+
 export function mountBell(container) {
   if (stop) stop();
   let unread = [];
@@ -31,7 +58,7 @@ export function mountBell(container) {
 
   function paint() {
     const n = unread.length;
-    replace(button, h("span", { class: "bell-icon", "aria-hidden": "true" }, "🔔"), count);
+    replace(button, bellIcon(), count);
     button.setAttribute("aria-label", n ? `Notifications, ${n} unread` : "Notifications, none unread");
     count.textContent = n ? String(n > 99 ? "99+" : n) : "";
     count.hidden = n === 0;
