@@ -211,6 +211,10 @@ async function restore() {
 }
 
 onAuthChange((state) => {
+  if (state.token && state.user) {
+    renderNav(); // a changed name shows in the header at once
+    return;
+  }
   if (!state.token) {
     const account = document.getElementById("account");
     delete account.dataset.user;

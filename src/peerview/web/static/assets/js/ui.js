@@ -225,12 +225,14 @@ export function relative(iso, now = Date.now()) {
   const span = Math.abs(seconds);
   let text;
   if (span < 45) return "now";
-  if (span < 3600) text = `${Math.round(span / 60)} min`;
-  else if (span < 86400) {
-    const hours = Math.floor(span / 3600);
-    const minutes = Math.round((span % 3600) / 60);
+  // Whole minutes first, so that 59.6 minutes is "1 h", never "60 min".
+  const totalMinutes = Math.round(span / 60);
+  if (totalMinutes < 60) text = `${totalMinutes} min`;
+  else if (totalMinutes < 24 * 60) {
+    const hours = Math.floor(totalMinutes / 60);
+    const minutes = totalMinutes % 60;
     text = minutes ? `${hours} h ${minutes} min` : `${hours} h`;
-  } else text = `${Math.round(span / 86400)} d`;
+  } else text = `${Math.round(totalMinutes / (24 * 60))} d`;
   return seconds > 0 ? `in ${text}` : `${text} ago`;
 }
 
