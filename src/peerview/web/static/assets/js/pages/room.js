@@ -11,6 +11,7 @@ import { badge, countdown, formatTime, h, heading, label, replace } from "../ui.
 const OPEN = new Set(["SCHEDULED", "LIVE"]);
 const MAX_EXTENSION = 60;
 const POLL_MS = 20000; // a safety net: pushes and the data channel normally come first
+const HARD_END_RECHECK_MS = 5000;
 
 const REFUSED = {
   SESSION_NOT_FOUND: "This session does not exist, or you are not one of its participants.",
@@ -245,11 +246,11 @@ class Room {
       new Date(session.planned_end_at).getTime() <= now
         ? h("p", { class: "notice warn" }, "Past the planned end: the session closes by itself at the hard end.")
         : null);
-    // Belt and braces: past the hard end, ask the server (its push may have been missed).
+    // Belt and braces: past the hard end, ask the server (its push may have been missed),
+    // and again every few seconds while its clock has not got there yet.
     if (new Date(session.hard_end_at).getTime() <= now && !this.hardEndCheck) {
-      this.hardEndCheck = setTimeout(() => {
-        this.refresh().finally(() => { this.hardEndCheck = null; });
-      }, 500);
+      this.hardEndCheck = setTimeout(() => this.refresh(), 500);
+      setTimeout(() => { this.hardEndCheck = null; }, HARD_END_RECHECK_MS);
     }
   }
 
