@@ -67,12 +67,12 @@ export async function render(main, { params, user }) {
 /** What a closed room shows: the end, why, and where the feedback form is. */
 function endedPanel(session) {
   const headingId = "room-ended-title";
-  const why = session.status === "CANCELLED" ? "It was cancelled" : "It ended";
   return h(
     "section",
     { class: "card room-ended", "aria-labelledby": headingId },
     h("h2", { id: headingId, tabindex: "-1" }, "The session has ended"),
-    h("p", {}, session.end_reason ? `${why}: ${label(session.end_reason).toLowerCase()}.` : `${why}.`),
+    h("p", {}, session.end_reason ? `${label(session.end_reason)}.`
+      : session.status === "CANCELLED" ? "It was cancelled." : "It is over."),
     h("p", {},
       h("a", { href: `#/sessions/${encodeURIComponent(session.id)}`, class: "button primary" },
         session.status === "COMPLETED" ? "Go to the session page to write your feedback" : "Go to the session page")),
