@@ -17,12 +17,14 @@ from typing import Any, Literal
 
 from peerview.db import Connection
 
-SessionEventName = Literal["started", "extended", "ended", "cancelled"]
+# A lifecycle move (`lifecycle.TRANSITIONS`), or "questions": its interviewer added or
+# removed session questions (docs/api.md §5.6), which moves nothing of the lifecycle.
+SessionEventName = Literal["started", "extended", "ended", "cancelled", "questions"]
 
 
 @dataclass(frozen=True, slots=True)
 class SessionChanged:
-    """A session's lifecycle moved (REST call or sweeper)."""
+    """A session's lifecycle moved (REST call or sweeper), or its question list changed."""
 
     event: SessionEventName
     session_id: str

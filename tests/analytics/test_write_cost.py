@@ -8,7 +8,9 @@ from typing import Any
 from tests.analytics import recount
 from tests.analytics.support import Driver, at, due_rows
 from tests.factories import Factory
+from tests.flow import live
 from tests.lifecycle.support import sweep
+from tests.session_questions.support import add, bank_question, remove, suggest
 from tests.support.statements import counting_statements
 
 ROLLUP_TABLES = (
@@ -56,5 +58,18 @@ async def test_an_acceptance_adds_its_counts_in_a_few_statements(factory: Factor
             assert f"INSERT INTO {table} " in write, table
     else:
         assert len(writes) == 7, writes
+    async with factory.app.services.database.transaction(write=False) as db:
+        await recount.check(db)
+
+
+async def test_changing_a_sessions_questions_counts_nothing(factory: Factory) -> None:
+    flow = await live(factory)
+    question, other = await bank_question(factory), await bank_question(factory)
+    client, er = factory.client, flow.interviewer
+    with counting_statements(factory.app) as statements:
+        assert (await add(client, er, flow.id, question["id"])).status_code == 201
+        assert (await suggest(client, er, flow.id, 1)).status_code == 201
+        assert (await remove(client, er, flow.id, other["id"])).status_code == 204
+    assert _rollup_writes(statements) == []
     async with factory.app.services.database.transaction(write=False) as db:
         await recount.check(db)

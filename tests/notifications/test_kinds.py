@@ -12,6 +12,7 @@ from tests.factories import Factory
 from tests.feedback.support import given
 from tests.flow import accepted, completed, live, post_request
 from tests.notifications.support import stored, sweep
+from tests.session_questions.support import add, bank_question, remove, suggest
 
 
 async def test_request_accepted_notifies_the_interviewee_once(
@@ -56,6 +57,18 @@ async def test_extend_notifies_nobody(
         headers=flow.interviewer.headers,
     )
     assert response.status_code == 200
+    assert len(await stored(app)) == before
+
+
+async def test_changing_a_sessions_questions_notifies_nobody(
+    factory: Factory, app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    flow = await live(factory)
+    question, other = await bank_question(factory), await bank_question(factory)
+    before = len(await stored(app))
+    assert (await add(client, flow.interviewer, flow.id, question["id"])).status_code == 201
+    assert (await suggest(client, flow.interviewer, flow.id, 1)).status_code == 201
+    assert (await remove(client, flow.interviewer, flow.id, other["id"])).status_code == 204
     assert len(await stored(app)) == before
 
 

@@ -208,6 +208,15 @@ class Peer:
         assert ack == {"ok": True}, ack
 
 
+async def exactly_one(peer: Peer, event: str) -> dict[str, Any]:
+    """The one `session` event named `event` this socket got (a barrier rules out a second)."""
+    await peer.wait_for("session", where=lambda e: e["event"] == event)
+    await peer.barrier()
+    matching = [e for e in peer.received["session"] if e["event"] == event]
+    assert len(matching) == 1, peer.received["session"]
+    return matching[0]
+
+
 async def silently_revoke(app: FastAPI, token: str) -> None:
     """Revoke `token` in the database and tell no process: what an announcement that was lost
     (Redis away) leaves behind."""

@@ -66,11 +66,17 @@ async def test_javascript_client_joins_and_answers_an_offer(
             await python.wait_for("presence", where=lambda e: e["state"] == "joined")
             assert await python.send_signal(flow.id, "offer", OFFER) == {"ok": True}
             received = await js.next("signal")
-            assert received == {"from": flow.interviewer.id, "type": "offer", "data": OFFER}
+            assert received == {
+                "session_id": flow.id,
+                "from": flow.interviewer.id,
+                "type": "offer",
+                "data": OFFER,
+            }
             assert await js.next("answered") == {"ok": True}
 
             [answer] = await python.wait_for("signal")
             assert answer == {
+                "session_id": flow.id,
                 "from": flow.interviewee.id,
                 "type": "answer",
                 "data": {"type": "answer", "sdp": "v=0 answer from javascript"},

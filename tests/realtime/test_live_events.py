@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from peerview.jobs.sweeper import sweep_once
 from tests.factories import Factory, TestUser
 from tests.flow import Flow, accepted, live
-from tests.realtime.support import Peer, peers
+from tests.realtime.support import exactly_one, peers
 from tests.session_questions.support import add, bank_question
 
 
@@ -22,15 +22,6 @@ async def act(
         f"/api/interview-sessions/{flow.id}/{action}", json=body or None, headers=user.headers
     )
     assert response.status_code == 200, response.text
-
-
-async def exactly_one(peer: Peer, event: str) -> dict[str, Any]:
-    """The one `session` event named `event` this socket got (a barrier rules out a second)."""
-    await peer.wait_for("session", where=lambda e: e["event"] == event)
-    await peer.barrier()
-    matching = [e for e in peer.received["session"] if e["event"] == event]
-    assert len(matching) == 1, peer.received["session"]
-    return matching[0]
 
 
 async def test_start_extend_end_each_push_one_session_event_to_both(

@@ -112,12 +112,24 @@ async def test_signals_are_relayed_only_to_the_other_participant_with_from(
 
         received = await callee.wait_for("signal", 2)
         assert received == [
-            {"from": flow.interviewer.id, "type": "offer", "data": OFFER},
-            {"from": flow.interviewer.id, "type": "ice-candidate", "data": CANDIDATE},
+            {"session_id": flow.id, "from": flow.interviewer.id, "type": "offer", "data": OFFER},
+            {
+                "session_id": flow.id,
+                "from": flow.interviewer.id,
+                "type": "ice-candidate",
+                "data": CANDIDATE,
+            },
         ]
         for tab in (caller, caller_tab):
             answer = await tab.wait_for("signal", 1)
-            assert answer == [{"from": flow.interviewee.id, "type": "answer", "data": ANSWER}]
+            assert answer == [
+                {
+                    "session_id": flow.id,
+                    "from": flow.interviewee.id,
+                    "type": "answer",
+                    "data": ANSWER,
+                }
+            ]
         for peer in (caller, caller_tab, callee, outsider):
             await peer.barrier()
         # The sender's own other tab and a stranger never see the interviewer's signals.

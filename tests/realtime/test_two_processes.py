@@ -26,6 +26,7 @@ from peerview import tokens
 from peerview.clock import FakeClock
 from tests.factories import Factory, TestUser
 from tests.realtime.support import peers
+from tests.session_questions.support import bank_question
 from tests.support.environment import TEST_SECRET
 from tests.support.servers import peerview_process
 
@@ -137,10 +138,20 @@ async def test_signals_presence_events_and_notifications_cross_processes_once(
 
         assert await er_second.send_signal(session["id"], "offer", OFFER) == {"ok": True}
         [offer] = await ee_first.wait_for("signal")
-        assert offer == {"from": interviewer.id, "type": "offer", "data": OFFER}
+        assert offer == {
+            "session_id": session["id"],
+            "from": interviewer.id,
+            "type": "offer",
+            "data": OFFER,
+        }
         assert await ee_first.send_signal(session["id"], "answer", ANSWER) == {"ok": True}
         [answer] = await er_second.wait_for("signal")
-        assert answer == {"from": interviewee.id, "type": "answer", "data": ANSWER}
+        assert answer == {
+            "session_id": session["id"],
+            "from": interviewee.id,
+            "type": "answer",
+            "data": ANSWER,
+        }
 
         # Started through the first process: one `session` event on every socket of both.
         await post(first, f"/api/interview-sessions/{session['id']}/start", interviewer)
@@ -151,6 +162,17 @@ async def test_signals_presence_events_and_notifications_cross_processes_once(
         for socket_ in (ee_first, ee_second):
             await socket_.wait_for("notification", 2)
 
+        # A question added through the first process: one `questions` event on every socket
+        # of both, each as that participant sees it (the hints for the interviewer only).
+        question = await bank_question(factory)
+        path = f"/api/interview-sessions/{session['id']}/questions"
+        await post(first, path, interviewer, {"question_id": question["id"]})
+        for socket_ in (ee_first, ee_second, er_second):
+            [event] = await socket_.wait_for("session", where=lambda e: e["event"] == "questions")
+            [shown] = event["session"]["questions"]
+            assert shown["title"] == question["title"]
+            assert ("hints" in shown) is (socket_ is er_second)
+
         await ee_first.close()
         left = await er_second.wait_for("presence", where=lambda e: e["state"] == "left")
         # The interviewee's other socket never joined the room, so the interviewee left it.
@@ -159,13 +181,13 @@ async def test_signals_presence_events_and_notifications_cross_processes_once(
         await asyncio.sleep(SETTLE)
         assert len(er_second.received["signal"]) == 1
         assert len(ee_first.received["signal"]) == 1
-        assert [e["event"] for e in er_second.received["session"]] == ["started"]
+        assert [e["event"] for e in er_second.received["session"]] == ["started", "questions"]
         for socket_ in (ee_first, ee_second):
             assert [n["kind"] for n in socket_.received["notification"]] == [
                 "REQUEST_ACCEPTED",
                 "SESSION_STARTED",
             ]
-            assert [e["event"] for e in socket_.received["session"]] == ["started"]
+            assert [e["event"] for e in socket_.received["session"]] == ["started", "questions"]
         assert er_second.received["notification"] == []
 
 

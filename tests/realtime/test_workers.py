@@ -151,7 +151,12 @@ async def test_a_signal_crosses_between_clients_held_by_different_workers(
                 assert peer.client.transport() == "websocket"
             assert await caller.send_signal(flow.id, "offer", OFFER) == {"ok": True}
             [offer] = await callee.wait_for("signal")
-            assert offer == {"from": flow.interviewer.id, "type": "offer", "data": OFFER}
+            assert offer == {
+                "session_id": flow.id,
+                "from": flow.interviewer.id,
+                "type": "offer",
+                "data": OFFER,
+            }
             return
         finally:
             await caller.close()

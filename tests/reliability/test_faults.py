@@ -310,7 +310,12 @@ async def test_redis_stopped_rest_realtime_and_throttling_carry_on(stack: Stack)
         signal = {"session_id": session["id"], "type": "offer", "data": offer}
         assert await timed_call(er, "signal", signal) == {"ok": True}
         [relayed] = await ee.wait_for("signal")
-        assert relayed == {"from": interviewer["id"], "type": "offer", "data": offer}
+        assert relayed == {
+            "session_id": session["id"],
+            "from": interviewer["id"],
+            "type": "offer",
+            "data": offer,
+        }
 
         # Login throttling falls back to this process's counters, not to none.
         target = f"target-{uuid.uuid4().hex[:8]}@example.com"
@@ -349,7 +354,14 @@ async def test_redis_stopped_rest_realtime_and_throttling_carry_on(stack: Stack)
         answer = {"type": "answer", "sdp": "v=0 answer"}
         assert await ee.send_signal(session["id"], "answer", answer) == {"ok": True}
         published = await _next_emit(pubsub, "signal")
-        assert published["data"] == [{"from": interviewee["id"], "type": "answer", "data": answer}]
+        assert published["data"] == [
+            {
+                "session_id": session["id"],
+                "from": interviewee["id"],
+                "type": "answer",
+                "data": answer,
+            }
+        ]
         await pubsub.aclose()
         heard_after = await heard_from_another_process(
             stack.redis.url, stack.channel, ee, interviewee["id"]

@@ -966,7 +966,11 @@ async def test_socket_event(world: World, socket_url: str, row: EventRow) -> Non
         if row.expect == OK and row.relation == "participant":
             heard: dict[str, dict[str, list[Any]]] = {
                 "join": {"presence": [{**presence, "state": "joined"}]},
-                "signal": {"signal": [{"from": user.id, "type": "offer", "data": data}]},
+                "signal": {
+                    "signal": [
+                        {"session_id": session_id, "from": user.id, "type": "offer", "data": data}
+                    ]
+                },
                 "leave": {"presence": [{**presence, "state": "left"}]},
                 "disconnect": {"presence": [{**presence, "state": "left"}]},
             }

@@ -37,7 +37,8 @@ _KEY = "analytics.deltas"
 
 
 def outcome_of(event: SessionChanged) -> str | None:
-    """The outcome a session is counted under once `event` has happened; None if still open."""
+    """The outcome a session is counted under once `event` has happened; None if still open
+    (started, extended, or its questions changed: nothing is counted)."""
     if event.event == "ended":
         return "auto_timeout" if event.end_reason == EndReason.AUTO_TIMEOUT else "completed"
     if event.event == "cancelled":

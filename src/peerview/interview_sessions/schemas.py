@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
+from peerview.events import SessionEventName
 from peerview.models.enums import Difficulty, EndReason, QuestionType, SessionStatus
 from peerview.schemas import InputModel, Output, UserRef, one_of
 
@@ -86,5 +87,7 @@ class JoinRead(Output):
 
 
 class SessionEvent(Output):
-    event: Literal["started", "extended", "ended", "cancelled"]
+    """The `session` push (docs/api.md §8.3)."""
+
+    event: SessionEventName
     session: SessionRead

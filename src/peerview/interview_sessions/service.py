@@ -288,6 +288,24 @@ async def _apply(
     return msgspec.structs.replace(row, **values, version=row.version + 1, updated_at=ctx.now)
 
 
+async def questions_changed(ctx: Ctx, *, row: SessionRow) -> None:
+    """Announce that the session's question list changed (in the transaction that changed it):
+    once committed, both participants get the session again (docs/api.md §8.3)."""
+    await ctx.events.publish(
+        ctx.db,
+        SessionChanged(
+            event="questions",
+            session_id=row.id,
+            interviewer_id=row.interviewer_id,
+            interviewee_id=row.interviewee_id,
+            end_reason=None,
+            actor_id=ctx.actor.id,
+            at=ctx.now,
+            created_at=row.created_at,
+        ),
+    )
+
+
 async def _act(ctx: Ctx, *, session_id: str, action: Action) -> SessionRow:
     """Visibility, then who may act, then state: the order of docs/api.md §1."""
     row = await load_visible(db=ctx.db, actor=ctx.actor, session_id=session_id, admin_may_see=False)

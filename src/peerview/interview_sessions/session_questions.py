@@ -1,4 +1,8 @@
-"""Session questions: snapshots of bank questions that a session's interviewer adds or removes."""
+"""Session questions: snapshots of bank questions that a session's interviewer adds or removes.
+
+Every change is announced (`SessionChanged` "questions"): once it commits, both participants'
+sockets get the session again (docs/api.md §8.3).
+"""
 
 from __future__ import annotations
 
@@ -85,7 +89,7 @@ async def _insert_snapshot(
 
 
 async def add(ctx: Ctx, *, session_id: str, question_id: str) -> SessionQuestionRead:
-    _, state = await _load_for_interviewer(ctx, session_id=session_id)
+    row, state = await _load_for_interviewer(ctx, session_id=session_id)
     question = await questions_service.get_active(ctx.db, question_id)
     if question is None:
         raise QuestionNotFound()
@@ -99,6 +103,7 @@ async def add(ctx: Ctx, *, session_id: str, question_id: str) -> SessionQuestion
             raise QuestionAlreadyAdded()
         # The only other refusal is the foreign key: the question was purged meanwhile.
         raise QuestionNotFound()
+    await sessions_service.questions_changed(ctx, row=row)
     return _read(snapshot)
 
 
@@ -122,17 +127,21 @@ async def suggest(ctx: Ctx, *, session_id: str, count: int) -> list[SessionQuest
         exclude_ids=had,
         limit=count,
     )
+    added = False
     for question in candidates:
         # A refusal here can only be a concurrent add of the same question: it is in the
         # list either way, so the suggestion simply moves on.
-        await _insert_snapshot(ctx, session_id=session_id, question=question)
+        if await _insert_snapshot(ctx, session_id=session_id, question=question) is not None:
+            added = True
+    if added:  # a suggestion that found nothing new changed nothing: nobody is told
+        await sessions_service.questions_changed(ctx, row=row)
     rows = await question_repository.list_for_session(db, session_id)
     return [_read(r) for r in rows]
 
 
 async def remove(ctx: Ctx, *, session_id: str, question_id: str) -> None:
     """Remove a question before the session is over; later positions keep their numbers."""
-    _, state = await _load_for_interviewer(ctx, session_id=session_id)
+    row, state = await _load_for_interviewer(ctx, session_id=session_id)
     db = ctx.db
     if not await question_repository.contains(db, session_id=session_id, question_id=question_id):
         raise QuestionNotFound("The question is not part of this session")
@@ -142,3 +151,4 @@ async def remove(ctx: Ctx, *, session_id: str, question_id: str) -> None:
     )
     if not removed:
         raise QuestionNotFound("The question is not part of this session")
+    await sessions_service.questions_changed(ctx, row=row)

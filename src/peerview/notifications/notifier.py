@@ -101,7 +101,7 @@ def _for_session(event: SessionChanged) -> list[Planned]:
         recipients = (
             both if event.actor_id is None else tuple(u for u in both if u != event.actor_id)
         )
-    else:
+    else:  # "extended", "questions": the participants see it live; nobody is notified
         return []
     return [
         Planned(

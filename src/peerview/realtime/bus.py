@@ -1,4 +1,5 @@
-"""What one server process tells the others: a session's lifecycle moved, a user's access changed.
+"""What one server process tells the others: a session changed (its lifecycle or its questions),
+a user's access changed.
 
 With Redis, each process publishes its committed `SessionChanged` and `AccessChanged` events on
 a pub/sub channel derived from SOCKETIO_CHANNEL (so runs with their own Socket.IO channel stay

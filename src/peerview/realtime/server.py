@@ -372,7 +372,12 @@ class Realtime:
             return refused("INVALID_TOKEN")  # ended while the relay read the database
         await self.sio.emit(
             "signal",
-            {"from": state.user_id, "type": body.type, "data": body.data},
+            {
+                "session_id": body.session_id,
+                "from": state.user_id,
+                "type": body.type,
+                "data": body.data,
+            },
             room=peer_room(body.session_id, other),
         )
         return {"ok": True}
@@ -435,9 +440,12 @@ class Realtime:
         if isinstance(event, SessionChanged):
             self.cache.session_changed(event.session_id)
             if self.bus is not None:
-                # A sweeper's transition (no actor) only persists what every process already
-                # reads from the cached times: nobody waits for it to be heard.
-                await self.bus.announce(session=event, wait=event.actor_id is not None)
+                # Only an action's lifecycle move makes what other processes cached wrong, so
+                # only it is waited on: a sweeper's transition (no actor) persists what every
+                # process already reads from the cached times, and a question list is not in
+                # the cache at all (dropping the entry above is only for uniformity's sake).
+                stale_elsewhere = event.actor_id is not None and event.event != "questions"
+                await self.bus.announce(session=event, wait=stale_elsewhere)
             push = self._push_in_order(event)
             if push is not None:
                 await push
