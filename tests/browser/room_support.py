@@ -4,13 +4,14 @@ a session made through the API, a signed-in tab, and the call's figures read fro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from datetime import timedelta
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, Error, Page, Response
 
 from peerview.config import Settings
 from peerview.questions import service as questions_service
@@ -113,6 +114,24 @@ async def signed_in_tab(browser: Browser, url: str, user: TestUser, **options: A
         f" localStorage.setItem('peerview.token', {json.dumps(user.token)}); }}"
     )
     return tab
+
+
+def record_received(page: Page, into: list[str]) -> None:
+    """Keep in `into` the text of everything the server sends `page` from now on: API answers,
+    Socket.IO's long-polling answers and its WebSocket frames (the pushes and the acks)."""
+
+    async def on_response(response: Response) -> None:
+        if response.request.method != "GET":
+            return
+        if "/api/" in response.url or "/socket.io/" in response.url:
+            with contextlib.suppress(Error):  # the page went away meanwhile
+                into.append(await response.text())
+
+    def on_frame(payload: str | bytes) -> None:
+        into.append(payload if isinstance(payload, str) else payload.decode(errors="replace"))
+
+    page.on("response", on_response)
+    page.on("websocket", lambda socket: socket.on("framereceived", on_frame))
 
 
 async def wait_connected(page: Page) -> None:

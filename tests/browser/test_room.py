@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Response, expect
+from playwright.async_api import Browser, expect
 
 from peerview.config import Settings
 from peerview.jobs.sweeper import sweep_once
@@ -17,6 +17,7 @@ from peerview.models.enums import Role
 from tests.browser.conftest import Served
 from tests.browser.room_support import (
     live_session,
+    record_received,
     room_settings,
     seed_bank,
     signed_in_tab,
@@ -35,13 +36,22 @@ def settings(database_url: str) -> Settings:
 
 
 async def two_in_the_room(
-    browser: Browser, served: Served, factory: Factory, **session: Any
+    browser: Browser,
+    served: Served,
+    factory: Factory,
+    *,
+    interviewee_receives: list[str] | None = None,
+    **session: Any,
 ) -> tuple[TestUser, TestUser, dict[str, Any], Tab, Tab]:
+    """Both participants in the room; with `interviewee_receives`, everything the server sends
+    the interviewee's page from its first request on is kept there."""
     grace = await factory.user(Role.INTERVIEWER, name="Grace Hopper")
     alan = await factory.user(Role.INTERVIEWEE, name="Alan Turing")
     row = await live_session(served.url, served.app, grace, alan, **session)
     interviewer = await signed_in_tab(browser, served.url, grace)
     interviewee = await signed_in_tab(browser, served.url, alan)
+    if interviewee_receives is not None:
+        record_received(interviewee.page, interviewee_receives)
     await asyncio.gather(
         *(tab.page.goto(f"/#/room/{row['id']}") for tab in (interviewer, interviewee))
     )
@@ -159,14 +169,10 @@ async def test_the_interviewee_sees_each_prompt_as_it_is_revealed_never_hints_or
     browser: Browser, served: Served, factory: Factory
 ) -> None:
     await seed_bank(served.app)
-    _, _, _, interviewer, interviewee = await two_in_the_room(browser, served, factory)
     seen: list[str] = []
-
-    async def record(response: Response) -> None:
-        if "/api/" in response.url and response.request.method == "GET":
-            seen.append(await response.text())
-
-    interviewee.page.on("response", record)
+    _, _, _, interviewer, interviewee = await two_in_the_room(
+        browser, served, factory, interviewee_receives=seen
+    )
     page = interviewer.page
     # The interviewer searches the bank and adds one: the interviewee sees its prompt at once.
     await page.get_by_label("Search the bank").fill("pair")
@@ -192,9 +198,14 @@ async def test_the_interviewee_sees_each_prompt_as_it_is_revealed_never_hints_or
     assert solution[:40] not in text
     assert "Hints" not in text
     assert "Solution" not in text
-    # Nothing the interviewee's page fetched held a hint or a solution.
-    assert seen
+    # The prompts reached the interviewee's page as `session` pushes ("questions"), and
+    # nothing the server sent it, answers or pushes, held a hint or a solution.
+    pushes = [body for body in seen if '42["session"' in body]
+    assert any(
+        '"event":"questions"' in body and "Pair with a target sum" in body for body in pushes
+    )
     assert not any(hint_text in body or '"hints"' in body for body in seen)
+    assert not any(solution[:40] in body or '"solution"' in body for body in seen)
     for tab in (interviewer, interviewee):
         assert tab.unexpected_errors() == []
         await tab.context.close()

@@ -234,7 +234,7 @@ export async function render(main, { user, navigate }) {
     if (document.visibilityState === "visible") load();
   };
   document.addEventListener("visibilitychange", onVisible);
-  const stop = live.on("session", () => load());
+  const stop = live.on("session", (push) => { if (push?.event !== "questions") load(); });
   return () => {
     clearInterval(timer);
     document.removeEventListener("visibilitychange", onVisible);

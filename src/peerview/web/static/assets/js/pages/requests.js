@@ -170,7 +170,7 @@ export async function render(main) {
     live.on("notification", (note) => {
       if (note.kind === "REQUEST_ACCEPTED" || note.kind === "REQUEST_EXPIRED") load();
     }),
-    live.on("session", () => load()),
+    live.on("session", (push) => { if (push?.event !== "questions") load(); }),
   ];
   return () => stop.forEach((fn) => fn());
 }

@@ -10,7 +10,11 @@ import { badge, countdown, formatTime, h, heading, label, replace } from "../ui.
 
 const OPEN = new Set(["SCHEDULED", "LIVE"]);
 const MAX_EXTENSION = 60;
-const POLL_MS = 20000; // a safety net: pushes and the data channel normally come first
+// A slow safety net. Every change of the session (its lifecycle and its questions) is pushed,
+// and a socket that reconnects joins again and gets the session afresh. What no push nor rejoin
+// covers: with several server processes and Redis away, a change made through another process
+// never reaches this socket, which stays connected to its own (docs/api.md §8.6).
+const POLL_MS = 30000;
 const HARD_END_RECHECK_MS = 5000;
 
 const REFUSED = {
@@ -98,7 +102,6 @@ class Room {
       offerer: this.isInterviewer,
       send: (type, data) => this.signal(type, data),
       onChange: () => this.paintCall(),
-      onMessage: (message) => this.onMessage(message),
       onStuck: () => this.rejoin(),
     });
     this.build();
@@ -142,13 +145,11 @@ class Room {
     this.actionAlert = h("p", { class: "form-alert", role: "alert", hidden: true });
     this.timers = h("div", { class: "timers" });
 
+    // The interviewee hears of each change through the `session` push ("questions").
     this.questions = questionsPanel({
       session,
       isInterviewer: this.isInterviewer,
-      onChanged: (fresh) => {
-        this.applySession(fresh);
-        this.call.message({ kind: "questions" });
-      },
+      onChanged: (fresh) => this.applySession(fresh),
     });
 
     this.endDialog = this.isInterviewer ? this.buildEndDialog() : null;
@@ -280,7 +281,7 @@ class Room {
 
   async open() {
     this.unsubscribe.push(
-      live.on("signal", (message) => this.call.receive(message)),
+      live.on("signal", (message) => this.onSignal(message)),
       live.on("presence", (event) => this.onPresence(event)),
       live.on("session", (event) => this.onSessionEvent(event)),
       live.on("disconnect", () => { this.rejoinNeeded = this.joined; }),
@@ -377,8 +378,10 @@ class Room {
     this.paintCall();
   }
 
-  onMessage(message) {
-    if (message?.kind === "questions") this.refresh();
+  onSignal(message) {
+    // A signal of another session (this user in two rooms at once) is not this call's.
+    if (this.closed || message?.session_id !== this.session.id) return;
+    this.call.receive(message);
   }
 
   signal(type, data) {
@@ -389,6 +392,10 @@ class Room {
 
   // --- The session: pushes, actions, the end ----------------------------------------------
 
+  /**
+   * A `session` push: a lifecycle change, or "questions" (the interviewer changed the list).
+   * Either way it carries the whole session as this participant sees it, which replaces ours.
+   */
   onSessionEvent(event) {
     if (this.closed || event?.session?.id !== this.session.id) return;
     this.applySession(event.session);

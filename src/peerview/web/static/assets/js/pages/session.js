@@ -241,6 +241,7 @@ export async function render(main, { params, user, navigate }) {
       if (push?.session?.id !== session.id) return;
       session = push.session;
       paint();
+      if (push.event === "questions") return; // this page does not list them
       status.textContent = `The session was ${push.event}.`;
       loadFeedback();
     }),

@@ -123,7 +123,8 @@ export async function render(main, { user }) {
       h("section", { "aria-labelledby": "past-title" }, h("h2", { id: "past-title" }, "Past"), past)),
   );
   await load();
-  const stop = live.on("session", () => load());
+  // A change of a session's questions changes nothing listed here.
+  const stop = live.on("session", (push) => { if (push?.event !== "questions") load(); });
   return () => {
     stop();
     stopTicking();

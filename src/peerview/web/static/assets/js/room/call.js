@@ -29,20 +29,17 @@ export class Call {
    * @param {boolean} options.offerer  true for the interviewer
    * @param {(type: string, data: object) => void} options.send  sends a `signal`
    * @param {() => void} options.onChange  the connection state or the remote stream changed
-   * @param {(message: object) => void} options.onMessage  a message on the data channel
    * @param {() => void} options.onStuck  the interviewee's call failed: rejoin the room
    */
-  constructor({ offerer, send, onChange, onMessage, onStuck }) {
+  constructor({ offerer, send, onChange, onStuck }) {
     this.offerer = offerer;
     this.send = send;
     this.onChange = onChange;
-    this.onMessage = onMessage;
     this.onStuck = onStuck;
     this.iceServers = [];
     this.localStream = null;
     this.remoteStream = null;
     this.pc = null;
-    this.channel = null;
     this.gen = null;
     this.pending = [];
     this.peerPresent = false;
@@ -82,21 +79,12 @@ export class Call {
     }, 60);
   }
 
-  /** A `signal` pushed by the server: `{from, type, data}`. */
+  /** A `signal` pushed by the server for this session: `{session_id, from, type, data}`. */
   receive(message) {
     if (this.closed || !message || !message.data || typeof message.data !== "object") return;
     this.queue = this.queue
       .then(() => this.handle(message.type, message.data))
       .catch((error) => console.warn("signal not applied", error));
-  }
-
-  /** Send a message to the peer over the data channel (false when it is not open). */
-  message(payload) {
-    if (this.channel && this.channel.readyState === "open") {
-      this.channel.send(JSON.stringify(payload));
-      return true;
-    }
-    return false;
   }
 
   async offer() {
@@ -155,17 +143,6 @@ export class Call {
     for (const kind of ["audio", "video"]) {
       if (!kinds.has(kind) && this.offerer) pc.addTransceiver(kind, { direction: "recvonly" });
     }
-    // Both sides open the same channel by id: nothing to negotiate, no one to wait for.
-    const channel = pc.createDataChannel("peerview", { negotiated: true, id: 0 });
-    channel.onmessage = (event) => {
-      if (pc !== this.pc) return;
-      try {
-        this.onMessage(JSON.parse(event.data));
-      } catch {
-        // Not a message of ours.
-      }
-    };
-    this.channel = channel;
     pc.onicecandidate = ({ candidate }) => {
       if (candidate && pc === this.pc) this.send("ice-candidate", { gen, candidate: candidate.toJSON() });
     };
@@ -227,7 +204,6 @@ export class Call {
       pc.onconnectionstatechange = null;
       pc.close();
     }
-    this.channel = null;
     this.remoteStream = null;
     this.gen = null;
     this.pending = [];
