@@ -76,8 +76,11 @@ async def create_first_admin(
     code_hash = codes.digest(body.code)
     try:
         async with services.database.transaction(write=False) as db:
+            known = await repository.code_known(db, code_hash=code_hash)
+            # Read after the code: on PostgreSQL each read has a snapshot of its own, and a
+            # code deleted by a setup that committed in between is then seen with its admin
+            # (a SETUP_CLOSED, never a wrong code counted against the address).
             closed = await users_service.admin_exists(db=db)
-            known = not closed and await repository.code_known(db, code_hash=code_hash)
     except BaseException:
         await throttle.abandon(attempt)
         raise
