@@ -41,6 +41,7 @@ from peerview.realtime.server import Realtime
 from peerview.services import Services
 from peerview.setup.routes import router as setup_router
 from peerview.users.routes import router as users_router
+from peerview.web import install as install_web_app
 
 DESCRIPTION = """
 Peerview is the backend of a peer-to-peer mock interview platform: interviewees post
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         metrics_router,
     ):
         app.include_router(router)
+    install_web_app(app)
     if settings.cors_origin_list:
         app.add_middleware(
             ProblemCORSMiddleware,

@@ -1,0 +1,35 @@
+// Log in (docs/api.md §3.2): e-mail and password; the API's errors shown by their field.
+
+import { post, signIn } from "../api.js";
+import { field, formAlert, h, heading, onSubmit } from "../ui.js";
+
+export function render(main, { query, navigate }) {
+  const form = h(
+    "form",
+    { novalidate: true, "aria-labelledby": "login-title" },
+    formAlert(),
+    field({ label: "E-mail", name: "email", type: "email", autocomplete: "email", required: true }),
+    field({ label: "Password", name: "password", type: "password", autocomplete: "current-password", required: true }),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Log in")),
+  );
+  onSubmit(
+    form,
+    async ({ email, password }) => {
+      const answer = await post("/api/auth/login", { email, password });
+      signIn(answer.access_token, answer.user);
+      const next = query.next && query.next.startsWith("#/") ? query.next : "#/";
+      navigate(next);
+    },
+    { INVALID_CREDENTIALS: "password" },
+  );
+  const title = heading("Log in");
+  title.id = "login-title";
+  main.append(
+    h("div", { class: "auth-box card" },
+      title,
+      form,
+      h("p", {}, "No account yet? ", h("a", { href: "#/signup" }, "Sign up")),
+      h("p", { class: "muted", id: "setup-hint", hidden: true },
+        "No administrator exists yet: ", h("a", { href: "#/setup" }, "set up Peerview"), ".")),
+  );
+}
