@@ -10,6 +10,7 @@ from peerview.clock import SystemClock
 from peerview.config import Settings
 from peerview.db import create_database
 from peerview.models.enums import Role
+from peerview.setup import service as setup_service
 from peerview.users import service as users_service
 from peerview.users.errors import EmailTaken
 
@@ -37,6 +38,8 @@ async def create_admin(*, settings: Settings, email: str, name: str, password: s
                 password_hash=password_hash,
                 role=Role.ADMIN,
             )
+            # An admin exists: first-run setup is closed, its codes forgotten.
+            await setup_service.close(db=db)
         return row.id
     except EmailTaken as exc:
         raise ValueError(f"an account with the e-mail {email} already exists") from exc

@@ -27,10 +27,39 @@ if TYPE_CHECKING:
 
 def _migrate(settings: Settings) -> None:
     from peerview.migrate import upgrade
+    from peerview.setup.first_run import load_starter_bank
 
     print(f"Migrating {_safe_url(settings.database_url)} …", flush=True)
     upgrade(settings.database_url)
     print("Database is up to date.", flush=True)
+    # Once per database, never again (docs/api.md §3.5): here, because this runs once per
+    # deployment (`peerview migrate`, or `peerview serve` before its workers start).
+    added = asyncio.run(load_starter_bank(settings))
+    if added is not None:
+        print(f"First run: the starter question bank loaded ({added} questions).", flush=True)
+
+
+def _announce_setup(settings: Settings, host: str, port: int) -> None:
+    """While no admin exists, a new one-time setup code, printed with the setup page's
+    address (docs/api.md §3.5). Made here, before the workers start, so every worker (and
+    every instance) knows it: only its hash is stored, in the database."""
+    from peerview.setup import first_run
+
+    try:
+        code = asyncio.run(
+            first_run.new_setup_code(settings, instance=first_run.instance_name(settings, port))
+        )
+    except Exception as exc:
+        print(
+            f"Could not check for an administrator ({type(exc).__name__}: {exc}); no setup "
+            "code was made. Restart once the database is migrated and answers, or use "
+            "`peerview create-admin`.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    if code is not None:
+        print(first_run.announcement(code, first_run.setup_url(host, port)), flush=True)
 
 
 def _safe_url(url: str) -> str:
@@ -163,6 +192,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         )
     server = granian_server(host=host, port=port, workers=workers, log_level=settings.log_level)
     print(f"Peerview listening on http://{host}:{port} (API docs at /docs)", flush=True)
+    _announce_setup(settings, host, port)
     loader = partial(_load_in_worker, supervisor=os.getpid())
     with _worker_sockets(workers):
         server.serve(target_loader=loader)

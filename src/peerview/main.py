@@ -39,6 +39,7 @@ from peerview.proxies import TrustedProxies
 from peerview.questions.routes import router as questions_router
 from peerview.realtime.server import Realtime
 from peerview.services import Services
+from peerview.setup.routes import router as setup_router
 from peerview.users.routes import router as users_router
 from peerview.web import install as install_web_app
 
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         feedback_router,
         notifications_router,
         analytics_router,
+        setup_router,
         health_router,
         metrics_router,
     ):

@@ -11,9 +11,22 @@ from fastapi import FastAPI
 from playwright.async_api import Browser, async_playwright
 
 from peerview.config import Settings
-from tests.browser.support import CHROMIUM, CHROMIUM_ARGS, RunningClock, chromium_available
+from tests.browser.support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    FIGURES,
+    RunningClock,
+    chromium_available,
+)
 from tests.realtime.support import serve
 from tests.support.environment import REQUIRE_SERVICES, test_settings
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURES:
+        terminalreporter.section("browser figures")
+        for figure in FIGURES:
+            terminalreporter.write_line(figure)
 
 
 @pytest.fixture

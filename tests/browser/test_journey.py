@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Page, expect
 from peerview.config import Settings
 from tests.browser.conftest import Served
 from tests.browser.room_support import room_settings, seed_bank, video_bytes_grow, wait_connected
-from tests.browser.support import open_tab, screenshot
+from tests.browser.support import open_tab, report, screenshot
 
 ZONE = "Europe/Paris"
 
@@ -92,7 +92,7 @@ async def test_the_whole_journey_in_two_browsers_through_the_ui(
     await asyncio.gather(wait_connected(grace.page), wait_connected(alan.page))
     grown = await asyncio.gather(video_bytes_grow(grace.page), video_bytes_grow(alan.page))
     for who, (before, after) in zip(("interviewer", "interviewee"), grown, strict=True):
-        print(f"bytesReceived {who}: {before} → {after}")
+        report(f"journey, bytesReceived {who}: {before} → {after}")
         assert after > before > 0
 
     # A question is revealed: the interviewer takes the suggestion and sees its hints; the

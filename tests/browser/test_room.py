@@ -24,7 +24,7 @@ from tests.browser.room_support import (
     video_bytes_grow,
     wait_connected,
 )
-from tests.browser.support import Tab
+from tests.browser.support import Tab, report
 from tests.factories import Factory, TestUser
 
 CLOSE_WITHIN_MS = 2_000
@@ -158,7 +158,7 @@ async def test_a_reload_in_the_room_brings_the_call_back(
             video_bytes_grow(interviewer.page, 1), video_bytes_grow(interviewee.page, 1)
         )
         for who, (before, after) in zip(("interviewer", "interviewee"), grown, strict=True):
-            print(f"after a reload: bytesReceived {who}: {before} → {after}")
+            report(f"room, after a reload: bytesReceived {who}: {before} → {after}")
             assert after > before > 0
     for tab in (interviewer, interviewee):
         assert tab.unexpected_errors() == []

@@ -36,6 +36,7 @@ from peerview.db import create_database
 from peerview.main import create_app
 from peerview.models import Base
 from peerview.models.enums import Role
+from peerview.setup import first_run
 from peerview.users import service as users_service
 from tests.factories import default_password_hash
 from tests.support import environment
@@ -44,6 +45,8 @@ from tests.support.environment import POSTGRES_URL, TEST_SECRET, test_settings
 # Examples per operation (and scenarios of the stateful test): 50 in `make test`, more in a soak.
 FUZZ_EXAMPLES = int(os.environ.get("PEERVIEW_FUZZ_EXAMPLES", "50"))
 ROLES = (Role.ADMIN, Role.INTERVIEWER, Role.INTERVIEWEE)
+# The users made straight into the database; the admin is made through first-run setup.
+MADE_DIRECTLY = (Role.INTERVIEWER, Role.INTERVIEWEE)
 LONG_LIVED = timedelta(days=365)
 # A session must be startable while the fake clock stands still: requests close 3 minutes
 # before they start, and the seeded ones start 10 minutes from now.
@@ -138,6 +141,9 @@ class FuzzTarget:
     known_ids: dict[str, list[str]] = field(default_factory=dict)
     # When set, every call made through `call` passes the contract checks.
     validate: bool = False
+    # The operations ("POST /api/setup/admin") that answered a success under the contract
+    # checks while the target was built, which no later call can answer again.
+    validated_while_built: set[str] = field(default_factory=set)
 
     def token(self, role: Role) -> str:
         """A new token per call: a fuzzed logout revokes only the token it was sent with."""
@@ -192,11 +198,37 @@ def build_target(database_url: str) -> FuzzTarget:
         write_rate_limit_admin_per_minute=0,
     )
     user_ids = in_thread(lambda: _create_users(app_settings, clock))
+    code = in_thread(
+        lambda: first_run.new_setup_code(app_settings, instance="fuzz:5000", clock=clock)
+    )
     app = create_app(app_settings, clock)
     schema = schemathesis.openapi.from_asgi("/openapi.json", FuzzedApp(app))
     target = FuzzTarget(app=app, schema=schema, clock=clock, user_ids=user_ids)
+    _first_admin(target, code)
     _seed(target)
     return target
+
+
+def _first_admin(target: FuzzTarget, code: str) -> None:
+    """The admin is made as on a first run, through `POST /api/setup/admin`, whose success
+    can be answered only once per database: checked against the contract here."""
+    target.validate = True
+    try:
+        made = target.ok(
+            "POST",
+            "/api/setup/admin",
+            None,
+            body={
+                "code": code,
+                "name": "Fuzz Admin",
+                "email": "fuzz-admin@example.com",
+                "password": "correct horse battery",
+            },
+        )
+    finally:
+        target.validate = False
+    target.user_ids[Role.ADMIN] = made["user"]["id"]
+    target.validated_while_built.add("POST /api/setup/admin")
 
 
 def close_target(target: FuzzTarget) -> None:
@@ -235,7 +267,7 @@ async def _create_users(app_settings: Settings, clock: FakeClock) -> dict[Role, 
     database = create_database(app_settings)
     ids: dict[Role, str] = {}
     try:
-        for role in ROLES:
+        for role in MADE_DIRECTLY:
             async with database.transaction() as db:
                 row = await users_service.create(
                     db=db,

@@ -22,6 +22,7 @@ FEATURES = (
     "interview_sessions",
     "notifications",
     "questions",
+    "setup",
     "users",
 )
 # What sits above the features and may import them; nothing below may import these.

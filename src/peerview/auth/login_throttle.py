@@ -246,9 +246,13 @@ class AttemptCounter:
 
 @dataclass(slots=True)
 class Attempt:
-    """One login attempt: in flight from `begin` until it failed, succeeded or was abandoned."""
+    """One login attempt: in flight from `begin` until it failed, succeeded or was abandoned.
 
-    account_key: str
+    An attempt that names no account (a setup code, docs/api.md §3.5) is counted for its
+    address only.
+    """
+
+    account_key: str | None
     address_key: str
     member: str = field(default_factory=lambda: uuid.uuid4().hex)
     retry_after: int | None = None
@@ -256,7 +260,9 @@ class Attempt:
     crowded: bool = False
 
     @property
-    def keys(self) -> tuple[str, str]:
+    def keys(self) -> tuple[str, ...]:
+        if self.account_key is None:
+            return (self.address_key,)
         return (self.account_key, self.address_key)
 
 
@@ -284,11 +290,17 @@ class LoginThrottle:
         self._max_wait = max_wait
         self._timer = timer
 
-    async def begin(self, *, email: str, address: str) -> Attempt:
+    async def begin(self, *, email: str | None, address: str) -> Attempt:
         """An attempt in flight, once there is room for it; its `retry_after` is set instead
-        (and it holds no place) when it is refused."""
-        attempt = Attempt(account_key=f"account:{email}", address_key=f"address:{address}")
-        limits = (self._max_per_account, self._max_per_address)
+        (and it holds no place) when it is refused. Without `email`, only the address's
+        limit applies (and its failures count for the address alone)."""
+        attempt = Attempt(
+            account_key=None if email is None else f"account:{email}",
+            address_key=f"address:{address}",
+        )
+        limits: tuple[int, ...] = (self._max_per_address,)
+        if email is not None:
+            limits = (self._max_per_account, self._max_per_address)
         deadline = self._timer() + self._max_wait
         pause = FIRST_PAUSE_SECONDS
         while True:
@@ -323,7 +335,8 @@ class LoginThrottle:
 
     async def succeeded(self, attempt: Attempt) -> None:
         """The password was right: the account's failures are forgiven, the address's kept."""
-        await self._counter.leave(attempt.keys, attempt.member, forgive=(attempt.account_key,))
+        forgive = () if attempt.account_key is None else (attempt.account_key,)
+        await self._counter.leave(attempt.keys, attempt.member, forgive=forgive)
 
     async def abandon(self, attempt: Attempt) -> None:
         """Forget an attempt that was never judged (the database failed, say)."""

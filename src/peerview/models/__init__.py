@@ -10,6 +10,7 @@ from peerview.models.analytics import (
     AnalyticsWeek,
     AnalyticsWeekUser,
 )
+from peerview.models.app_meta import AppMeta
 from peerview.models.base import Base
 from peerview.models.feedback import Feedback
 from peerview.models.interview_request import InterviewRequest
@@ -18,6 +19,7 @@ from peerview.models.notification import Notification
 from peerview.models.question import Question
 from peerview.models.revoked_token import RevokedToken
 from peerview.models.session_question import SessionQuestion
+from peerview.models.setup_code import SetupCode
 from peerview.models.user import User
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "AnalyticsSessionDay",
     "AnalyticsWeek",
     "AnalyticsWeekUser",
+    "AppMeta",
     "Base",
     "Feedback",
     "InterviewRequest",
@@ -37,5 +40,6 @@ __all__ = [
     "Question",
     "RevokedToken",
     "SessionQuestion",
+    "SetupCode",
     "User",
 ]

@@ -136,6 +136,9 @@ _LOCK_ACTIVE_ADMINS = Query(
     .with_for_update(key_share=True)
 )
 
+# Whether any admin exists, active or not: first-run setup is open only while none does.
+_ANY_ADMIN = Query(select(exists().where(users.c.role == Role.ADMIN)))
+
 
 def _revoke(dialect: Dialect) -> Executable:
     statement = insert_ignoring_conflicts(dialect, revoked)
@@ -217,6 +220,10 @@ async def lock_active_admins(db: Connection) -> list[str]:
     """The ids of the active admins, their rows locked until the transaction ends, taken in
     the order of their ids so that two transactions taking them never wait on each other."""
     return [row[0] for row in await db.all(_LOCK_ACTIVE_ADMINS)]
+
+
+async def any_admin(db: Connection) -> bool:
+    return bool(await db.scalar(_ANY_ADMIN))
 
 
 async def revoke_token(db: Connection, *, jti: str, user_id: str, expires_at: datetime) -> None:

@@ -69,6 +69,11 @@ async def find_credentials(*, db: Connection, email: str) -> Credentials | None:
     return await repository.get_credentials_by_email(db, normalise_email(email))
 
 
+async def admin_exists(*, db: Connection) -> bool:
+    """Whether any account has the ADMIN role, active or not."""
+    return await repository.any_admin(db)
+
+
 async def get_public(ctx: Ctx, *, user_id: str) -> PublicProfile:
     row = await repository.get(ctx.db, user_id)
     if row is None:

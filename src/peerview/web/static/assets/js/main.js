@@ -196,6 +196,7 @@ async function logout() {
     // Already signed out on the server (or unreachable): forget the token all the same.
   }
   signOut(null);
+  navigate("#/login");
   toast("You are logged out.");
 }
 

@@ -1,6 +1,6 @@
 // Log in (docs/api.md §3.2): e-mail and password; the API's errors shown by their field.
 
-import { post, signIn } from "../api.js";
+import { get, post, signIn } from "../api.js";
 import { field, formAlert, h, heading, onSubmit } from "../ui.js";
 
 export function render(main, { query, navigate }) {
@@ -22,6 +22,13 @@ export function render(main, { query, navigate }) {
     },
     { INVALID_CREDENTIALS: "password" },
   );
+  const setupHint = h("p", { class: "notice", id: "setup-hint", hidden: true },
+    "No administrator exists yet: ", h("a", { href: "#/setup" }, "set up Peerview"),
+    " with the setup code from the server's log.");
+  // On a new installation the first administrator is made from the browser (docs/api.md §3.5).
+  get("/api/setup")
+    .then((status) => (setupHint.hidden = !status.setup_open))
+    .catch(() => {});
   const title = heading("Log in");
   title.id = "login-title";
   main.append(
@@ -29,7 +36,6 @@ export function render(main, { query, navigate }) {
       title,
       form,
       h("p", {}, "No account yet? ", h("a", { href: "#/signup" }, "Sign up")),
-      h("p", { class: "muted", id: "setup-hint", hidden: true },
-        "No administrator exists yet: ", h("a", { href: "#/setup" }, "set up Peerview"), ".")),
+      setupHint),
   );
 }

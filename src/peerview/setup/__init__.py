@@ -1,0 +1,1 @@
+"""First run: the starter bank loaded once, and the first admin made with a one-time code."""
