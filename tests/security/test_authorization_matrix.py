@@ -106,10 +106,16 @@ TABLE: list[Route] = [
     Route("GET", "/docs", "-", every(200), public=True),
     Route("GET", "/docs/oauth2-redirect", "-", every(200), public=True),
     Route("GET", "/redoc", "-", every(200), public=True),
+    # The web app's page (docs/api.md §12): the same for everyone; its data comes from the API.
+    Route("GET", "/", "-", every(200), public=True),
     # Auth and users (docs/api.md §3).
     Route("POST", "/api/auth/register", "register", every(201), public=True),
     Route("POST", "/api/auth/login", "login", every(200), public=True),
     Route("POST", "/api/auth/token", "login", every(200), public=True),
+    # First run (docs/api.md §3.5): the world has admins, so setup is closed to everyone, with
+    # or without a token, whatever the code.
+    Route("GET", "/api/setup", "-", every(200), public=True),
+    Route("POST", "/api/setup/admin", "-", every((403, "SETUP_CLOSED")), public=True),
     Route("GET", "/api/auth/me", "-", every(200)),
     Route("POST", "/api/auth/logout", "-", every(200), fresh_caller=True),
     Route("PATCH", "/api/users/me", "-", every(200)),
@@ -626,6 +632,14 @@ def body_for(world: World, row: Row, target: Target, caller: TestUser | None) ->
                 "email": email,
                 "password": "a good password",
                 "role": "INTERVIEWEE",
+            }
+        case "POST /api/setup/admin":
+            email = f"first-{uuid.uuid4().hex}@example.com"
+            return {
+                "code": "ABCD-EFGH-JKLM",
+                "name": "First",
+                "email": email,
+                "password": "a good password",
             }
         case "POST /api/auth/login":
             login = world.strangers["interviewer"]
