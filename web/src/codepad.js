@@ -20,6 +20,7 @@ import {
 } from "@codemirror/view";
 import { classHighlighter } from "@lezer/highlight";
 import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
+import { remoteSelections } from "./remote-selections.js";
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from "y-protocols/awareness";
 import * as Y from "yjs";
 
@@ -75,6 +76,22 @@ function baseExtensions({ label, describedBy }) {
   ];
 }
 
+const encoder = new TextEncoder();
+
+/** Refuses a user's change that inserts more than `limit` UTF-8 bytes in one go. */
+function insertLimit(limit, onTooLarge) {
+  return EditorState.transactionFilter.of((tr) => {
+    if (!tr.docChanged || !tr.isUserEvent("input") && !tr.isUserEvent("paste") && !tr.isUserEvent("drop")) return tr;
+    let bytes = 0;
+    tr.changes.iterChanges((fromA, toA, fromB, toB, inserted) => {
+      bytes += encoder.encode(inserted.toString()).length;
+    });
+    if (bytes <= limit) return tr;
+    onTooLarge?.(bytes);
+    return [];
+  });
+}
+
 function editableExtensions(readOnly) {
   return [EditorState.readOnly.of(readOnly), EditorView.editable.of(!readOnly)];
 }
@@ -82,9 +99,13 @@ function editableExtensions(readOnly) {
 /**
  * An editor in `parent` bound to a fresh Yjs document (its Y.Text "code") and an awareness
  * carrying `user` ({name, color, colorLight}): the peer's cursor and selection are drawn with
- * their name. Returns {view, doc, text, awareness, setLanguage, setReadOnly, destroy}.
+ * their name. With `maxInsertBytes`, a typed or pasted insertion of more UTF-8 bytes than that is
+ * refused (`onTooLarge(bytes)` is told), since the server refuses such an update whole.
+ * Returns {view, doc, text, awareness, setLanguage, setReadOnly, destroy}.
  */
-export function createCodePad(parent, { language = "plaintext", readOnly = false, user = {}, label, describedBy } = {}) {
+export function createCodePad(parent, {
+  language = "plaintext", readOnly = false, user = {}, label, describedBy, maxInsertBytes = 0, onTooLarge,
+} = {}) {
   const doc = new Y.Doc();
   const text = doc.getText("code");
   const awareness = new Awareness(doc);
@@ -108,7 +129,10 @@ export function createCodePad(parent, { language = "plaintext", readOnly = false
         ]),
         languageSlot.of(languageSupport(language)),
         editableSlot.of(editableExtensions(readOnly)),
-        yCollab(text, awareness, { undoManager }),
+        // The document's sync and undo from y-codemirror.next; the peer's selection our own.
+        yCollab(text, null, { undoManager }),
+        remoteSelections(text, awareness),
+        maxInsertBytes ? insertLimit(maxInsertBytes, onTooLarge) : [],
       ],
     }),
   });

@@ -26,8 +26,11 @@ function dispatch(event, data) {
   }
 }
 
+// The server's pushes handed on (docs/api.md §8.3), the code pad's among them.
+const PUSHES = ["session", "notification", "presence", "signal", "code_update", "code_awareness", "code_language"];
+
 /**
- * Listen to a server event (`session`, `notification`, `presence`, `signal`) or to the
+ * Listen to a server event (one of PUSHES) or to the
  * connection's own (`connect`, `disconnect`, `state`); returns the function that stops it.
  */
 export function on(event, fn) {
@@ -59,7 +62,7 @@ export function connect() {
   disconnect();
   socketToken = auth.token;
   socket = io({ auth: { token: auth.token }, path: "/socket.io" });
-  for (const event of ["session", "notification", "presence", "signal"]) {
+  for (const event of PUSHES) {
     socket.on(event, (data) => dispatch(event, data));
   }
   socket.on("connect", () => {

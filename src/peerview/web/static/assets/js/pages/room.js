@@ -1,10 +1,12 @@
 // The interview room (#/room/:id): the two participants' video call, the session's clock and
-// actions, and its questions. docs/api.md §5 (the session and its lifecycle), §5.6 (session
-// questions) and §8 (join, signal, presence and the `session` pushes).
+// actions, its questions and the shared code pad. docs/api.md §5 (the session and its
+// lifecycle), §5.6 (session questions), §5.7 (the code pad) and §8 (join, signal, presence,
+// the `session` and `code_*` events).
 
 import { get, post } from "../api.js";
 import * as live from "../live.js";
 import { Call, MEDIA } from "../room/call.js";
+import { CodePad } from "../room/codepad.js";
 import { questionsPanel } from "../room/questions.js";
 import { badge, countdown, formatTime, h, heading, label, replace } from "../ui.js";
 
@@ -152,6 +154,17 @@ class Room {
       onChanged: (fresh) => this.applySession(fresh),
     });
 
+    // The shared editor: synced after every join, editable while the session is LIVE.
+    this.codepad = new CodePad({
+      session,
+      role: this.role,
+      self: this.isInterviewer ? session.interviewer : session.interviewee,
+      other: this.other,
+      sessionPath: this.sessionPath,
+      onStale: () => this.refresh(),
+      onNotJoined: () => { if (this.joined) this.join(); },
+    });
+
     this.endDialog = this.isInterviewer ? this.buildEndDialog() : null;
 
     this.element = h(
@@ -174,6 +187,7 @@ class Room {
           this.timers,
           this.actionAlert,
           this.actionArea)),
+      this.codepad.element,
       this.questions.element,
     );
     replace(this.body, this.statusLine, this.element, this.endDialog);
@@ -353,6 +367,8 @@ class Room {
     this.clearSay();
     this.call.setIceServers(ack.ice_servers);
     this.applySession(ack.session);
+    if (this.closed) return;
+    this.codepad.sync();
     const present = (ack.peers || []).includes(this.other.id);
     this.call.setPeerPresent(present);
     this.paintCall();
@@ -370,10 +386,12 @@ class Room {
     if (this.closed || event?.session_id !== this.session.id || event.user_id !== this.other.id) return;
     if (event.state === "joined") {
       this.call.setPeerPresent(true);
+      this.codepad.peerJoined();
       // They arrived, or came back after a reload or a drop: a new call either way.
       this.call.negotiate();
     } else if (event.state === "left") {
       this.call.setPeerPresent(false);
+      this.codepad.peerLeft();
     }
     this.paintCall();
   }
@@ -416,6 +434,7 @@ class Room {
     const wasStatus = was.status;
     this.session = session;
     this.questions.update(session);
+    this.codepad.sessionChanged(session);
     if (!OPEN.has(session.status)) {
       this.finish(session);
       return;
@@ -467,6 +486,7 @@ class Room {
     for (const interval of this.intervals) clearInterval(interval);
     clearTimeout(this.hardEndCheck);
     this.call.close();
+    this.codepad.close();
     this.remoteVideo.srcObject = null;
     this.selfVideo.srcObject = null;
     if (this.joined) live.call("leave", { session_id: this.session.id });

@@ -1,6 +1,7 @@
 // One session (docs/api.md §5): its details and countdown, the calendar file, "Join the
-// room", cancel with a confirm step, and once completed the feedback (§7): the form, the
-// double-blind state, and the feedback once visible. Admins see any session, read-only.
+// room", cancel with a confirm step, and once completed the final code of its code pad (§5.7,
+// read-only) and the feedback (§7): the form, the double-blind state, and the feedback once
+// visible. Admins see any session, read-only.
 
 import { api, get, post } from "../api.js";
 import * as live from "../live.js";
@@ -77,7 +78,9 @@ export async function render(main, { params, user, navigate }) {
   const confirmBox = h("div", {});
   const status = h("p", { role: "status", class: "muted" });
   const feedbackPart = h("section", { "aria-labelledby": "feedback-title" });
+  const codePart = h("section", { class: "card stack session-code", "aria-labelledby": "code-title", hidden: true });
   let stopTicking = () => {};
+  let finalCode = null;
 
   function paint() {
     title.textContent = topic(session);
@@ -202,6 +205,37 @@ export async function render(main, { params, user, navigate }) {
     replace(feedbackPart, ...parts);
   }
 
+  /** The code pad's final text, read-only, once the session is completed. */
+  async function loadCode() {
+    if (session.status !== "COMPLETED" || finalCode) return;
+    let code;
+    let codeView;
+    let LANGUAGE_NAMES;
+    try {
+      // The editor's bundle is loaded only where there is code to show.
+      [code, { codeView, LANGUAGE_NAMES }] = await Promise.all([get(`${path}/code`), import("../room/codepad.js")]);
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    if (finalCode) return;
+    const languageName = LANGUAGE_NAMES[code.language] || code.language;
+    const parts = [
+      h("div", { class: "codepad-head" },
+        h("h2", { id: "code-title" }, "Code"),
+        h("span", { class: "codepad-language" }, "Language: ", h("strong", {}, languageName))),
+    ];
+    if (code.text) {
+      finalCode = codeView(code, { label: "Final code" });
+      parts.push(h("p", { class: "hint" }, "The code pad as the session ended (read-only)."), finalCode.element);
+    } else {
+      finalCode = { destroy() {} };
+      parts.push(empty("Nothing was written in the code pad."));
+    }
+    replace(codePart, ...parts);
+    codePart.hidden = false;
+  }
+
   function feedbackForm(other) {
     const form = h(
       "form",
@@ -231,10 +265,10 @@ export async function render(main, { params, user, navigate }) {
   main.append(
     title,
     h("p", {}, h("a", { href: "#/sessions" }, "← All sessions")),
-    h("div", { class: "stack" }, summary, h("div", {}, actions, status, confirmBox), feedbackPart),
+    h("div", { class: "stack" }, summary, h("div", {}, actions, status, confirmBox), codePart, feedbackPart),
   );
   paint();
-  await loadFeedback();
+  await Promise.all([loadCode(), loadFeedback()]);
 
   const stop = [
     live.on("session", (push) => {
@@ -243,6 +277,7 @@ export async function render(main, { params, user, navigate }) {
       paint();
       if (push.event === "questions") return; // this page does not list them
       status.textContent = `The session was ${push.event}.`;
+      loadCode();
       loadFeedback();
     }),
     live.on("notification", (note) => {
@@ -252,5 +287,6 @@ export async function render(main, { params, user, navigate }) {
   return () => {
     stop.forEach((fn) => fn());
     stopTicking();
+    finalCode?.destroy();
   };
 }
