@@ -10,8 +10,11 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 # The standard socket.io-client that tests/realtime/test_js_client.py drives.
 JS_CLIENT := tests/realtime/js
+# The code pad's editor bundle: sources and lockfile in web/, the built file committed at
+# src/peerview/web/static/assets/vendor/codepad.js (`make run` needs no Node).
+WEB := web
 
-.PHONY: run test lint typecheck test-sqlite test-postgresql migrate clean js-client
+.PHONY: run test lint typecheck test-sqlite test-postgresql migrate clean js-client web-deps web-build
 .PHONY: bench bench-quick bench-cpu
 .PHONY: soak soak-fuzz soak-races soak-timing soak-crash soak-faults soak-deploy soak-load
 
@@ -44,6 +47,23 @@ $(JS_CLIENT)/node_modules/.installed: $(JS_CLIENT)/package.json $(JS_CLIENT)/pac
 
 js-client: $(JS_CLIENT)/node_modules/.installed
 
+# tests/platform/test_codepad_bundle.py rebuilds the bundle with web/'s pinned packages and
+# compares it with the committed one; without npm it is skipped (a failure with REQUIRE_NODE=1).
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	elif [ "$(REQUIRE_NODE)" = "1" ]; then \
+		echo "npm is required to install $(WEB)"; exit 1; \
+	else \
+		echo "npm not found: the code pad bundle's freshness test will be skipped"; \
+	fi
+
+web-deps: $(WEB)/node_modules/.installed
+
+# Rebuild the code pad's bundle after a change in web/ (commit the result).
+web-build:
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed && npm run --silent build
+
 run: $(VENV)/.installed
 	$(BIN)/peerview serve
 
@@ -57,13 +77,13 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-test-sqlite: $(VENV)/.installed-dev js-client
+test-sqlite: $(VENV)/.installed-dev js-client web-deps
 	@mkdir -p .test-results
 	$(BIN)/python -m pytest -q -p no:cacheprovider --junitxml=.test-results/sqlite.xml \
 		| sed -u 's/^/[sqlite] /'
 
 # Runs when PostgreSQL answers; REQUIRE_POSTGRES=1 (set by .ci/run) makes its absence a failure.
-test-postgresql: $(VENV)/.installed-dev js-client
+test-postgresql: $(VENV)/.installed-dev js-client web-deps
 	@mkdir -p .test-results
 	@if $(BIN)/python -m tests.support.probe "$(PG_TEST_URL)"; then \
 		PEERVIEW_TEST_DATABASE_URL="$(PG_TEST_URL)" PEERVIEW_TEST_REDIS_URL="$(REDIS_TEST_URL)" \
@@ -77,7 +97,7 @@ test-postgresql: $(VENV)/.installed-dev js-client
 
 # The two passes are independent (their own databases and Redis databases) and run at once,
 # beside lint and the type check: on two cores that halves the wall time.
-test: $(VENV)/.installed-dev js-client
+test: $(VENV)/.installed-dev js-client web-deps
 	@echo "lint, type check, and the suite on SQLite and on PostgreSQL, at once"
 	@$(MAKE) --no-print-directory -j3 lint typecheck test-sqlite test-postgresql
 
@@ -149,4 +169,4 @@ soak-load: $(VENV)/.installed-soak
 	$(BIN)/python soak/load.py
 
 clean:
-	rm -rf $(VENV) .test-results .mypy_cache .ruff_cache .pytest_cache $(JS_CLIENT)/node_modules
+	rm -rf $(VENV) .test-results .mypy_cache .ruff_cache .pytest_cache $(JS_CLIENT)/node_modules $(WEB)/node_modules

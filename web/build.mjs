@@ -22,6 +22,23 @@ const banner = [
   `// Bundled with esbuild@${version("esbuild")}; the licences of the bundled packages in codepad.js.LICENSE.txt.`,
 ].join("\n");
 
+// style-mod (CodeMirror's styles) writes a <style> element into a document and keeps
+// constructed style sheets (document.adoptedStyleSheets, CSSOM) for shadow roots. Peerview's
+// Content-Security-Policy (style-src 'self') blocks the element, so the bundle uses the
+// constructed sheets for the document too (Chromium 73+, Firefox 101+, Safari 16.4+). Adopted
+// sheets come after the page's own in the cascade: app.css outweighs them by specificity.
+const STYLE_MOD_TEST = "if (!root.head && root.adoptedStyleSheets && win.CSSStyleSheet) {";
+const adoptedStyleSheets = {
+  name: "style-mod-adopted-style-sheets",
+  setup(builder) {
+    builder.onLoad({ filter: /[\\/]style-mod[\\/]src[\\/]style-mod\.js$/ }, (args) => {
+      const source = readFileSync(args.path, "utf8");
+      if (!source.includes(STYLE_MOD_TEST)) throw new Error(`style-mod changed: ${args.path} no longer has the line this build patches`);
+      return { contents: source.replace(STYLE_MOD_TEST, "if (root.adoptedStyleSheets && win.CSSStyleSheet) {"), loader: "js" };
+    });
+  },
+};
+
 const result = await build({
   entryPoints: [resolve(here, "src/codepad.js")],
   outfile,
@@ -35,6 +52,7 @@ const result = await build({
   banner: { js: banner },
   logLevel: "warning",
   metafile: true,
+  plugins: [adoptedStyleSheets],
 });
 
 // Every package with a file in the bundle, and its licence text.
