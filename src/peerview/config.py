@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     socket_burst: int = Field(default=100, ge=1)
     socket_max_message_bytes: int = Field(default=64 * 1024, ge=1024)
     socketio_channel: str = "peerview-socketio"
+    # The code pad (docs/api.md §5.7): the text's size in UTF-8 bytes, one update's and one
+    # awareness message's decoded size, updates per second per socket (burst twice that),
+    # and how many appended updates are merged into the snapshot at once.
+    code_max_bytes: int = Field(default=256 * 1024, ge=1)
+    code_max_update_bytes: int = Field(default=32 * 1024, ge=64)
+    code_max_awareness_bytes: int = Field(default=4096, ge=64)
+    code_updates_per_second: float = Field(default=30, gt=0)
+    code_compact_every: int = Field(default=200, ge=1)
     # Login throttling (docs/api.md §3): failures counted over a sliding window.
     login_window_minutes: float = Field(default=15, gt=0)
     login_max_failures_per_account: int = Field(default=10, ge=1)

@@ -104,8 +104,20 @@ class AccessChanged:
     deactivated: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class CodeLanguageChanged:
+    """A session's interviewer set its code pad's language (docs/api.md §5.7)."""
+
+    session_id: str
+    interviewer_id: str
+    interviewee_id: str
+    language: str
+    at: datetime
+
+
 Event = (
     SessionChanged
+    | CodeLanguageChanged
     | RequestCreated
     | RequestAccepted
     | RequestCancelled

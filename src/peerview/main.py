@@ -19,6 +19,7 @@ from peerview.auth.passwords import PasswordService
 from peerview.auth.routes import router as auth_router
 from peerview.auth.throttle import FailureStore, RedisFailureStore, WriteRateLimit
 from peerview.clock import Clock, SystemClock
+from peerview.codepad.routes import router as codepad_router
 from peerview.config import Settings, get_settings
 from peerview.db import create_database
 from peerview.errors import install_error_handlers
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         requests_router,
         sessions_router,
         session_questions_router,
+        codepad_router,
         auth_router,
         users_router,
         questions_router,

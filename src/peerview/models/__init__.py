@@ -12,6 +12,7 @@ from peerview.models.analytics import (
 )
 from peerview.models.app_meta import AppMeta
 from peerview.models.base import Base
+from peerview.models.code_document import CodeDocument, CodeUpdate
 from peerview.models.feedback import Feedback
 from peerview.models.interview_request import InterviewRequest
 from peerview.models.interview_session import InterviewSession
@@ -33,6 +34,8 @@ __all__ = [
     "AnalyticsWeekUser",
     "AppMeta",
     "Base",
+    "CodeDocument",
+    "CodeUpdate",
     "Feedback",
     "InterviewRequest",
     "InterviewSession",

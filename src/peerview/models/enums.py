@@ -61,3 +61,15 @@ class EmailStatus(StrEnum):
     PENDING = "PENDING"
     SENT = "SENT"
     FAILED = "FAILED"
+
+
+class CodeLanguage(StrEnum):
+    """The code pad's languages: what the editor highlights (docs/api.md §5.7)."""
+
+    PYTHON = "python"
+    JAVASCRIPT = "javascript"
+    TYPESCRIPT = "typescript"
+    JAVA = "java"
+    CPP = "cpp"
+    GO = "go"
+    PLAINTEXT = "plaintext"

@@ -21,6 +21,8 @@ database is down (`SERVICE_UNAVAILABLE`).
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -33,16 +35,21 @@ from pydantic import BaseModel, ValidationError
 from peerview import tokens
 from peerview.actor import Actor
 from peerview.clock import Clock
+from peerview.codepad import service as codepad_service
+from peerview.codepad.document import Documents
+from peerview.codepad.errors import UpdateTooLarge
+from peerview.codepad.schemas import CodeAwarenessIn, CodeSyncIn, CodeUpdateIn
 from peerview.config import Settings
 from peerview.context import Ctx, authenticate
 from peerview.db import Database, Unavailable
 from peerview.errors import AppError
-from peerview.events import AccessChanged, SessionChanged
+from peerview.events import AccessChanged, CodeLanguageChanged, SessionChanged
 from peerview.interview_sessions import realtime_info
 from peerview.interview_sessions import service as sessions_service
 from peerview.interview_sessions.lifecycle import JOINABLE, SessionTimes, session_at, time_rules
 from peerview.interview_sessions.schemas import SessionEvent
 from peerview.metrics import CONNECTED_SOCKETS
+from peerview.models.enums import SessionStatus
 from peerview.notifications.schemas import NotificationRead
 from peerview.realtime import engine
 from peerview.realtime.bus import Announcement, RedisBus
@@ -82,6 +89,7 @@ class SocketState:
 
     actor: Actor  # as of the handshake; its token rechecked at every event
     bucket: TokenBucket
+    code_bucket: TokenBucket  # `code_update`s, on top of `bucket` (docs/api.md §5.7)
     # session id → the other participant's user id, for each session this socket joined
     joined: dict[str, str] = field(default_factory=dict)
 
@@ -124,6 +132,8 @@ class Realtime:
         # trusted only while the bus hears the others.
         self.cache = RelayCache(timer=timer, trusted=not settings.redis_url)
         self.bus: RedisBus | None = None
+        # The code pads' documents as this process last stored or read them.
+        self.documents = Documents()
         if settings.redis_url:
             manager = RedisManager(settings.redis_url, channel=settings.socketio_channel)
             self.presence = FallbackPresence(RedisPresence(redis))
@@ -159,6 +169,9 @@ class Realtime:
         self.sio.on("join", _answering("join", self.join))
         self.sio.on("leave", _answering("leave", self.leave))
         self.sio.on("signal", _answering("signal", self.signal))
+        self.sio.on("code_sync", _answering("code_sync", self.code_sync))
+        self.sio.on("code_update", _answering("code_update", self.code_update))
+        self.sio.on("code_awareness", _answering("code_awareness", self.code_awareness))
 
     def serve(self, services: Services) -> None:
         """Take the application's services: a join runs the same service code as REST."""
@@ -203,6 +216,11 @@ class Realtime:
             bucket=TokenBucket(
                 rate=self.settings.socket_rate_per_second,
                 burst=self.settings.socket_burst,
+                timer=self.timer,
+            ),
+            code_bucket=TokenBucket(
+                rate=self.settings.code_updates_per_second,
+                burst=max(1, int(2 * self.settings.code_updates_per_second)),
                 timer=self.timer,
             ),
         )
@@ -382,6 +400,129 @@ class Realtime:
         )
         return {"ok": True}
 
+    # -- the code pad (docs/api.md §5.7) -----------------------------------------------------
+
+    async def _code_admit(
+        self, sid: str, state: SocketState, session_id: str
+    ) -> SessionStatus | Ack:
+        """The session's status for a code pad event of a socket that joined it, or the
+        refusal (judged as `signal` is: the token, then the session at this instant)."""
+        if session_id not in state.joined:
+            return refused("NOT_JOINED")
+        status = await self._relay_status(state, session_id)
+        if status == "INVALID_TOKEN":
+            return self.revoker.refuse(sid, "revoked")
+        if not isinstance(status, SessionStatus):
+            return refused(status)
+        if self.sockets.get(sid) is not state:
+            return refused("INVALID_TOKEN")  # ended while the relay read the database
+        return status
+
+    async def code_sync(self, sid: str, data: Any = None, *_: Any) -> Ack:
+        state = await self._admit(sid)
+        if not isinstance(state, SocketState):
+            return state
+        body = _parse(CodeSyncIn, data)
+        if body is None:
+            return refused("VALIDATION_ERROR")
+        state_vector = _base64(body.state_vector)
+        if state_vector is None:
+            return refused("VALIDATION_ERROR")
+        status = await self._code_admit(sid, state, body.session_id)
+        if not isinstance(status, SessionStatus):
+            return status
+        synced = await codepad_service.load(
+            database=self.database, documents=self.documents, session_id=body.session_id
+        )
+        try:
+            update = synced.working.diff(state_vector)
+        except ValueError:
+            return refused("VALIDATION_ERROR")  # not a state vector
+        return {
+            "ok": True,
+            "update": _text(update),
+            "state_vector": _text(synced.working.state_vector()),
+            "language": synced.language.value,
+            "editable": status is SessionStatus.LIVE,
+        }
+
+    async def code_update(self, sid: str, data: Any = None, *_: Any) -> Ack:
+        state = await self._admit(sid)
+        if not isinstance(state, SocketState):
+            return state
+        if not state.code_bucket.take():
+            await asyncio.sleep(0)
+            return refused("TOO_MANY_REQUESTS")
+        body = _parse(CodeUpdateIn, data)
+        if body is None:
+            return refused("VALIDATION_ERROR")
+        limit = self.settings.code_max_update_bytes
+        if len(body.update) > _encoded_length(limit):
+            return refused(UpdateTooLarge.code)
+        update = _base64(body.update)
+        if update is None:
+            return refused("MALFORMED_UPDATE")
+        if len(update) > limit:
+            return refused(UpdateTooLarge.code)
+        status = await self._code_admit(sid, state, body.session_id)
+        if not isinstance(status, SessionStatus):
+            return status
+        if status is not SessionStatus.LIVE:
+            return refused("INVALID_SESSION_STATE")
+        try:
+            async with self.database.transaction() as db:
+                # Re-read with the row held: the cache judged the session a moment ago.
+                version = await codepad_service.append(
+                    db=db,
+                    documents=self.documents,
+                    settings=self.settings,
+                    actor=state.actor,
+                    session_id=body.session_id,
+                    update=update,
+                    now=self.clock.now(),
+                    rules=self.rules,
+                )
+        except AppError as exc:
+            return refused(exc.code)
+        # Stored: relayed to the room's other sockets (every process), then acknowledged.
+        if version is not None:
+            await self.sio.emit(
+                "code_update",
+                {"session_id": body.session_id, "from": state.user_id, "update": body.update},
+                room=realtime_info.room_of(body.session_id),
+                skip_sid=sid,
+            )
+        return {"ok": True}
+
+    async def code_awareness(self, sid: str, data: Any = None, *_: Any) -> Ack:
+        state = await self._admit(sid)
+        if not isinstance(state, SocketState):
+            return state
+        body = _parse(CodeAwarenessIn, data)
+        if body is None:
+            return refused("VALIDATION_ERROR")
+        limit = self.settings.code_max_awareness_bytes
+        decoded = _base64(body.update) if len(body.update) <= _encoded_length(limit) else None
+        if decoded is None or len(decoded) > limit:
+            return refused("VALIDATION_ERROR")
+        status = await self._code_admit(sid, state, body.session_id)
+        if not isinstance(status, SessionStatus):
+            return status
+        await self.sio.emit(
+            "code_awareness",
+            {"session_id": body.session_id, "from": state.user_id, "update": body.update},
+            room=realtime_info.room_of(body.session_id),
+            skip_sid=sid,
+        )
+        return {"ok": True}
+
+    async def push_code_language(self, event: CodeLanguageChanged) -> None:
+        """`code_language` to every socket of both participants (through Redis, every
+        process's)."""
+        payload = {"session_id": event.session_id, "language": event.language}
+        for user_id in (event.interviewer_id, event.interviewee_id):
+            await self.sio.emit("code_language", payload, room=user_room(user_id))
+
     async def _token_holds(self, state: SocketState) -> bool:
         """Whether the socket's token is still good: the cache's word, else the database's."""
         token = state.actor.token
@@ -394,7 +535,12 @@ class Realtime:
         return valid
 
     async def _relay_refusal(self, state: SocketState, session_id: str) -> str | None:
-        """Why this socket may not relay in this session now, or None.
+        """Why this socket may not relay in this session now, or None."""
+        status = await self._relay_status(state, session_id)
+        return None if isinstance(status, SessionStatus) else status
+
+    async def _relay_status(self, state: SocketState, session_id: str) -> str | SessionStatus:
+        """Why this socket may not relay in this session now, or the session's status.
 
         Judged at every message, as on join: the sender's token (a revoked token or a
         deactivated account relays nothing more, even in a session joined before), then the
@@ -428,9 +574,10 @@ class Realtime:
         assert room is not None
         if not room.has(state.user_id):
             return "SESSION_NOT_FOUND"
-        if session_at(room.times, self.clock.now(), self.rules).status not in JOINABLE:
+        status = session_at(room.times, self.clock.now(), self.rules).status
+        if status not in JOINABLE:
             return "INVALID_SESSION_STATE"
-        return None
+        return status
 
     # -- after commit: invalidation and pushes ---------------------------------------------
 
@@ -449,6 +596,8 @@ class Realtime:
             push = self._push_in_order(event)
             if push is not None:
                 await push
+        elif isinstance(event, CodeLanguageChanged):
+            await self.push_code_language(event)
         elif isinstance(event, AccessChanged):
             self.cache.access_changed(event.user_id)
             self._access_epoch += 1
@@ -548,6 +697,23 @@ def _answering(event: str, handler: Handler) -> Handler:
             return refused("INTERNAL_ERROR")
 
     return answer
+
+
+def _base64(text: str) -> bytes | None:
+    """Standard base64 (with padding) decoded, or None."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _text(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _encoded_length(size: int) -> int:
+    """The length of `size` bytes in base64."""
+    return 4 * ((size + 2) // 3)
 
 
 def _parse(model: type[M], data: Any) -> M | None:
