@@ -25,7 +25,16 @@ from tests.flow import Flow
 
 # The standard JavaScript client (socket.io-client v4), installed there by `make test`.
 JS_DIR = Path(__file__).parent / "js"
-RECORDED = ("presence", "signal", "session", "notification", "access_revoked")
+RECORDED = (
+    "presence",
+    "signal",
+    "session",
+    "notification",
+    "access_revoked",
+    "code_update",
+    "code_awareness",
+    "code_language",
+)
 WAIT = 5.0
 STOP_SECONDS = 1.0
 # granian configures logging whenever a server is made: its own loggers only, quietly, and
