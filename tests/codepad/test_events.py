@@ -7,10 +7,10 @@ import pytest
 from fastapi import FastAPI
 from pycrdt import Doc, Map, Text
 
-from tests.codepad.support import Pad, b64, unb64
+from tests.codepad.support import Pad, b64
 from tests.factories import Factory
 from tests.flow import Flow, accepted, live
-from tests.realtime.support import Peer, joined, peers
+from tests.realtime.support import joined, peers
 
 
 async def code_of(client: httpx.AsyncClient, flow: Flow) -> dict[str, object]:

@@ -89,7 +89,8 @@ async def test_compaction_keeps_the_document_and_a_new_process_reads_it_back(
         async with app.services.database.transaction(write=False) as db:
             left = await repository.updates_after(db, flow.id, 0)
             head = await repository.head(db, flow.id)
-        assert head is not None and head.version == 2 * COMPACT_EVERY + 2
+        assert head is not None
+        assert head.version == 2 * COMPACT_EVERY + 2
         assert [version for version, _ in left] == [2 * COMPACT_EVERY + 1, 2 * COMPACT_EVERY + 2]
         expected = "".join(str(n % 10) for n in range(2 * COMPACT_EVERY + 2))
         assert head.text == expected
