@@ -10,7 +10,7 @@ import asyncio
 import time
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 
 from peerview.config import Settings
 from tests.browser.conftest import Served
@@ -53,7 +53,7 @@ async def converged(tabs: tuple[Tab, Tab], *parts: str, seconds: float = 8.0) ->
     raise AssertionError(f"the editors did not converge on {parts}: {texts}")
 
 
-def editor(page: Page):  # type: ignore[no-untyped-def]
+def editor(page: Page) -> Locator:
     return page.get_by_role("textbox", name="Code", exact=True)
 
 
