@@ -61,14 +61,19 @@ class Pad:
         )
 
     async def edit(self, index: int, insert: str = "", delete: int = 0) -> Any:
-        """One local edit at `index` (clamped), sent; the ack."""
+        """One local edit at character `index` (clamped) deleting `delete` characters, then
+        inserting `insert`, sent; the ack. (pycrdt's indices are UTF-8 byte offsets.)"""
         self.take_relayed()
         before = self.doc.get_state()
-        index = max(0, min(index, len(self.text)))
+        current = str(self.text)
+        index = max(0, min(index, len(current)))
+        start = len(current[:index].encode())
         if delete:
-            del self.text[index : min(len(self.text), index + delete)]
+            stop = len(current[: index + delete].encode())
+            if stop > start:
+                del self.text[start:stop]
         if insert:
-            self.text.insert(index, insert)
+            self.text.insert(start, insert)
         ack = await self.send(self.doc.get_update(before))
         return ack
 

@@ -23,6 +23,7 @@ a Socket.IO handler exists without a row.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import shutil
 import uuid
@@ -37,6 +38,7 @@ import pytest
 import socketio
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
+from pycrdt import Doc, Text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from peerview.clock import FakeClock
@@ -243,6 +245,20 @@ TABLE: list[Route] = [
         "interviewee/participant": 200, "interviewer/participant": 200,
         "interviewee/other": NO_SESSION, "interviewer/other": NO_SESSION,
         "admin/other": NO_SESSION, **every(NO_SESSION, "missing")}),
+    # The code pad (docs/api.md §5.7): read by participants and admins in any state, its
+    # language set by the interviewer while the session is not over.
+    Route("GET", "/api/interview-sessions/{session_id}/code", "session.done", {
+        "interviewee/participant": 200, "interviewer/participant": 200,
+        "interviewee/other": NO_SESSION, "interviewer/other": NO_SESSION, "admin/other": 200,
+        **every(NO_SESSION, "missing")}),
+    Route("PATCH", "/api/interview-sessions/{session_id}/code", "session.lobby", {
+        "interviewee/participant": NOT_INTERVIEWER, "interviewer/participant": 200,
+        "interviewee/other": NO_SESSION, "interviewer/other": NO_SESSION,
+        "admin/other": NO_SESSION, **every(NO_SESSION, "missing")},
+        fresh=frozenset({"interviewer/participant"})),
+    Route("PATCH", "/api/interview-sessions/{session_id}/code", "session.done", {
+        "interviewee/participant": NOT_INTERVIEWER,
+        "interviewer/participant": (409, "INVALID_SESSION_STATE"), "admin/other": NO_SESSION}),
     # Session questions (docs/api.md §5): the session's interviewer only.
     Route("POST", "/api/interview-sessions/{session_id}/questions", "session.lobby", {
         "interviewee/participant": NOT_INTERVIEWER, "interviewer/participant": 201,
@@ -597,6 +613,7 @@ MAKERS: dict[str, Maker] = {
     "POST /api/interview-sessions/{session_id}/end": fresh_live,
     "POST /api/interview-sessions/{session_id}/cancel": fresh_scheduled,
     "POST /api/interview-sessions/{session_id}/questions": fresh_scheduled,
+    "PATCH /api/interview-sessions/{session_id}/code": fresh_scheduled,
     "POST /api/interview-sessions/{session_id}/questions/suggest": fresh_scheduled,
     "DELETE /api/interview-sessions/{session_id}/questions/{question_id}": (
         fresh_session_with_question
@@ -663,6 +680,8 @@ def body_for(world: World, row: Row, target: Target, caller: TestUser | None) ->
             return {"question_id": world.targets["question"].params["question_id"]}
         case "POST /api/interview-sessions/{session_id}/questions/suggest":
             return {"count": 1}
+        case "PATCH /api/interview-sessions/{session_id}/code":
+            return {"language": "python"}
         case "POST /api/feedback":
             body = dict(target.body)
             if row.relation == "missing":
@@ -796,10 +815,10 @@ class EventRow:
     revoked without any process being told (a lost announcement): refused, then ended.
     """
 
-    event: str  # connect | join | signal | leave | disconnect
+    event: str  # connect | join | signal | leave | disconnect | code_sync | code_update | …
     caller: str  # anonymous | bad_token | revoked | stale | a role
     relation: str  # participant | other | missing | -
-    target: str  # session.lobby | session.done | session.ended | -
+    target: str  # session.lobby | session.live | session.done | session.ended | -
     expect: str
 
     @property
@@ -807,8 +826,11 @@ class EventRow:
         return f"{self.event} [{self.target}] {self.caller}/{self.relation} -> {self.expect}"
 
 
+CODE_EVENTS = ("code_sync", "code_update", "code_awareness")
+
+
 def socket_rows() -> Iterator[EventRow]:
-    for event in ("connect", "join", "signal", "leave"):
+    for event in ("connect", "join", "signal", "leave", *CODE_EVENTS):
         yield EventRow(event, "anonymous", "-", "-", "NOT_AUTHENTICATED")
         yield EventRow(event, "bad_token", "-", "-", "INVALID_TOKEN")
     for role in ROLES:
@@ -821,15 +843,26 @@ def socket_rows() -> Iterator[EventRow]:
         yield EventRow("signal", role, relation, "session.lobby", OK)
         yield EventRow("leave", role, relation, "session.lobby", OK)
         yield EventRow("disconnect", role, relation, "session.lobby", OK)
+        # The code pad: synced and cursors shown in the lobby, edited only while LIVE.
+        yield EventRow("code_sync", role, relation, "session.lobby", OK)
+        yield EventRow("code_awareness", role, relation, "session.lobby", OK)
+        yield EventRow("code_update", role, relation, "session.lobby", "INVALID_SESSION_STATE")
+        yield EventRow("code_update", role, relation, "session.live", OK)
     for role, relation in strangers + missing:
         yield EventRow("join", role, relation, "session.lobby", "SESSION_NOT_FOUND")
         yield EventRow("signal", role, relation, "session.lobby", "NOT_JOINED")
+        for event in CODE_EVENTS:
+            yield EventRow(event, role, relation, "session.live", "NOT_JOINED")
     for role, relation in strangers:
         yield EventRow("leave", role, relation, "session.lobby", OK)
         yield EventRow("disconnect", role, relation, "session.lobby", OK)
     yield EventRow("join", "interviewee", "participant", "session.done", "INVALID_SESSION_STATE")
     yield EventRow("signal", "interviewee", "participant", "session.ended", "INVALID_SESSION_STATE")
-    for event in ("join", "signal", "leave"):
+    for event in CODE_EVENTS:
+        yield EventRow(
+            event, "interviewer", "participant", "session.ended", "INVALID_SESSION_STATE"
+        )
+    for event in ("join", "signal", "leave", *CODE_EVENTS):
         yield EventRow(event, "revoked", "participant", "session.lobby", ENDED)
         yield EventRow(event, "stale", "participant", "session.lobby", "INVALID_TOKEN")
 
@@ -941,6 +974,7 @@ async def test_socket_event(world: World, socket_url: str, row: EventRow) -> Non
 
         status_before = await session_status(world, target.params["session_id"])
         data = {"sdp": "v=0"}
+        sent: dict[str, Any] = {}
         if row.expect == ENDED:
             ack = None
         elif row.event == "join":
@@ -949,6 +983,11 @@ async def test_socket_event(world: World, socket_url: str, row: EventRow) -> Non
             ack = await me.send_signal(session_id, "offer", data)
         elif row.event == "leave":
             ack = await me.call("leave", {"session_id": session_id})
+        elif row.event == "code_sync":
+            ack = await me.call("code_sync", {"session_id": session_id, "state_vector": ""})
+        elif row.event in ("code_update", "code_awareness"):
+            sent = {"session_id": session_id, "update": code_update()}
+            ack = await me.call(row.event, sent)
         else:
             sid = me.client.get_sid()
             await me.client.disconnect()
@@ -986,6 +1025,9 @@ async def test_socket_event(world: World, socket_url: str, row: EventRow) -> Non
                     ]
                 },
                 "leave": {"presence": [{**presence, "state": "left"}]},
+                "code_sync": {},
+                "code_update": {"code_update": [{**sent, "from": user.id}]},
+                "code_awareness": {"code_awareness": [{**sent, "from": user.id}]},
                 "disconnect": {"presence": [{**presence, "state": "left"}]},
             }
             expected = heard[row.event]
@@ -994,6 +1036,13 @@ async def test_socket_event(world: World, socket_url: str, row: EventRow) -> Non
         await watcher.barrier()
         received = {name: events for name, events in watcher.received.items() if events}
         assert received == expected
+
+
+def code_update() -> str:
+    """A Yjs update of a new client of its own (relayed, never a duplicate), in base64."""
+    doc: Doc[Text] = Doc()
+    doc.get("code", type=Text).insert(0, "x")
+    return base64.b64encode(doc.get_update()).decode()
 
 
 def leaks_text(text: str, strings: tuple[str, ...]) -> list[str]:

@@ -25,6 +25,13 @@ from pycrdt import Doc, Text
 
 ROOT = "code"
 
+
+def _crdt_failure(exc: BaseException) -> bool:
+    """Whether `exc` is the CRDT library refusing data: an error, or a panic of its Rust core
+    (pyo3's `PanicException`, a BaseException that `except Exception` lets through)."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
 # lib0 content references (yjs/src/structs): what an item holds.
 _GC, _DELETED, _JSON, _BINARY, _STRING, _EMBED, _FORMAT, _TYPE, _ANY, _DOC, _SKIP = range(11)
 _HAS_ORIGIN, _HAS_RIGHT_ORIGIN, _HAS_PARENT_SUB = 0x80, 0x40, 0x20
@@ -216,7 +223,9 @@ class Working:
             raise Refused(MALFORMED)
         try:
             self.doc.apply_update(update)
-        except ValueError:
+        except BaseException as exc:
+            if not _crdt_failure(exc):
+                raise
             raise Refused(MALFORMED, touched=True) from None
         before = self.size
         self._measure()
@@ -233,7 +242,12 @@ class Working:
         state vector cannot be read."""
         if not state_vector:
             return self.doc.get_update()
-        return self.doc.get_update(state_vector)
+        try:
+            return self.doc.get_update(state_vector)
+        except BaseException as exc:
+            if not _crdt_failure(exc):
+                raise
+            raise ValueError("not a state vector") from None
 
     def snapshot(self) -> bytes:
         return self.doc.get_update()
