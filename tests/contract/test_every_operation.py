@@ -217,6 +217,14 @@ def test_every_operation_answers_a_documented_success(fuzz_target: FuzzTarget) -
             body={"count": 2},
         )
         ok(
+            "PATCH",
+            "/api/interview-sessions/{session_id}/code",
+            INTERVIEWER,
+            path_parameters=session_id,
+            body={"language": "go"},
+        )
+        ok("GET", "/api/interview-sessions/{session_id}/code", ADMIN, path_parameters=session_id)
+        ok(
             "DELETE",
             "/api/interview-sessions/{session_id}/questions/{question_id}",
             INTERVIEWER,

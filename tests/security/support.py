@@ -308,6 +308,13 @@ async def valid_calls(factory: Factory) -> dict[str, Call]:
             body={"count": 1},
         ),
         call(
+            "patch",
+            "/api/interview-sessions/{session_id}/code",
+            lobby.interviewer,
+            path_parameters={"session_id": lobby.id},
+            body={"language": "python"},
+        ),
+        call(
             "post",
             "/api/feedback",
             done.interviewee,
