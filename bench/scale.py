@@ -2,11 +2,11 @@
 and GET /api/analytics/platform over the HTTP seed and the same seed doubled.
 
 Prints a markdown section and machine-readable lines (`SWEEP`, `RELAY`, `MEMORY`,
-`ANALYTICS`); `bench/run.py` appends them to its results. Run alone:
-`.venv/bin/python bench/scale.py [--only sweeper|realtime|relay|analytics]` (`--database-prefix`
-to bench on databases of one's own). The relay is measured for one room at a time and for a
-burst across every room, on one process and on two processes through Redis; each gives p50
-and p99 (`RELAY` lines).
+`ANALYTICS`, `CODEPAD`); `bench/run.py` appends them to its results. Run alone:
+`.venv/bin/python bench/scale.py [--only sweeper|realtime|relay|analytics|codepad]`
+(`--database-prefix` to bench on databases of one's own). The relay is measured for one room
+at a time and for a burst across every room, on one process and on two processes through
+Redis; each gives p50 and p99 (`RELAY` lines). The code pad's figures: bench/codepad.py.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import codepad
 import httpx
 import lean_socket
 import seed
@@ -804,7 +805,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes")
     parser.add_argument(
         "--only",
-        choices=["sweeper", "realtime", "relay", "analytics"],
+        choices=["sweeper", "realtime", "relay", "analytics", "codepad"],
         help="one part; `relay` is the realtime part without the idle memory comparison",
     )
     parser.add_argument(
@@ -822,6 +823,9 @@ def main(argv: list[str] | None = None) -> int:
         realtime(sizes, lines, machine, with_idle_memory=args.only != "relay")
     if args.only in (None, "analytics"):
         analytics(sizes, lines, machine)
+    if args.only in (None, "codepad"):
+        # bench/codepad.py: edits a second, latency between participants, memory a document.
+        codepad.codepad(sizes.http_name, sizes.http_plan, args.quick, lines, machine)
     print("\n".join([*lines, "```", *machine, "```", ""]))
     return 0
 
