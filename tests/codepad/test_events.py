@@ -294,3 +294,24 @@ async def test_an_update_over_the_update_limit_is_refused(live_url: str, factory
         assert str(peer) == ""
     finally:
         await close(mine, theirs)
+
+
+async def test_a_process_forgets_its_working_copy_once_the_session_is_over(
+    app: FastAPI, live_url: str, factory: Factory, client: httpx.AsyncClient
+) -> None:
+    flow = await live(factory)
+    mine, theirs = await pads(live_url, flow)
+    documents = app.services.realtime.documents  # type: ignore[attr-defined]
+    try:
+        await mine.sync()
+        assert await mine.edit(0, "x = 1") == {"ok": True}
+        assert len(documents) == 1
+        ended = await client.post(
+            f"/api/interview-sessions/{flow.id}/end", headers=flow.interviewer.headers
+        )
+        assert ended.status_code == 200, ended.text
+        assert len(documents) == 0
+        # The final code is still read from the database.
+        assert (await code_of(client, flow))["text"] == "x = 1"
+    finally:
+        await close(mine, theirs)

@@ -265,7 +265,10 @@ class Documents:
     database (`at`), without awaiting anything meanwhile.
     """
 
-    def __init__(self, capacity: int = 1000) -> None:
+    # A working copy costs about 110 bytes per edit it has seen (pycrdt keeps each edit's
+    # item), ~200 KiB after an hour of typing (docs/performance.md, "Code pad"): this bounds a
+    # process's copies to some 50 MiB. A session beyond them is read back from the database.
+    def __init__(self, capacity: int = 256) -> None:
         self.capacity = capacity
         self._entries: OrderedDict[str, Working] = OrderedDict()
 

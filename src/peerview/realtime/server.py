@@ -581,11 +581,18 @@ class Realtime:
 
     # -- after commit: invalidation and pushes ---------------------------------------------
 
+    def _session_moved(self, event: SessionChanged) -> None:
+        """Forget what this process kept of a session that changed: its cached state, and
+        once it is over, its code pad's working copy (no edit can come any more)."""
+        self.cache.session_changed(event.session_id)
+        if event.event in ("ended", "cancelled"):
+            self.documents.forget(event.session_id)
+
     async def after_commit(self, event: Any) -> None:
         """A committed change: what the relay cached about it is dropped here and in every
         other process (waiting for them), then this process's sockets get their push."""
         if isinstance(event, SessionChanged):
-            self.cache.session_changed(event.session_id)
+            self._session_moved(event)
             if self.bus is not None:
                 # Only an action's lifecycle move makes what other processes cached wrong, so
                 # only it is waited on: a sweeper's transition (no actor) persists what every
@@ -619,7 +626,7 @@ class Realtime:
             if access.user_id in self.local_users:
                 self.revoker.spawn(self.revoker.end_sockets(access))
         for session in news.sessions:
-            self.cache.session_changed(session.session_id)
+            self._session_moved(session)
             self._push_in_order(session)
 
     def _push_in_order(self, event: SessionChanged) -> asyncio.Task[None] | None:
