@@ -30,6 +30,27 @@ from tests.support.environment import (
     test_settings,
 )
 
+# The fixtures through which a test reaches the database under test.
+DATABASE_FIXTURES = frozenset({"database_url", "migrated_template", "_postgres_cleaner"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In the PostgreSQL pass, leave out the tests that never reach the database under test
+    (pure rules, configuration, documentation, the web app's files): they would run exactly as
+    they just did in the SQLite pass. A module that reads POSTGRES_URL itself is kept whole."""
+    if not POSTGRES_URL:
+        return
+    once: list[pytest.Item] = []
+    kept: list[pytest.Item] = []
+    for item in items:
+        uses = DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        module = getattr(item, "module", None)
+        reads_url = module is not None and hasattr(module, "POSTGRES_URL")
+        (kept if uses or reads_url else once).append(item)
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = kept
+
 
 def pytest_report_header() -> str:
     return f"peerview database: {'postgresql' if POSTGRES_URL else 'sqlite'}"

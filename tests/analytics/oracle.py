@@ -3,6 +3,8 @@
 These are the aggregate queries that counted, summed and averaged every row on each call
 (kept here verbatim, statements built per call through `Connection.execute`), shaped into
 the same JSON as the API. The rollup-based answers must equal them on the same data.
+The platform's sessions by week, a figure added later, are counted the same way: the outcome
+counts of every row, grouped by the week of its `created_at`.
 """
 
 from __future__ import annotations
@@ -337,13 +339,16 @@ async def median_minutes_to_accept(db: Connection, *, period: Period) -> float |
     return None if value is None else float(value)
 
 
-async def session_outcomes(
-    db: Connection, *, now: datetime, rules: TimeRules, period: Period
-) -> dict[str, Any]:
+def _session_outcomes(
+    db: Connection, *, now: datetime, rules: TimeRules, period: Period, weekly: bool
+) -> Select[Any]:
+    """The six outcome counts of the period's sessions; `weekly`, one row per week of their
+    `created_at` (its Monday, `week_start`), oldest first."""
     inner = (
         select(
             _session_state(now, rules).label("state"),
             _session_end_reason(now, rules).label("end_reason"),
+            week_start(db, sessions.c.created_at).label("week_start"),
         )
         .where(*period.on(sessions.c.created_at))
         .subquery()
@@ -362,8 +367,30 @@ async def session_outcomes(
         _count_if(state == SessionStatus.LIVE.value).label("live"),
         _count_if(state == SessionStatus.SCHEDULED.value).label("scheduled"),
     )
+    if weekly:
+        query = (
+            query.add_columns(inner.c.week_start)
+            .group_by(inner.c.week_start)
+            .order_by(inner.c.week_start)
+        )
+    return query
+
+
+async def session_outcomes(
+    db: Connection, *, now: datetime, rules: TimeRules, period: Period
+) -> dict[str, Any]:
+    query = _session_outcomes(db, now=now, rules=rules, period=period, weekly=False)
     result = await execute(db, query)
     return dict(result.mappings().one())
+
+
+async def sessions_weekly(
+    db: Connection, *, now: datetime, rules: TimeRules, period: Period
+) -> list[dict[str, Any]]:
+    """The outcomes of the sessions created each week (weeks with sessions only)."""
+    query = _session_outcomes(db, now=now, rules=rules, period=period, weekly=True)
+    result = await execute(db, query)
+    return [dict(row) for row in result.mappings()]
 
 
 async def ratings_by_category(db: Connection, *, period: Period) -> list[dict[str, Any]]:
@@ -430,6 +457,8 @@ async def platform(
     outcomes = await session_outcomes(db, now=now, rules=rules, period=period)
     ratings = await ratings_by_category(db, period=period)
     active = await active_users_weekly(db, period=period)
+    weekly = await sessions_weekly(db, now=now, rules=rules, period=period)
+    outcome_names = list(outcomes)
     return {
         "funnel": {key: int(value) for key, value in funnel.items()},
         "median_minutes_to_accept": rounded(median),
@@ -444,6 +473,14 @@ async def platform(
         ],
         "active_users_weekly": [
             {"week_start": _day(row["week_start"]), "users": int(row["users"])} for row in active
+        ],
+        "sessions_weekly": [
+            {
+                "week_start": _day(row["week_start"]),
+                "sessions": sum(int(row[name]) for name in outcome_names),
+                **{name: int(row[name]) for name in outcome_names},
+            }
+            for row in weekly
         ],
     }
 

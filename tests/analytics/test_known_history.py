@@ -11,6 +11,8 @@ The history (sweeper off, so every time-made transition is read-time truth only)
     s5  A-C system-design  Mon 14 09:45  LIVE at the reading time, Mon 14 10:00
     s6  B-D arrays         Tue 22 09:00  SCHEDULED
     r7 cancelled by C, r8 expired by time, r9 and r11 open
+
+Sessions are created when their request is accepted: all of them on Mon 7 Jan, from T0 + 10 min.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class History:
     e: TestUser
     admin: TestUser
     sessions: dict[str, str]
+    requests: dict[str, str]
 
 
 @pytest.fixture
@@ -89,10 +92,10 @@ async def history(factory: Factory) -> History:
     await drive.session_action(at(13, 8), a, s["s10"], "start")
     await drive.session_action(at(13, 8, 30), a, s["s10"], "end")
     await drive.feedback(at(13, 8, 40), d, s["s10"], (2, 2, 2, 2))
-    await drive.request(at(14, 9), e, scheduled_at=at(31, 12), category="arrays")
+    r["r11"] = await drive.request(at(14, 9), e, scheduled_at=at(31, 12), category="arrays")
     await drive.session_action(at(14, 9, 45), a, s["s5"], "start")
     factory.clock.set(READ_AT)
-    return History(a=a, b=b, c=c, d=d, e=e, admin=admin, sessions=s)
+    return History(a=a, b=b, c=c, d=d, e=e, admin=admin, sessions=s, requests=r)
 
 
 def _sessions(
@@ -113,6 +116,32 @@ def _ratings(c: float | None, p: float | None, t: float | None, o: float | None,
 
 
 NO_RATINGS = _ratings(None, None, None, None, 0)
+
+
+def _outcomes(
+    completed: int, auto_timeout: int, no_show: int, cancelled: int, live: int, scheduled: int
+) -> dict[str, int]:
+    return {
+        "completed": completed,
+        "auto_timeout": auto_timeout,
+        "no_show": no_show,
+        "cancelled": cancelled,
+        "live": live,
+        "scheduled": scheduled,
+    }
+
+
+def _week(
+    week_start: str,
+    completed: int,
+    auto_timeout: int,
+    no_show: int,
+    cancelled: int,
+    live: int,
+    scheduled: int,
+) -> dict[str, Any]:
+    counts = _outcomes(completed, auto_timeout, no_show, cancelled, live, scheduled)
+    return {"week_start": week_start, "sessions": sum(counts.values()), **counts}
 
 
 async def _me(factory: Factory, user: TestUser) -> Any:
@@ -227,6 +256,8 @@ async def test_platform_analytics_of_the_whole_history(factory: Factory, history
             {"week_start": "2030-01-14", "users": 3},
             {"week_start": "2030-01-21", "users": 2},
         ],
+        # Every session was created on the 7th, when its request was accepted.
+        "sessions_weekly": [_week("2030-01-07", 2, 1, 1, 1, 1, 1)],
     }
 
 
@@ -257,6 +288,7 @@ async def test_platform_analytics_filter_on_created_at(factory: Factory, history
             {"week_start": "2030-01-07", "users": 2},
             {"week_start": "2030-01-14", "users": 2},
         ],
+        "sessions_weekly": [_week("2030-01-07", 1, 1, 0, 0, 1, 0)],
     }
     since_r11 = {"from": at(14, 9).isoformat()}
     body = await Driver(factory).get(history.admin, "/api/analytics/platform", **since_r11)
@@ -267,6 +299,7 @@ async def test_platform_analytics_filter_on_created_at(factory: Factory, history
     assert body["funnel"] == {"created": 10, "accepted": 7, "expired": 1, "cancelled": 1, "open": 1}
     assert body["median_minutes_to_accept"] == 40.0
     assert sum(body["sessions"].values()) == 0
+    assert body["sessions_weekly"] == []
 
 
 async def test_my_analytics_filter_on_session_created_at(
@@ -308,3 +341,45 @@ async def test_sealed_feedback_counts_72_hours_after_the_session_ended(
     assert (await _me(factory, history.a))["ratings_received"]["count"] == 1
     factory.clock.set(at(16, 8, 30))
     assert (await _me(factory, history.a))["ratings_received"] == _ratings(3.5, 3.0, 3.0, 3.5, 2)
+
+
+async def test_platform_sessions_weekly_count_each_session_in_the_week_it_was_created(
+    factory: Factory, history: History
+) -> None:
+    drive = Driver(factory)
+    admin = history.admin
+    platform = "/api/analytics/platform"
+    # r11 and r9 (both open) become s11 and s9 on Monday the 14th; C cancels s9.
+    await drive.accept(at(14, 10), history.b, history.requests["r11"])
+    s9 = await drive.accept(at(14, 10, 5), history.a, history.requests["r9"])
+    await drive.session_action(at(14, 10, 10), history.c, s9, "cancel")
+    factory.clock.set(at(14, 10, 30))
+    week_7 = _week("2030-01-07", 2, 1, 1, 1, 1, 1)
+    body = await drive.get(admin, platform)
+    assert body["sessions_weekly"] == [week_7, _week("2030-01-14", 0, 0, 0, 1, 0, 1)]
+    assert body["sessions"] == _outcomes(2, 1, 1, 2, 1, 2)
+    # Whole days from the 7th (the rollup), then the 14th up to 10:03 from the rows: s11
+    # only, not s9 (created 10:05), though its cancellation is in the rollup of the 14th.
+    body = await drive.get(
+        admin, platform, **{"from": at(7, 0).isoformat(), "to": at(14, 10, 3).isoformat()}
+    )
+    assert body["sessions_weekly"] == [week_7, _week("2030-01-14", 0, 0, 0, 0, 0, 1)]
+    # From T0 + 35 min: s5, s10, s6 and s3 of the 7th from the rows, the days after from the
+    # rollup (s9) and the rows not yet over (s11).
+    body = await drive.get(admin, platform, **{"from": at(7, 9, 35).isoformat()})
+    assert body["sessions_weekly"] == [
+        _week("2030-01-07", 1, 0, 1, 0, 1, 1),
+        _week("2030-01-14", 0, 0, 0, 1, 0, 1),
+    ]
+    # Two weeks on: s12 is created on the 28th; nothing was created in the week of the 21st,
+    # which is left out. Outcomes are as they are now: s5 timed out, s6 was missed.
+    r12 = await drive.request(at(28, 9), history.c, scheduled_at=at(29, 18), category="graphs")
+    await drive.accept(at(28, 9, 30), history.a, r12)
+    factory.clock.set(at(28, 10))
+    body = await drive.get(admin, platform)
+    assert body["sessions_weekly"] == [
+        _week("2030-01-07", 2, 2, 2, 1, 0, 0),
+        _week("2030-01-14", 0, 0, 0, 1, 0, 1),
+        _week("2030-01-28", 0, 0, 0, 0, 0, 1),
+    ]
+    assert body["sessions"] == _outcomes(2, 2, 2, 2, 0, 2)

@@ -4,16 +4,17 @@ A Hypothesis state machine drives requests and sessions of several people throug
 (create, accept and cancel requests; start, extend, end and cancel sessions; feedback), moves
 the clock and sweeps. After every step the rollup tables (and each request's stored wait)
 equal a recount of the rows from scratch (tests/analytics/recount.py), and the platform's
-answer equals the old whole-table SQL (tests/analytics/oracle.py) on the same data; other
-steps compare a period's answer, a person's own answer, and rebuild the rollups (which must
-then still equal the recount). The clock moves in steps of 30 seconds, so the oracle's
-floating-point durations are exact to the cent too.
+answer equals the old whole-table SQL (tests/analytics/oracle.py) on the same data, its
+sessions by week adding up to its sessions; other steps compare a period's answer (the same
+checks), a person's own answer, and rebuild the rollups (which must then still equal the
+recount). The clock moves in steps of 30 seconds, so the oracle's floating-point durations
+are exact to the cent too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -95,6 +96,19 @@ def _bound(now: datetime, drawn: tuple[str, int] | None) -> datetime | None:
         day = now.astimezone(UTC).date() + timedelta(days=seconds // 86_400)
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
     return now + timedelta(seconds=seconds)
+
+
+def weeks_add_up(platform: dict[str, Any]) -> None:
+    """The sessions by week partition the period's sessions: each week's outcomes add up to
+    its `sessions`, and the weeks' outcomes to the period's; weeks are listed once, in order,
+    and only with sessions."""
+    weekly, totals = platform["sessions_weekly"], platform["sessions"]
+    starts = [week["week_start"] for week in weekly]
+    assert starts == sorted(set(starts)), starts
+    for week in weekly:
+        assert date.fromisoformat(week["week_start"]).weekday() == 0, week
+        assert week["sessions"] == sum(week[name] for name in totals) > 0, week
+    assert {name: sum(week[name] for week in weekly) for name in totals} == totals
 
 
 def machine_for(env: Env) -> type[RuleBasedStateMachine]:
@@ -294,6 +308,7 @@ def machine_for(env: Env) -> type[RuleBasedStateMachine]:
                 )
             )
             assert response.status_code == 200, response.text
+            weeks_add_up(response.json())
 
             async def old() -> dict[str, Any]:
                 async with app.services.database.transaction(write=False) as db:

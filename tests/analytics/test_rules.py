@@ -78,6 +78,7 @@ async def test_the_platform_of_an_empty_database_is_zeros_and_nulls(factory: Fac
         },
         "ratings_by_category": [],
         "active_users_weekly": [],
+        "sessions_weekly": [],
     }
 
 

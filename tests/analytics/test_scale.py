@@ -162,6 +162,7 @@ async def test_analytics_run_a_bounded_number_of_statements_whatever_the_history
     assert body["ratings_received"]["count"] == 10_000
     platform = (await factory.client.get("/api/analytics/platform", headers=admin.headers)).json()
     assert sum(platform["sessions"].values()) == 10_000
+    assert sum(week["sessions"] for week in platform["sessions_weekly"]) == 10_000
     assert sum(c["count"] for c in platform["ratings_by_category"]) == 20_000
     assert [c["category"] for c in platform["ratings_by_category"]] == sorted(CATEGORIES)
     for kind in ("auto_timeout", "no_show", "live", "scheduled", "cancelled", "completed"):

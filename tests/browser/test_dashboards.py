@@ -63,6 +63,19 @@ def weeks_between(weekly: list[dict[str, Any]]) -> int:
     return (last - first).days // 7 + 1
 
 
+def every_week(weekly: list[dict[str, Any]], figure: str) -> list[str]:
+    """What a chart over time draws, week by week: `figure` of each week listed, 0 for the
+    weeks between them that are not."""
+    listed = {week["week_start"]: str(week[figure]) for week in weekly}
+    if not weekly:
+        return []
+    first = date.fromisoformat(weekly[0]["week_start"])
+    return [
+        listed.get((first + timedelta(weeks=n)).isoformat(), "0")
+        for n in range(weeks_between(weekly))
+    ]
+
+
 def shown(value: float | None) -> str:
     """A figure as JavaScript prints it (4.0 is "4")."""
     return "" if value is None else f"{value:g}"
@@ -162,6 +175,19 @@ async def test_platform_analytics_draws_the_funnel_outcomes_and_ratings_for_admi
     assert await active.locator("circle.point").count() == weeks_between(
         platform["active_users_weekly"]
     )
+    # Sessions by the week they were created in (the server's clock is the wall clock's).
+    weekly = platform["sessions_weekly"]
+    assert sum(week["sessions"] for week in weekly) == sum(sessions.values())
+    per_week = chart(main, "Sessions per week")
+    await expect(per_week.locator("svg[role=img]")).to_be_visible()
+    drawn = await values(per_week, "bar")
+    assert drawn == every_week(weekly, "sessions")
+    # The third session is created 15 days after the second: a whole week without any
+    # between them, drawn as a zero column.
+    assert "0" in drawn
+    label = await per_week.locator("svg").get_attribute("aria-label")
+    assert label is not None
+    assert label.startswith("Sessions per week. ")
     rates = chart(main, "Completion and no-show rates")
     assert await values(rates, "bar") == ["100", "0", "0"]
     await expect(main.locator(".stat", has_text="Requests posted").locator(".value")).to_have_text(

@@ -210,3 +210,39 @@ async def test_announcing_without_redis_neither_fails_nor_waits() -> None:
     finally:
         await process.bus.close()
         await publisher.aclose()
+
+
+async def test_an_announcement_of_a_newer_release_is_taken_as_a_flush_and_answered(
+    redis_url: str,
+) -> None:
+    """During a rolling upgrade an older process hears events it does not know: it trusts
+    nothing it cached (a flush) and still answers, so the announcer does not wait in vain."""
+    async with processes(redis_url, 2) as (old, new):
+        newer = bus_module._encode(
+            {
+                "origin": "a-newer-process",
+                "nonce": 7,
+                "sessions": [{**bus_module.msgspec.to_builtins(ENDED), "event": "renamed"}],
+                "answer": True,
+            }
+        )
+        acks = Redis.from_url(redis_url)
+        listener = acks.pubsub()
+        await listener.subscribe(f"{old.bus.channel}:ack:a-newer-process")
+        try:
+            await acks.publish(old.bus.channel, newer)
+            await old.until(lambda: len(old.heard) == 1)
+            assert old.heard[0].flush
+            assert old.heard[0].sessions == []
+            answer = None
+            async with asyncio.timeout(WAIT):
+                while answer is None:
+                    answer = await listener.get_message(ignore_subscribe_messages=True, timeout=1)
+            assert answer["data"] == b"7"
+        finally:
+            await listener.aclose()
+            await acks.aclose()
+        # The next announcement it can read is acted on as usual.
+        await new.bus.announce(session=ENDED)
+        await old.until(lambda: len(old.heard) == 2)
+        assert old.heard[1].sessions == [ENDED]

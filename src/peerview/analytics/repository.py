@@ -26,6 +26,7 @@ from sqlalchemy import (
     cast,
     func,
     literal_column,
+    null,
     or_,
     select,
     union_all,
@@ -51,6 +52,7 @@ from peerview.analytics.sql import (
     bounds_params,
     count_if,
     text_value,
+    week_of_day,
 )
 from peerview.analytics.sql import minutes_between as minutes_between
 from peerview.analytics.sql import week_start as week_start
@@ -76,12 +78,14 @@ _NO_SHOW_CUTOFF = bind("no_show_cutoff", _TIME)
 class Count(msgspec.Struct, frozen=True):
     """One figure of the platform's counts: `part` says which (request, wait, session,
     rating), `item` of what (a status, a bucket, an outcome, a category). The same item may
-    come in several rows (rollup, part days, open rows): they add up."""
+    come in several rows (rollup, part days, open rows): they add up. Sessions counted by
+    week also say the week they were created in (its Monday); `week` is None otherwise."""
 
     part: str
     item: str | None
     n: int
     total: int
+    week: date | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +98,16 @@ class Shape:
     end_day: bool
     edges: int  # part days read from the rows: 0, 1 or 2
     all_time: bool  # no period at all: the all-time histogram
+    by_week: bool  # sessions by the week of their `created_at` as well as by outcome
 
 
-def _row(part: str, item: Any, n: Any, summed: Any = None) -> Select[Any]:
+def _row(part: str, item: Any, n: Any, summed: Any = None, week: Any = None) -> Select[Any]:
     return select(
         text_value(part).label("part"),
         item.label("item"),
         cast(n, BigInteger).label("n"),
         (literal_column("0") if summed is None else cast(summed, BigInteger)).label("total"),
+        (cast(null(), _DAY) if week is None else week).label("week"),
     )
 
 
@@ -124,6 +130,7 @@ def _on_edges(shape: Shape, column: Any) -> ColumnElement[bool]:
 
 
 _BY_ITEM: ColumnElement[Any] = literal_column("item")
+_BY_WEEK: ColumnElement[Any] = literal_column("week")
 
 
 def _requests(shape: Shape) -> list[Select[Any]]:
@@ -180,9 +187,10 @@ def _waits(shape: Shape) -> list[Select[Any]]:
     return parts
 
 
-def _active(shape: Shape) -> list[Select[Any]]:
+def _active(shape: Shape, dialect: Dialect) -> list[Select[Any]]:
     """What the sessions stored SCHEDULED or LIVE are at `now` (lifecycle.session_at): each
-    status classified on the column of its own index, so no row is read but the index's."""
+    status classified on the column of its own index, so no row is read but the index's
+    (by week, the rows' `created_at` too: these are the sessions not yet over, not history)."""
     missed = case(
         (sessions.c.scheduled_at <= _NO_SHOW_CUTOFF, text_value("no_show")),
         else_=text_value("scheduled"),
@@ -193,32 +201,47 @@ def _active(shape: Shape) -> list[Select[Any]]:
         (sessions.c.hard_end_at > _NOW, text_value("live")),
         else_=text_value("scheduled"),
     )
+    week, by = _session_week(shape, dialect, sessions.c.created_at)
     return [
-        _row("session", item, func.count())
+        _row("session", item, func.count(), week=week)
         .where(sessions.c.status == status, *shape.period.on(sessions.c.created_at))
-        .group_by(_BY_ITEM)
+        .group_by(*by)
         for status, item in ((SessionStatus.SCHEDULED, missed), (SessionStatus.LIVE, ended))
     ]
 
 
-def _sessions(shape: Shape) -> list[Select[Any]]:
-    """Sessions by outcome: finished ones from the rollup and the rows of part days, the
-    SCHEDULED and LIVE ones from the rows, classified at `now`."""
+def _session_week(shape: Shape, dialect: Dialect, created: Any) -> tuple[Any, list[Any]]:
+    """The `week` of a session row (None when not by week), and what its counts group by."""
+    if not shape.by_week:
+        return None, [_BY_ITEM]
+    # By output name, as `item`: PostgreSQL would not match expressions with parameters.
+    return week_start(dialect, created), [_BY_ITEM, _BY_WEEK]
+
+
+def _sessions(shape: Shape, dialect: Dialect) -> list[Select[Any]]:
+    """Sessions by outcome (and, `by_week`, by the week of their `created_at`): finished ones
+    from the rollup and the rows of part days, the SCHEDULED and LIVE ones from the rows,
+    classified at `now`."""
     parts = []
     if shape.whole_days:
+        week: Any = None
+        by: list[Any] = [session_days.c.outcome]
+        if shape.by_week:
+            week, by = week_of_day(dialect, session_days.c.day), [session_days.c.outcome, _BY_WEEK]
         parts.append(
-            _row("session", session_days.c.outcome, func.sum(session_days.c.sessions))
+            _row("session", session_days.c.outcome, func.sum(session_days.c.sessions), week=week)
             .where(*_on_days(shape, session_days.c.day))
-            .group_by(session_days.c.outcome)
+            .group_by(*by)
         )
     if shape.edges:
         final = one_of(sessions.c.status, FINAL_SESSION_STATUSES)
+        week, by = _session_week(shape, dialect, sessions.c.created_at)
         parts.append(
-            _row("session", stored_outcome(), count_if(final))
+            _row("session", stored_outcome(), count_if(final), week=week)
             .where(_on_edges(shape, sessions.c.created_at))
-            .group_by(_BY_ITEM)
+            .group_by(*by)
         )
-    return [*parts, *_active(shape)]
+    return [*parts, *_active(shape, dialect)]
 
 
 def _ratings(shape: Shape) -> list[Select[Any]]:
@@ -246,16 +269,24 @@ def _ratings(shape: Shape) -> list[Select[Any]]:
     return parts
 
 
-def _counts(shape: Shape) -> Executable:
-    parts = [*_requests(shape), *_waits(shape), *_sessions(shape), *_ratings(shape)]
-    return union_all(*parts)
+def _counts(shape: Shape) -> Any:
+    def build(dialect: Dialect) -> Executable:
+        parts = [
+            *_requests(shape),
+            *_waits(shape),
+            *_sessions(shape, dialect),
+            *_ratings(shape),
+        ]
+        return union_all(*parts)
+
+    return build
 
 
-# Every count of the platform's answer but the weekly one, in one statement.
+# Every count of the platform's answer but the active people by week, in one statement.
 _COUNTS = Variants(_counts, Count)
 
 
-def _shape_and_params(split: Split) -> tuple[Shape, dict[str, Any]]:
+def _shape_and_params(split: Split, *, by_week: bool = False) -> tuple[Shape, dict[str, Any]]:
     period, params = bounds_params(split.period.start, split.period.end)
     shape = Shape(
         period=period,
@@ -264,6 +295,7 @@ def _shape_and_params(split: Split) -> tuple[Shape, dict[str, Any]]:
         end_day=split.end_day is not None,
         edges=len(split.edges),
         all_time=split.period.unbounded,
+        by_week=by_week,
     )
     if split.first_day is not None:
         params["first_day"] = split.first_day
@@ -275,9 +307,11 @@ def _shape_and_params(split: Split) -> tuple[Shape, dict[str, Any]]:
 
 
 async def platform_counts(
-    db: Connection, *, split: Split, now: datetime, rules: TimeRules
+    db: Connection, *, split: Split, now: datetime, rules: TimeRules, by_week: bool = False
 ) -> list[Count]:
-    shape, params = _shape_and_params(split)
+    """The platform's counts over `split`; `by_week`, the sessions' by week as well (rows of
+    `part` session then say their `week`)."""
+    shape, params = _shape_and_params(split, by_week=by_week)
     params.update(now=now, no_show_cutoff=now - rules.no_show)
     return await db.all(_COUNTS(shape), **params)
 

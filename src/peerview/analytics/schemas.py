@@ -103,6 +103,21 @@ class WeeklyActiveUsers(Output):
     ]
 
 
+class WeeklySessions(Output):
+    """The sessions created in one week, by outcome now, as in `sessions`."""
+
+    week_start: Annotated[
+        date, Meta(description="Monday (UTC) of the ISO week of the sessions' `created_at`.")
+    ]
+    sessions: Annotated[int, Meta(description="All of them: the sum of the six outcomes.")]
+    completed: int
+    auto_timeout: int
+    no_show: int
+    cancelled: int
+    live: int
+    scheduled: int
+
+
 class PlatformAnalytics(Output):
     funnel: Funnel
     median_minutes_to_accept: Annotated[
@@ -116,3 +131,7 @@ class PlatformAnalytics(Output):
         list[CategoryRatings], Meta(description="One entry per category, A to Z.")
     ]
     active_users_weekly: Annotated[list[WeeklyActiveUsers], Meta(description="Oldest week first.")]
+    sessions_weekly: Annotated[
+        list[WeeklySessions],
+        Meta(description="Weeks with sessions, oldest first; they add up to `sessions`."),
+    ]

@@ -6,7 +6,7 @@ microseconds, then rounded half-up to 2 decimals: the same figures on both datab
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -28,6 +28,7 @@ from peerview.analytics.schemas import (
     RatingsReceived,
     WeeklyActiveUsers,
     WeeklyActivity,
+    WeeklySessions,
 )
 from peerview.context import Ctx
 from peerview.db import Connection
@@ -132,6 +133,25 @@ def _sum_by_item(counts: list[Count], part: str) -> tuple[Counter[str], Counter[
     return n, total
 
 
+_OUTCOMES = ("completed", "auto_timeout", "no_show", "cancelled", "live", "scheduled")
+
+
+def _sessions_by_week(counts: list[Count]) -> list[WeeklySessions]:
+    """The sessions' rows added up by week and outcome, weeks with none left out, oldest first."""
+    weeks: defaultdict[date, Counter[str]] = defaultdict(Counter)
+    for row in counts:
+        if row.part == "session" and row.item is not None and row.week is not None and row.n:
+            weeks[_as_date(row.week)][row.item] += row.n
+    return [
+        WeeklySessions(
+            week_start=week,
+            sessions=sum(outcomes[o] for o in _OUTCOMES),
+            **{o: outcomes[o] for o in _OUTCOMES},
+        )
+        for week, outcomes in sorted(weeks.items())
+    ]
+
+
 async def _median(db: Connection, waits: Counter[str], period: Period) -> Decimal | None:
     """The exact median wait in minutes: the histogram says which range of waits holds the
     middle rank(s) and at which positions in it; only those values are read."""
@@ -153,7 +173,9 @@ async def _median(db: Connection, waits: Counter[str], period: Period) -> Decima
 async def platform(ctx: Ctx, *, period: Period) -> PlatformAnalytics:
     db = ctx.db
     parts = split(period)
-    counts = await repository.platform_counts(db, split=parts, now=ctx.now, rules=ctx.rules)
+    counts = await repository.platform_counts(
+        db, split=parts, now=ctx.now, rules=ctx.rules, by_week=True
+    )
     by_status, _ = _sum_by_item(counts, "request")
     waits, _ = _sum_by_item(counts, "wait")
     outcomes, _ = _sum_by_item(counts, "session")
@@ -186,6 +208,7 @@ async def platform(ctx: Ctx, *, period: Period) -> PlatformAnalytics:
             WeeklyActiveUsers(week_start=_as_date(row.week_start), users=row.users)
             for row in active
         ],
+        sessions_weekly=_sessions_by_week(counts),
     )
 
 

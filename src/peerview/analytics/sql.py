@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Date,
+    DateTime,
     Float,
     Integer,
     case,
@@ -45,6 +46,15 @@ def week_start(of: Dialect | Connection, column: Any) -> ColumnElement[date]:
         return cast(func.date_trunc("week", func.timezone("UTC", column)), Date)
     # SQLite keeps naive UTC text. 'weekday 0' moves forward to the week's Sunday (staying on
     # a Sunday), and the ISO week that Sunday ends began six days earlier.
+    return func.date(column, "weekday 0", "-6 days", type_=Date)
+
+
+def week_of_day(of: Dialect | Connection, column: Any) -> ColumnElement[date]:
+    """The Monday of the ISO week of a UTC day (a DATE column, as the rollups keep their days)."""
+    if _dialect(of) == "postgresql":
+        # A date given to date_trunc would become a timestamptz at the connection's time zone:
+        # as a plain timestamp it stays the day it is.
+        return cast(func.date_trunc("week", cast(column, DateTime(timezone=False))), Date)
     return func.date(column, "weekday 0", "-6 days", type_=Date)
 
 

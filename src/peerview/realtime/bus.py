@@ -76,8 +76,17 @@ class _Outgoing:
     done: asyncio.Future[None] | None  # set once acted on everywhere, for a waiting caller
 
 
+class _Envelope(msgspec.Struct, frozen=True, kw_only=True):
+    """What every announcement carries, whatever else it holds."""
+
+    origin: str
+    nonce: int
+    answer: bool = False
+
+
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder(Announcement).decode
+_decode_envelope = msgspec.json.Decoder(_Envelope).decode
 
 
 def channel_of(socketio_channel: str) -> str:
@@ -316,8 +325,15 @@ class RedisBus:
         try:
             news = _decode(data)
         except msgspec.ValidationError:
-            logger.warning("realtime bus: an announcement could not be read")
-            return
+            partial = _unreadable(data)
+            if partial is None:
+                logger.warning("realtime bus: an announcement could not be read")
+                return
+            news = partial
+            # One this release cannot read in full (a newer release's, during a rolling
+            # upgrade: an event it does not know): taken as a flush, so nothing it may have
+            # changed is trusted from the cache, and answered, so its announcer does not wait.
+            logger.warning("realtime bus: an announcement could not be read in full: flushed")
         if news.origin == self.process_id:
             # Acted on before it was published; it only counts as our own answer.
             waiting = self._waiting.get(news.nonce)
@@ -350,3 +366,15 @@ def _text(value: Any) -> str | None:
     if isinstance(value, bytes):
         return value.decode()
     return value if isinstance(value, str) else None
+
+
+def _unreadable(data: bytes | str) -> Announcement | None:
+    """An announcement whose content could not be read, as a flush from its announcer; None
+    when not even its announcer can be read."""
+    try:
+        envelope = _decode_envelope(data)
+    except msgspec.ValidationError:
+        return None
+    return Announcement(
+        origin=envelope.origin, nonce=envelope.nonce, answer=envelope.answer, flush=True
+    )

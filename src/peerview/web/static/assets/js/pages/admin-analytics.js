@@ -1,5 +1,5 @@
 // Platform analytics for admins (docs/api.md §10.2): the request funnel, session outcomes and
-// their rates, weekly active people and ratings by category, as figures and charts.
+// their rates, weekly active people and sessions, and ratings by category, as figures and charts.
 
 import { barChart, hbarChart, lineChart, percent, statTiles } from "../charts.js";
 import { h, replace } from "../ui.js";
@@ -31,6 +31,12 @@ function draw(box, data) {
         description: "People who posted a request or took part in a session scheduled that week",
         data: fillWeeks(data.active_users_weekly, (week) => week.users),
         valueName: "People",
+      }),
+      barChart({
+        title: "Sessions per week",
+        description: "By the week each session was created in, whatever its outcome",
+        data: fillWeeks(data.sessions_weekly, (week) => week.sessions),
+        valueName: "Sessions",
       }),
       barChart({
         title: "Requests by outcome",
