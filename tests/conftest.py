@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import shutil
@@ -50,6 +51,44 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if once:
         config.hook.pytest_deselected(items=once)
         items[:] = kept
+
+
+# How long the tasks a test left running get to end once cancelled, at the end of the run.
+LEFTOVER_GRACE_SECONDS = 10.0
+# The stacks of those that did not, shown in the run's summary.
+STUCK_TASKS: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if STUCK_TASKS:
+        terminalreporter.section("tasks that ignored their cancellation at the end of the run")
+        for stack in STUCK_TASKS:
+            terminalreporter.write_line(stack)
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _no_task_outlives_the_run() -> AsyncIterator[None]:
+    """At the end of the run, end what the tests left running on the shared event loop.
+
+    pytest-asyncio closes the loop by cancelling every task and waiting for all of them. A
+    task that ignores its cancellation (a server's handler awaiting a connection of a server
+    that was stopped) would hang the run there. Such tasks are named on standard error with
+    their stacks in the run's summary, and marked done so that the run ends.
+    """
+    yield
+    current = asyncio.current_task()
+    leftovers = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    for task in leftovers:
+        task.cancel()
+    if not leftovers:
+        return
+    _, stuck = await asyncio.wait(leftovers, timeout=LEFTOVER_GRACE_SECONDS)
+    for task in stuck:
+        report = io.StringIO()
+        task.print_stack(file=report)
+        STUCK_TASKS.append(report.getvalue())
+        # Task.set_result refuses; the base class's completes it (its coroutine stays suspended).
+        asyncio.Future.set_result(task, None)
 
 
 def pytest_report_header() -> str:
