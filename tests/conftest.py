@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import os
 import shutil
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -53,7 +55,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
-# How long the tasks a test left running get to end once cancelled, at the end of the run.
+# How long the event loop may take to close at the end of the run before the tasks it still
+# waits for are ended.
 LEFTOVER_GRACE_SECONDS = 10.0
 # The stacks of those that did not, shown in the run's summary.
 STUCK_TASKS: list[str] = []
@@ -68,27 +71,34 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 async def _no_task_outlives_the_run() -> AsyncIterator[None]:
-    """At the end of the run, end what the tests left running on the shared event loop.
+    """The run ends even if a test left a task that ignores its cancellation.
 
-    pytest-asyncio closes the loop by cancelling every task and waiting for all of them. A
-    task that ignores its cancellation (a server's handler awaiting a connection of a server
-    that was stopped) would hang the run there. Such tasks are named on standard error with
-    their stacks in the run's summary, and marked done so that the run ends.
+    pytest-asyncio closes the shared loop by cancelling every task left and waiting for all of
+    them. A task that ignores its cancellation (a server's handler awaiting a connection of a
+    server the test stopped) would hang the run there. If the loop is still open
+    LEFTOVER_GRACE_SECONDS after this point, the tasks still pending are named in the run's
+    summary with their stacks and marked done, so that the run ends.
     """
     yield
-    current = asyncio.current_task()
-    leftovers = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
-    for task in leftovers:
-        task.cancel()
-    if not leftovers:
-        return
-    _, stuck = await asyncio.wait(leftovers, timeout=LEFTOVER_GRACE_SECONDS)
-    for task in stuck:
-        report = io.StringIO()
-        task.print_stack(file=report)
-        STUCK_TASKS.append(report.getvalue())
-        # Task.set_result refuses; the base class's completes it (its coroutine stays suspended).
-        asyncio.Future.set_result(task, None)
+    loop = asyncio.get_running_loop()
+
+    def end_stuck_tasks() -> None:
+        for task in asyncio.all_tasks(loop):
+            if not task.done():
+                report = io.StringIO()
+                task.print_stack(file=report)
+                STUCK_TASKS.append(report.getvalue())
+                # Task.set_result refuses; the base class's completes it (its coroutine stays
+                # suspended, and is dropped with the loop).
+                asyncio.Future.set_result(task, None)
+
+    def watchdog() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed in time: nothing to do
+            loop.call_soon_threadsafe(end_stuck_tasks)
+
+    timer = threading.Timer(LEFTOVER_GRACE_SECONDS, watchdog)
+    timer.daemon = True
+    timer.start()
 
 
 def pytest_report_header() -> str:

@@ -80,13 +80,6 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         holder.close()
-        # The server closes every Socket.IO client while it still runs. A websocket left open
-        # (a client not closed, a browser context still alive) would otherwise keep its
-        # handler awaiting a connection of a server that is gone: a task of the test loop
-        # that no cancellation ends.
-        with contextlib.suppress(Exception):
-            sio = app.services.realtime.sio  # type: ignore[attr-defined]
-            await asyncio.wait_for(sio.eio.disconnect(), STOP_SECONDS)
         server.stop()
         # What a client left in flight (a long poll, say) may hold the stop: a second is enough.
         with contextlib.suppress(TimeoutError):
