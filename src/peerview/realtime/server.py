@@ -378,16 +378,12 @@ class Realtime:
         body = _parse(SignalIn, data)
         if body is None:
             return refused("VALIDATION_ERROR")
+        status = await self._admit_to_session(sid, state, body.session_id)
+        if not isinstance(status, SessionStatus):
+            return status
         other = state.joined.get(body.session_id)
-        if other is None:
+        if other is None:  # left while the session was judged
             return refused("NOT_JOINED")
-        refusal = await self._relay_refusal(state, body.session_id)
-        if refusal == "INVALID_TOKEN":
-            return self.revoker.refuse(sid, "revoked")
-        if refusal is not None:
-            return refused(refusal)
-        if self.sockets.get(sid) is not state:
-            return refused("INVALID_TOKEN")  # ended while the relay read the database
         await self.sio.emit(
             "signal",
             {
@@ -402,11 +398,11 @@ class Realtime:
 
     # -- the code pad (docs/api.md §5.7) -----------------------------------------------------
 
-    async def _code_admit(
+    async def _admit_to_session(
         self, sid: str, state: SocketState, session_id: str
     ) -> SessionStatus | Ack:
-        """The session's status for a code pad event of a socket that joined it, or the
-        refusal (judged as `signal` is: the token, then the session at this instant)."""
+        """The session's status for a `signal` or code pad event of a socket that joined it,
+        or the refusal: the token, then the session at this instant."""
         if session_id not in state.joined:
             return refused("NOT_JOINED")
         status = await self._relay_status(state, session_id)
@@ -428,7 +424,7 @@ class Realtime:
         state_vector = _base64(body.state_vector)
         if state_vector is None:
             return refused("VALIDATION_ERROR")
-        status = await self._code_admit(sid, state, body.session_id)
+        status = await self._admit_to_session(sid, state, body.session_id)
         if not isinstance(status, SessionStatus):
             return status
         synced = await codepad_service.load(
@@ -464,7 +460,7 @@ class Realtime:
             return refused("MALFORMED_UPDATE")
         if len(update) > limit:
             return refused(UpdateTooLarge.code)
-        status = await self._code_admit(sid, state, body.session_id)
+        status = await self._admit_to_session(sid, state, body.session_id)
         if not isinstance(status, SessionStatus):
             return status
         if status is not SessionStatus.LIVE:
@@ -505,7 +501,7 @@ class Realtime:
         decoded = _base64(body.update) if len(body.update) <= _encoded_length(limit) else None
         if decoded is None or len(decoded) > limit:
             return refused("VALIDATION_ERROR")
-        status = await self._code_admit(sid, state, body.session_id)
+        status = await self._admit_to_session(sid, state, body.session_id)
         if not isinstance(status, SessionStatus):
             return status
         await self.sio.emit(
@@ -533,11 +529,6 @@ class Realtime:
                 valid = await authenticate(db, token) is not None
             self.cache.put_token(state.user_id, token.jti, valid, since=since)
         return valid
-
-    async def _relay_refusal(self, state: SocketState, session_id: str) -> str | None:
-        """Why this socket may not relay in this session now, or None."""
-        status = await self._relay_status(state, session_id)
-        return None if isinstance(status, SessionStatus) else status
 
     async def _relay_status(self, state: SocketState, session_id: str) -> str | SessionStatus:
         """Why this socket may not relay in this session now, or the session's status.
