@@ -18,8 +18,9 @@ from fastapi import FastAPI
 from peerview.clock import FakeClock
 from peerview.config import Settings
 from peerview.realtime import server as realtime_server
+from tests.codepad.support import Pad
 from tests.factories import Factory
-from tests.flow import accepted
+from tests.flow import accepted, live
 from tests.platform.apps import extra_app
 from tests.realtime.support import peers, serve
 from tests.support.outage import Outage, database_outage
@@ -85,6 +86,41 @@ async def test_join_leave_and_signal_answer_service_unavailable_while_the_databa
         for socket_ in (callee, tab):
             await socket_.wait_for("signal", 2 if socket_ is callee else 1)
         assert await caller.call("leave", {"session_id": flow.id}) == {"ok": True}
+
+
+async def test_code_pad_events_answer_service_unavailable_while_the_database_is_down(
+    exposed: FastAPI, outage: Outage, factory: Factory, app: FastAPI
+) -> None:
+    flow = await live(factory)
+    realtime = exposed.services.realtime
+    tokens = (flow.interviewer.token, flow.interviewee.token)
+    async with serve(exposed) as url, peers(url, *tokens) as (caller, callee):
+        for socket_ in (caller, callee):
+            assert (await socket_.join(flow.id))["ok"] is True
+        mine, theirs = Pad(caller, flow.id), Pad(callee, flow.id)
+        await mine.sync()
+        assert await mine.edit(0, "x = 1") == {"ok": True}
+        await outage.cut(exposed.services.database, app.services.database)
+
+        realtime.cache.clear()
+        realtime.documents.forget(flow.id)
+        started = time.monotonic()
+        assert (
+            await theirs.peer.call("code_sync", {"session_id": flow.id, "state_vector": ""})
+            == UNAVAILABLE
+        )
+        assert await mine.edit(5, "\ny = 2") == UNAVAILABLE
+        assert time.monotonic() - started < 2 * ANSWER_BOUND
+
+        await outage.restore()
+        # The refused edit was neither stored nor relayed; the sockets stayed, and the pad
+        # works again: a sync gives the server what it lacks of ours.
+        await callee.barrier()
+        assert len(callee.received["code_update"]) == 1
+        assert caller.client.connected
+        await mine.sync()
+        await theirs.sync()
+        assert str(theirs) == "x = 1\ny = 2"
 
 
 async def test_an_unexpected_failure_is_answered_internal_error(
