@@ -6,8 +6,6 @@ import { mountBell } from "./bell.js";
 import * as live from "./live.js";
 import { h, replace, toast } from "./ui.js";
 
-const ROLES_ALL = ["ADMIN", "INTERVIEWER", "INTERVIEWEE"];
-
 /**
  * The routes. `page` loads a module whose `render(main, context)` fills `main` and may return
  * a cleanup function, called when the user leaves the page. `roles` limits who may open it;
@@ -54,12 +52,12 @@ const NAV = {
 };
 
 /** Where a user lands after signing in (and on `#/`). */
-export function homeFor(user) {
+function homeFor(user) {
   if (!user) return "#/login";
   return user.role === "INTERVIEWEE" ? "#/requests" : "#/board";
 }
 
-export function navigate(hash) {
+function navigate(hash) {
   if (window.location.hash === hash) route();
   else window.location.hash = hash;
 }
@@ -240,5 +238,4 @@ async function start() {
   document.documentElement.dataset.ready = "true";
 }
 
-export { ROLES_ALL };
 start();
