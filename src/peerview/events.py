@@ -28,12 +28,28 @@ class SessionChanged:
 
     event: SessionEventName
     session_id: str
-    interviewer_id: str
+    interviewer_id: str | None  # None for a practice session
     interviewee_id: str
     end_reason: str | None
     actor_id: str | None  # None when the sweeper made the change
     at: datetime
     created_at: datetime  # the session's: analytics count it by the day it was created
+    practice: bool = False
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        if self.interviewer_id is None:
+            return (self.interviewee_id,)
+        return (self.interviewer_id, self.interviewee_id)
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeStarted:
+    """An interviewee started a practice session with the AI interviewer: LIVE at once."""
+
+    session_id: str
+    interviewee_id: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +125,7 @@ class CodeLanguageChanged:
     """A session's interviewer set its code pad's language (docs/api.md §5.7)."""
 
     session_id: str
-    interviewer_id: str
+    interviewer_id: str | None  # None for a practice session
     interviewee_id: str
     language: str
     at: datetime
@@ -117,6 +133,7 @@ class CodeLanguageChanged:
 
 Event = (
     SessionChanged
+    | PracticeStarted
     | CodeLanguageChanged
     | RequestCreated
     | RequestAccepted

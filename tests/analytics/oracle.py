@@ -152,6 +152,7 @@ async def my_session_totals(
         select(
             sessions.c.interviewer_id,
             sessions.c.interviewee_id,
+            sessions.c.kind,
             state,
             minutes_between(db, _session_ended_at(now, rules), sessions.c.started_at).label(
                 "minutes"
@@ -173,6 +174,7 @@ async def my_session_totals(
         ),
         _count_if(inner.c.interviewer_id == user_id).label("as_interviewer"),
         _count_if(inner.c.interviewee_id == user_id).label("as_interviewee"),
+        _count_if(inner.c.kind == "PRACTICE").label("practice"),
         func.coalesce(func.sum(case((completed, inner.c.minutes), else_=0.0)), 0.0).label(
             "minutes_practised"
         ),
@@ -516,6 +518,7 @@ async def mine(
                 "scheduled",
                 "as_interviewer",
                 "as_interviewee",
+                "practice",
             )
         },
         "minutes_practised": rounded(totals["minutes_practised"]) or 0.0,

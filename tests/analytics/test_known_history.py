@@ -108,6 +108,7 @@ def _sessions(
         "scheduled": scheduled,
         "as_interviewer": as_ivr,
         "as_interviewee": as_ive,
+        "practice": 0,
     }
 
 

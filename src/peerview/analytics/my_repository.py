@@ -99,6 +99,7 @@ class MyTotals(msgspec.Struct, frozen=True):
     scheduled: int
     as_interviewer: int
     as_interviewee: int
+    practice: int
     practised_us: int
 
 
@@ -110,6 +111,7 @@ def _my_totals(period: Bounds) -> Any:
             select(
                 sessions.c.interviewer_id,
                 sessions.c.interviewee_id,
+                sessions.c.kind,
                 state,
                 practised.label("practised_us"),
             )
@@ -124,6 +126,7 @@ def _my_totals(period: Bounds) -> Any:
             ),
             count_if(inner.c.interviewer_id == _USER).label("as_interviewer"),
             count_if(inner.c.interviewee_id == _USER).label("as_interviewee"),
+            count_if(inner.c.kind == "PRACTICE").label("practice"),
             total(case((completed, inner.c.practised_us), else_=0)).label("practised_us"),
         )
 

@@ -342,7 +342,7 @@ def _count_activity_days(dialect: Dialect) -> Executable:
             day_of(dialect, created).label("day"),
             week_start(dialect, moment).label("week_start"),
             user.label("user_id"),
-        )
+        ).where(user.is_not(None))  # a practice session has no interviewer
 
     active = union(
         of(requests.c.created_at, requests.c.created_at, requests.c.interviewee_id),

@@ -26,6 +26,15 @@ class MySessionCounts(Output):
     as_interviewee: Annotated[
         int, Meta(description="Sessions of any status where I am interviewed.")
     ]
+    practice: Annotated[
+        int,
+        Meta(
+            description=(
+                "Of those where I am interviewed, the practice sessions with the AI "
+                "interviewer (any status)."
+            )
+        ),
+    ]
 
 
 class RatingsReceived(Output):

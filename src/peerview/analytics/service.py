@@ -89,6 +89,7 @@ async def mine(ctx: Ctx, *, period: Period) -> MyAnalytics:
             scheduled=totals.scheduled,
             as_interviewer=totals.as_interviewer,
             as_interviewee=totals.as_interviewee,
+            practice=totals.practice,
         ),
         minutes_practised=rounded(Decimal(totals.practised_us) / _MINUTE_US) or 0.0,
         ratings_received=RatingsReceived(

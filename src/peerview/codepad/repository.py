@@ -20,7 +20,7 @@ _sessions = table_of(InterviewSession)
 class SessionFacts(msgspec.Struct, frozen=True):
     """What the code pad needs of a session: who takes part, and its lifecycle's times."""
 
-    interviewer_id: str
+    interviewer_id: str | None  # None for a practice session
     interviewee_id: str
     status: SessionStatus
     scheduled_at: datetime

@@ -54,7 +54,7 @@ async def set_language(ctx: Ctx, *, session_id: str, language: CodeLanguage) -> 
     row = await sessions_service.load_visible(
         db=ctx.db, actor=ctx.actor, session_id=session_id, admin_may_see=False
     )
-    if ctx.actor.id != row.interviewer_id:
+    if ctx.actor.id != row.conductor_id:
         raise NotSessionInterviewer()
     state = session_at(sessions_service.times_of(row), ctx.now, ctx.rules)
     if state.status not in JOINABLE:

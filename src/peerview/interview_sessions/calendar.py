@@ -70,7 +70,7 @@ def session_event(session: SessionRead, *, version: int, stored_status: str, now
     kind = session.type.value.replace("_", " ").lower()
     summary = f"Mock interview: {session.category} ({session.difficulty.value.lower()} {kind})"
     description = (
-        f"Interviewer: {session.interviewer.name}\n"
+        f"Interviewer: {session.interviewer.name if session.interviewer else 'AI (practice)'}\n"
         f"Interviewee: {session.interviewee.name}\n"
         f"Status: {session.status.value}"
     )

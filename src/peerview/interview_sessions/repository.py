@@ -12,7 +12,7 @@ from peerview.db import Connection, Query, Variants, bind, binds_for, in_list, p
 from peerview.interview_sessions.lifecycle import TimeRules
 from peerview.models import InterviewSession, SessionQuestion, User
 from peerview.models.base import table_of
-from peerview.models.enums import Difficulty, EndReason, QuestionType, SessionStatus
+from peerview.models.enums import Difficulty, EndReason, QuestionType, SessionKind, SessionStatus
 from peerview.pagination import after, cursor_params
 
 sessions = table_of(InterviewSession)
@@ -28,8 +28,10 @@ _NO_SHOW_CUTOFF = bind("no_show_cutoff", _TIME)
 
 class SessionRow(msgspec.Struct, frozen=True):
     id: str
-    request_id: str
-    interviewer_id: str
+    kind: SessionKind
+    # None for a practice session (docs/api.md §13): no request, no human interviewer.
+    request_id: str | None
+    interviewer_id: str | None
     interviewee_id: str
     category: str
     difficulty: Difficulty
@@ -49,8 +51,18 @@ class SessionRow(msgspec.Struct, frozen=True):
     version: int
     created_at: datetime
     updated_at: datetime
-    interviewer_name: str
+    interviewer_name: str | None
     interviewee_name: str
+
+    @property
+    def practice(self) -> bool:
+        return self.kind is SessionKind.PRACTICE
+
+    @property
+    def conductor_id(self) -> str:
+        """Who starts, extends and ends it: the interviewer, or a practice session's
+        interviewee."""
+        return self.interviewee_id if self.interviewer_id is None else self.interviewer_id
 
 
 class QuestionRow(msgspec.Struct, frozen=True):
@@ -80,7 +92,8 @@ class Transitioned(msgspec.Struct, frozen=True):
     """A session the sweeper moved on."""
 
     id: str
-    interviewer_id: str
+    kind: SessionKind
+    interviewer_id: str | None
     interviewee_id: str
     ended_at: datetime | None
     created_at: datetime
@@ -125,7 +138,7 @@ _WITH_NAMES = select(
     interviewer.c.name.label("interviewer_name"),
     interviewee.c.name.label("interviewee_name"),
 ).select_from(
-    sessions.join(interviewer, interviewer.c.id == sessions.c.interviewer_id).join(
+    sessions.outerjoin(interviewer, interviewer.c.id == sessions.c.interviewer_id).join(
         interviewee, interviewee.c.id == sessions.c.interviewee_id
     )
 )
@@ -149,7 +162,7 @@ _BY_ID_WITH_QUESTIONS = Query(
         *(c.label(f"q_{c.name}") for c in QUESTION_COLUMNS[1:]),
     )
     .select_from(
-        sessions.join(interviewer, interviewer.c.id == sessions.c.interviewer_id)
+        sessions.outerjoin(interviewer, interviewer.c.id == sessions.c.interviewer_id)
         .join(interviewee, interviewee.c.id == sessions.c.interviewee_id)
         .outerjoin(session_questions, session_questions.c.session_id == sessions.c.id)
     )
@@ -268,6 +281,7 @@ def _persist_due(source: SessionStatus) -> Executable:
         )
         .returning(
             sessions.c.id,
+            sessions.c.kind,
             sessions.c.interviewer_id,
             sessions.c.interviewee_id,
             sessions.c.ended_at,

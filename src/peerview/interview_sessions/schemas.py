@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from peerview.events import SessionEventName
-from peerview.models.enums import Difficulty, EndReason, QuestionType, SessionStatus
+from peerview.models.enums import Difficulty, EndReason, QuestionType, SessionKind, SessionStatus
 from peerview.schemas import InputModel, Output, UserRef, one_of
 
 
@@ -42,8 +42,11 @@ else:
 
 class SessionRead(Output):
     id: str
-    request_id: str
-    interviewer: UserRef
+    # PRACTICE: a practice session with the AI interviewer (docs/api.md §13), which has no
+    # request and no human interviewer (both null).
+    kind: SessionKind
+    request_id: str | None
+    interviewer: UserRef | None
     interviewee: UserRef
     category: str
     difficulty: Difficulty

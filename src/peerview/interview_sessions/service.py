@@ -40,7 +40,7 @@ from peerview.interview_sessions.schemas import (
     SessionRead,
 )
 from peerview.models.base import new_id
-from peerview.models.enums import EndReason, Role, SessionStatus
+from peerview.models.enums import EndReason, Role, SessionKind, SessionStatus
 from peerview.pagination import decode_cursor, page_of
 from peerview.schemas import Page, UserRef
 
@@ -92,8 +92,11 @@ def to_read(
     state = session_at(times_of(row), now, rules)
     return SessionRead(
         id=row.id,
+        kind=row.kind,
         request_id=row.request_id,
-        interviewer=UserRef(id=row.interviewer_id, name=row.interviewer_name),
+        interviewer=None
+        if row.interviewer_id is None
+        else UserRef(id=row.interviewer_id, name=row.interviewer_name or ""),
         interviewee=UserRef(id=row.interviewee_id, name=row.interviewee_name),
         category=row.category,
         difficulty=row.difficulty,
@@ -202,6 +205,7 @@ async def create_for_request(
     as stored."""
     row = SessionRow(
         id=new_id(),
+        kind=SessionKind.PEER,
         request_id=request.id,
         interviewer_id=interviewer.id,
         interviewee_id=request.interviewee_id,
@@ -283,6 +287,7 @@ async def _apply(
             actor_id=ctx.actor.id,
             at=ctx.now,
             created_at=row.created_at,
+            practice=row.practice,
         ),
     )
     return msgspec.structs.replace(row, **values, version=row.version + 1, updated_at=ctx.now)
@@ -302,6 +307,7 @@ async def questions_changed(ctx: Ctx, *, row: SessionRow) -> None:
             actor_id=ctx.actor.id,
             at=ctx.now,
             created_at=row.created_at,
+            practice=row.practice,
         ),
     )
 
@@ -310,7 +316,7 @@ async def _act(ctx: Ctx, *, session_id: str, action: Action) -> SessionRow:
     """Visibility, then who may act, then state: the order of docs/api.md §1."""
     row = await load_visible(db=ctx.db, actor=ctx.actor, session_id=session_id, admin_may_see=False)
     transition = TRANSITIONS[action]
-    if transition.who == "interviewer" and ctx.actor.id != row.interviewer_id:
+    if transition.who == "interviewer" and ctx.actor.id != row.conductor_id:
         raise NotSessionInterviewer()
     state = session_at(times_of(row), ctx.now, ctx.rules)
     if state.status is not transition.source:
@@ -382,8 +388,11 @@ async def extend(ctx: Ctx, *, session_id: str, minutes: int) -> SessionRead:
 
 
 async def end(ctx: Ctx, *, session_id: str) -> SessionRead:
-    values = {"ended_at": ctx.now, "end_reason": EndReason.ENDED_BY_INTERVIEWER}
-    return await _perform(ctx, session_id=session_id, action=Action.END, changes=lambda _: values)
+    def changes(row: SessionRow) -> dict[str, Any]:
+        reason = EndReason.ENDED_BY_INTERVIEWEE if row.practice else EndReason.ENDED_BY_INTERVIEWER
+        return {"ended_at": ctx.now, "end_reason": reason}
+
+    return await _perform(ctx, session_id=session_id, action=Action.END, changes=changes)
 
 
 async def cancel(ctx: Ctx, *, session_id: str, reason: str | None) -> SessionRead:
@@ -454,6 +463,7 @@ async def persist_due(
                 actor_id=None,
                 at=now,
                 created_at=row.created_at,
+                practice=row.kind is SessionKind.PRACTICE,
             )
             for row in rows
         ),

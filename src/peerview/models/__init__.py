@@ -17,6 +17,7 @@ from peerview.models.feedback import Feedback
 from peerview.models.interview_request import InterviewRequest
 from peerview.models.interview_session import InterviewSession
 from peerview.models.notification import Notification
+from peerview.models.practice import PracticeMessage, PracticeSession
 from peerview.models.question import Question
 from peerview.models.revoked_token import RevokedToken
 from peerview.models.session_question import SessionQuestion
@@ -40,6 +41,8 @@ __all__ = [
     "InterviewRequest",
     "InterviewSession",
     "Notification",
+    "PracticeMessage",
+    "PracticeSession",
     "Question",
     "RevokedToken",
     "SessionQuestion",

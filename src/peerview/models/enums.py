@@ -38,8 +38,17 @@ class SessionStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+class SessionKind(StrEnum):
+    """A session between two people, or a practice session with the AI interviewer."""
+
+    PEER = "PEER"
+    PRACTICE = "PRACTICE"
+
+
 class EndReason(StrEnum):
     ENDED_BY_INTERVIEWER = "ENDED_BY_INTERVIEWER"
+    # A practice session ended by the interviewee who conducts it (docs/api.md §13).
+    ENDED_BY_INTERVIEWEE = "ENDED_BY_INTERVIEWEE"
     AUTO_TIMEOUT = "AUTO_TIMEOUT"
     CANCELLED_BY_INTERVIEWER = "CANCELLED_BY_INTERVIEWER"
     CANCELLED_BY_INTERVIEWEE = "CANCELLED_BY_INTERVIEWEE"
@@ -73,3 +82,10 @@ class CodeLanguage(StrEnum):
     CPP = "cpp"
     GO = "go"
     PLAINTEXT = "plaintext"
+
+
+class PracticeEngine(StrEnum):
+    """Who answers in a practice session: a language model, or the built-in interviewer."""
+
+    MODEL = "MODEL"
+    BUILTIN = "BUILTIN"

@@ -1,4 +1,5 @@
-"""Interview sessions: one per accepted request, with its lifecycle timestamps."""
+"""Interview sessions: one per accepted request, or a practice session with the AI interviewer
+(no request, no human interviewer), with their lifecycle timestamps."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ class InterviewSession(Base):
     __table_args__ = (
         CheckConstraint("status IN ('SCHEDULED', 'LIVE', 'COMPLETED', 'CANCELLED')", name="status"),
         CheckConstraint("extended_minutes BETWEEN 0 AND 60", name="extension"),
+        # A peer session has its request and interviewer; a practice session has neither.
+        CheckConstraint(
+            "(kind = 'PEER' AND request_id IS NOT NULL AND interviewer_id IS NOT NULL)"
+            " OR (kind = 'PRACTICE' AND request_id IS NULL AND interviewer_id IS NULL)",
+            name="kind",
+        ),
         Index("ix_interview_sessions_status_hard_end", "status", "hard_end_at"),
         Index("ix_interview_sessions_status_scheduled", "status", "scheduled_at"),
         Index("ix_interview_sessions_interviewer", "interviewer_id", "scheduled_at"),
@@ -25,10 +32,11 @@ class InterviewSession(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     # Unique: the backstop that makes two sessions for one request impossible.
-    request_id: Mapped[str] = mapped_column(
+    kind: Mapped[str] = mapped_column(String(16), default="PEER", server_default="PEER")
+    request_id: Mapped[str | None] = mapped_column(
         ForeignKey("interview_requests.id", ondelete="CASCADE"), unique=True
     )
-    interviewer_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    interviewer_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     interviewee_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     category: Mapped[str] = mapped_column(String(64))
     difficulty: Mapped[str] = mapped_column(String(16))

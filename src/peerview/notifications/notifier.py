@@ -89,6 +89,8 @@ def planned_for(event: object) -> list[Planned]:
 
 
 def _for_session(event: SessionChanged) -> list[Planned]:
+    if event.interviewer_id is None:  # a practice session notifies nobody (docs/api.md §13)
+        return []
     both = (event.interviewer_id, event.interviewee_id)
     recipients: tuple[str, ...]
     if event.event == "started":

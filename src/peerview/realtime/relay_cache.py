@@ -59,7 +59,7 @@ EVERYTHING = ""
 class Room:
     """A session as the relay reads it: who takes part, and the times of its lifecycle."""
 
-    interviewer_id: str
+    interviewer_id: str | None  # None for a practice session
     interviewee_id: str
     times: SessionTimes
 

@@ -309,7 +309,7 @@ class Realtime:
         # joinable session's status at `now` is its stored one, and it has not ended.
         self.cache.put_token(actor.id, token.jti, True, since=since)
         relay_room = Room(
-            interviewer_id=session.interviewer.id,
+            interviewer_id=session.interviewer.id if session.interviewer else None,
             interviewee_id=session.interviewee.id,
             times=SessionTimes(
                 status=session.status,
@@ -320,9 +320,14 @@ class Realtime:
             ),
         )
         self.cache.put_room(session.id, relay_room, since=since)
-        other = (
-            session.interviewer.id if actor.id == session.interviewee.id else session.interviewee.id
-        )
+        # The other participant, whose sockets a signal reaches; a practice session has none
+        # ("": a peer room nobody is in).
+        if session.interviewer is None:
+            other = ""
+        elif actor.id == session.interviewee.id:
+            other = session.interviewer.id
+        else:
+            other = session.interviewee.id
         state.joined[session.id] = other
         room = realtime_info.room_of(session.id)
         await self.sio.enter_room(sid, room)
@@ -517,7 +522,8 @@ class Realtime:
         process's)."""
         payload = {"session_id": event.session_id, "language": event.language}
         for user_id in (event.interviewer_id, event.interviewee_id):
-            await self.sio.emit("code_language", payload, room=user_room(user_id))
+            if user_id is not None:
+                await self.sio.emit("code_language", payload, room=user_room(user_id))
 
     async def _token_holds(self, state: SocketState) -> bool:
         """Whether the socket's token is still good: the cache's word, else the database's."""
