@@ -77,6 +77,21 @@ class Settings(BaseSettings):
     code_max_awareness_bytes: int = Field(default=4096, ge=64)
     code_updates_per_second: float = Field(default=30, gt=0)
     code_compact_every: int = Field(default=200, ge=1)
+    # The AI interviewer (docs/api.md §13): an OpenAI-compatible Chat Completions endpoint
+    # (OpenAI, Ollama, vLLM, llama.cpp: `…/v1`); unset, practice runs the built-in interviewer.
+    llm_base_url: str | None = None
+    llm_api_key: str | None = Field(default=None, repr=False)
+    llm_model: str = Field(default="gpt-4o-mini", min_length=1, max_length=200)
+    llm_timeout_seconds: float = Field(default=30, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
+    # Tokens (prompt and reply, as the model counts them) one practice session may spend, the
+    # longest reply asked for, and the practice sessions a user may start per UTC day.
+    ai_max_tokens_per_session: int = Field(default=40_000, ge=0)
+    ai_max_reply_tokens: int = Field(default=400, ge=16)
+    ai_sessions_per_user_per_day: int = Field(default=5, ge=0)
+    # How often each process looks for practice sessions to warn (5 minutes before the
+    # planned end) and ended ones still without feedback.
+    practice_tick_seconds: float = Field(default=10, gt=0)
     # Login throttling (docs/api.md §3): failures counted over a sliding window.
     login_window_minutes: float = Field(default=15, gt=0)
     login_max_failures_per_account: int = Field(default=10, ge=1)
@@ -123,6 +138,8 @@ class Settings(BaseSettings):
         "turn_secret",
         "turn_urls",
         "smtp_url",
+        "llm_base_url",
+        "llm_api_key",
         mode="before",
     )
     @classmethod

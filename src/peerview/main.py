@@ -36,6 +36,8 @@ from peerview.jobs import sweeper
 from peerview.notifications.mailer import Mailer
 from peerview.notifications.notifier import Notifier
 from peerview.notifications.routes import router as notifications_router
+from peerview.practice.interviewer import Interviewer
+from peerview.practice.routes import router as practice_router
 from peerview.proxies import TrustedProxies
 from peerview.questions.routes import router as questions_router
 from peerview.realtime.server import Realtime
@@ -84,6 +86,12 @@ def build_services(settings: Settings, clock: Clock) -> Services:
     events.subscribe(in_transaction=notifier.on_events)
     events.subscribe(in_transaction=analytics_rollups.on_events)
     events.subscribe(after_commit=realtime.after_commit)
+    interviewer = Interviewer(
+        settings=settings, database=database, clock=clock, push=realtime.push_to_user
+    )
+    # The AI interviewer closes and grades a practice session once its end has committed.
+    events.subscribe(after_commit=interviewer.after_commit)
+    realtime.practice = interviewer
     services = Services(
         settings=settings,
         clock=clock,
@@ -108,6 +116,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
         notifier=notifier,
         mailer=mailer,
         realtime=realtime,
+        practice=interviewer,
     )
     realtime.serve(services)
     return services
@@ -116,6 +125,7 @@ def build_services(settings: Settings, clock: Clock) -> Services:
 async def close_services(services: Services) -> None:
     """Give back what `build_services` took: threads, sockets, connections."""
     services.passwords.close()
+    await services.practice.stop()
     await services.realtime.close()
     if services.redis is not None:
         await services.redis.aclose()
@@ -129,6 +139,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if services.settings.sweeper_enabled:
         job = asyncio.create_task(sweeper.run_forever(services), name="peerview-sweeper")
     services.mailer.start()
+    services.practice.start()
     yield
     await services.mailer.stop()
     if job is not None:
@@ -163,6 +174,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         sessions_router,
         session_questions_router,
         codepad_router,
+        practice_router,
         auth_router,
         users_router,
         questions_router,

@@ -47,6 +47,14 @@ class Realtime(Protocol):
     async def close(self) -> None: ...
 
 
+class Practice(Protocol):
+    """The AI interviewer of practice sessions (`peerview.practice.interviewer.Interviewer`)."""
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Services:
     settings: Settings
@@ -61,3 +69,4 @@ class Services:
     notifier: Notifier
     mailer: MailQueue
     realtime: Realtime
+    practice: Practice

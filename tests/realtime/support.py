@@ -34,6 +34,9 @@ RECORDED = (
     "code_update",
     "code_awareness",
     "code_language",
+    "practice_message",
+    "practice_delta",
+    "practice_feedback",
 )
 WAIT = 5.0
 STOP_SECONDS = 1.0

@@ -23,6 +23,8 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         "jwt_secret": TEST_SECRET,
         "sweeper_enabled": False,
         "redis_url": None,
+        # The built-in interviewer unless a test points practice at its fake model.
+        "llm_base_url": None,
         "cors_origins": "https://app.peerview.test",
         "write_rate_limit_per_minute": 100_000,
         "write_rate_limit_admin_per_minute": 100_000,

@@ -25,6 +25,7 @@ from peerview.analytics.sql import monday_of, utc_day
 from peerview.db import Connection
 from peerview.events import (
     FeedbackSubmitted,
+    PracticeStarted,
     RequestAccepted,
     RequestCancelled,
     RequestCreated,
@@ -70,6 +71,10 @@ class Deltas:
             today, week = utc_day(event.at), monday_of(event.scheduled_at)
             self.active.add((today, week, event.interviewer_id))
             self.active.add((today, week, event.interviewee_id))
+        elif isinstance(event, PracticeStarted):
+            # A practice session is scheduled the moment it is created: its interviewee took
+            # part in a session that week.
+            self.active.add((utc_day(event.at), monday_of(event.at), event.interviewee_id))
         elif isinstance(event, RequestCancelled):
             self.requests[utc_day(event.created_at), RequestStatus.CANCELLED.value] += 1
         elif isinstance(event, RequestExpired):

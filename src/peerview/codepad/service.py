@@ -194,3 +194,9 @@ async def _rebuild(db: Connection, session_id: str, *, version: int) -> Working:
     snapshot = await repository.snapshot(db, session_id)
     later = await repository.updates_after(db, session_id, 0)
     return Working.load(snapshot=snapshot, updates=[data for _, data in later], version=version)
+
+
+async def text_of(db: Connection, session_id: str) -> str | None:
+    """The code pad's text as last stored; None while nothing was ever written."""
+    head = await repository.head(db, session_id)
+    return None if head is None else head.text

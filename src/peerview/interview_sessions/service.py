@@ -40,7 +40,14 @@ from peerview.interview_sessions.schemas import (
     SessionRead,
 )
 from peerview.models.base import new_id
-from peerview.models.enums import EndReason, Role, SessionKind, SessionStatus
+from peerview.models.enums import (
+    Difficulty,
+    EndReason,
+    QuestionType,
+    Role,
+    SessionKind,
+    SessionStatus,
+)
 from peerview.pagination import decode_cursor, page_of
 from peerview.schemas import Page, UserRef
 
@@ -229,6 +236,54 @@ async def create_for_request(
         updated_at=now,
         interviewer_name=interviewer.name,
         interviewee_name=request.interviewee_name,
+    )
+    stored = {name: getattr(row, name) for name in row.__struct_fields__[:-2]}
+    await repository.insert_session(db, **stored)
+    return row
+
+
+async def create_practice(
+    *,
+    db: Connection,
+    interviewee: Actor,
+    category: str,
+    difficulty: Difficulty,
+    type: QuestionType,
+    duration_minutes: int,
+    now: datetime,
+    rules: TimeRules,
+) -> SessionRow:
+    """Create a practice session, LIVE at once (docs/api.md §13): no request, no human
+    interviewer; its interviewee conducts it. The row as stored."""
+    planned, hard = end_times(
+        started_at=now, duration_minutes=duration_minutes, extended_minutes=0, rules=rules
+    )
+    row = SessionRow(
+        id=new_id(),
+        kind=SessionKind.PRACTICE,
+        request_id=None,
+        interviewer_id=None,
+        interviewee_id=interviewee.id,
+        category=category,
+        difficulty=difficulty,
+        type=type,
+        status=SessionStatus.LIVE,
+        scheduled_at=now,
+        duration_minutes=duration_minutes,
+        scheduled_end_at=now + timedelta(minutes=duration_minutes),
+        started_at=now,
+        planned_end_at=planned,
+        hard_end_at=hard,
+        ended_at=None,
+        end_reason=None,
+        cancel_reason=None,
+        extended_minutes=0,
+        interviewee_joined_at=None,
+        version=0,
+        created_at=now,
+        updated_at=now,
+        interviewer_name=None,
+        interviewee_name=interviewee.name,
     )
     stored = {name: getattr(row, name) for name in row.__struct_fields__[:-2]}
     await repository.insert_session(db, **stored)
@@ -469,3 +524,11 @@ async def persist_due(
         ),
     )
     return rows
+
+
+async def load_with_questions(
+    db: Connection, session_id: str
+) -> tuple[SessionRow, list[QuestionRow]] | None:
+    """A session and its questions in position order, unchecked: for the features that act on
+    a session they already know (the practice interviewer)."""
+    return await repository.get_with_questions(db, session_id)

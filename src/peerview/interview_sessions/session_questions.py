@@ -6,8 +6,10 @@ sockets get the session again (docs/api.md §8.3).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from peerview.context import Ctx
-from peerview.db import IntegrityError
+from peerview.db import Connection, IntegrityError
 from peerview.errors import Conflict
 from peerview.interview_sessions import question_repository
 from peerview.interview_sessions import service as sessions_service
@@ -152,3 +154,27 @@ async def remove(ctx: Ctx, *, session_id: str, question_id: str) -> None:
     if not removed:
         raise QuestionNotFound("The question is not part of this session")
     await sessions_service.questions_changed(ctx, row=row)
+
+
+async def had_by(db: Connection, *, interviewee_id: str) -> list[str]:
+    """Every bank question in any session of this interviewee, whatever its state (what
+    `suggest` leaves out, and a practice session's choice too)."""
+    return await question_repository.question_ids_had_by(db, interviewee_id=interviewee_id)
+
+
+async def snapshot_first(
+    db: Connection, *, session_id: str, question: BankQuestion, now: datetime
+) -> QuestionRow:
+    """Copy `question` into a session just created (a practice session's one question)."""
+    return await question_repository.insert_snapshot(
+        db,
+        id=new_id(),
+        session_id=session_id,
+        question_id=question.id,
+        position=1,
+        title=question.title,
+        prompt=question.prompt,
+        hints=list(question.hints),
+        solution=question.solution,
+        added_at=now,
+    )

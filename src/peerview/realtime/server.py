@@ -51,6 +51,8 @@ from peerview.interview_sessions.schemas import SessionEvent
 from peerview.metrics import CONNECTED_SOCKETS
 from peerview.models.enums import SessionStatus
 from peerview.notifications.schemas import NotificationRead
+from peerview.practice.interviewer import Interviewer
+from peerview.practice.schemas import PracticeMessageIn
 from peerview.realtime import engine
 from peerview.realtime.bus import Announcement, RedisBus
 from peerview.realtime.presence import FallbackPresence, MemoryPresence, Presence, RedisPresence
@@ -172,6 +174,9 @@ class Realtime:
         self.sio.on("code_sync", _answering("code_sync", self.code_sync))
         self.sio.on("code_update", _answering("code_update", self.code_update))
         self.sio.on("code_awareness", _answering("code_awareness", self.code_awareness))
+        self.sio.on("practice_message", _answering("practice_message", self.practice_message))
+        # The AI interviewer of practice sessions (set by the application once both exist).
+        self.practice: Interviewer | None = None
 
     def serve(self, services: Services) -> None:
         """Take the application's services: a join runs the same service code as REST."""
@@ -400,6 +405,33 @@ class Realtime:
             room=peer_room(body.session_id, other),
         )
         return {"ok": True}
+
+    # -- practice sessions (docs/api.md §13.3) -----------------------------------------------
+
+    async def practice_message(self, sid: str, data: Any = None, *_: Any) -> Ack:
+        state = await self._admit(sid)
+        if not isinstance(state, SocketState):
+            return state
+        body = _parse(PracticeMessageIn, data)
+        if body is None:
+            return refused("VALIDATION_ERROR")
+        status = await self._admit_to_session(sid, state, body.session_id)
+        if not isinstance(status, SessionStatus):
+            return status
+        if status is not SessionStatus.LIVE:
+            return refused("INVALID_SESSION_STATE")
+        assert self.practice is not None, "no practice interviewer"
+        try:
+            message = await self.practice.take_message(
+                actor=state.actor, session_id=body.session_id, text=body.text, hint=body.hint
+            )
+        except AppError as exc:
+            return refused(exc.code)
+        return {"ok": True, "message": to_builtins(message)}
+
+    async def push_to_user(self, event: str, payload: dict[str, Any], user_id: str) -> None:
+        """`event` to every socket of `user_id`, in every process."""
+        await self.sio.emit(event, payload, room=user_room(user_id))
 
     # -- the code pad (docs/api.md §5.7) -----------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Practice sessions with the AI interviewer."""
