@@ -170,6 +170,11 @@ async def valid_calls(factory: Factory) -> dict[str, Call]:
     reader = lobby.interviewee  # got REQUEST_ACCEPTED when the lobby session was accepted
     notes = (await client.get("/api/notifications", headers=reader.headers)).json()["items"]
     to_logout = await factory.interviewer()
+    practising = await factory.interviewee()
+    response = await client.post(
+        "/api/questions", json={**QUESTION, "category": "practice-calls"}, headers=admin.headers
+    )
+    assert response.status_code == 201, response.text
 
     def call(method: str, path: str, user: TestUser | None, **kwargs: Any) -> Call:
         return Call(method, path, user, **kwargs)
@@ -327,5 +332,11 @@ async def valid_calls(factory: Factory) -> dict[str, Call]:
             path_parameters={"notification_id": notes[0]["id"]},
         ),
         call("post", "/api/notifications/read-all", reader),
+        call(
+            "post",
+            "/api/practice-sessions",
+            practising,
+            body={"category": "practice-calls", "difficulty": "MEDIUM", "type": "CODING"},
+        ),
     ]
     return {c.label: c for c in calls}

@@ -68,6 +68,8 @@ NO_SESSION = (404, "SESSION_NOT_FOUND")
 NO_QUESTION = (404, "QUESTION_NOT_FOUND")
 NO_NOTIFICATION = (404, "NOTIFICATION_NOT_FOUND")
 NO_USER = (404, "USER_NOT_FOUND")
+# The category of the practice sessions' questions: no other question has it.
+PRACTICE_TOPIC = "practice-topic"
 
 
 @dataclass(frozen=True)
@@ -305,6 +307,42 @@ TABLE: list[Route] = [
         "interviewee/owner": 200, "interviewer/owner": 200,
         "interviewee/other": NO_NOTIFICATION, "interviewer/other": NO_NOTIFICATION,
         "admin/other": NO_NOTIFICATION, **every(NO_NOTIFICATION, "missing")}),
+    # Practice sessions (docs/api.md §13): interviewees start them; the practice session's
+    # interviewee and admins read it and its transcript; a peer session is none, even to its
+    # participants. The interviewee sees the question, never its solution or hints.
+    Route("POST", "/api/practice-sessions", "-", {
+        "interviewee/-": 201, "interviewer/-": FORBIDDEN, "admin/-": FORBIDDEN},
+        fresh_caller=True),
+    Route("GET", "/api/practice-sessions/{session_id}", "practice", {
+        "interviewee/participant": 200, "interviewee/other": NO_SESSION,
+        "interviewer/other": NO_SESSION, "admin/other": 200, **every(NO_SESSION, "missing")},
+        sealed=frozenset({"interviewee/participant"}), shows=frozenset({"admin/other"})),
+    Route("GET", "/api/practice-sessions/{session_id}", "session.live", {
+        "interviewee/participant": NO_SESSION, "interviewer/participant": NO_SESSION,
+        "admin/other": NO_SESSION}),
+    Route("GET", "/api/practice-sessions/{session_id}/transcript", "practice", {
+        "interviewee/participant": 200, "interviewee/other": NO_SESSION,
+        "interviewer/other": NO_SESSION, "admin/other": 200, **every(NO_SESSION, "missing")},
+        sealed=frozenset({"interviewee/participant", "admin/other"})),
+    Route("GET", "/api/practice-sessions/{session_id}/transcript", "session.live", {
+        "interviewee/participant": NO_SESSION, "interviewer/participant": NO_SESSION,
+        "admin/other": NO_SESSION}),
+    # A practice session through the session routes: its interviewee conducts it; the AI
+    # chooses its question.
+    Route("GET", "/api/interview-sessions/{session_id}", "practice", {
+        "interviewee/participant": 200, "interviewee/other": NO_SESSION,
+        "interviewer/other": NO_SESSION, "admin/other": 200},
+        sealed=frozenset({"interviewee/participant"}), shows=frozenset({"admin/other"})),
+    Route("POST", "/api/interview-sessions/{session_id}/start", "practice", {
+        "interviewee/participant": (409, "INVALID_SESSION_STATE"),
+        "interviewee/other": NO_SESSION, "interviewer/other": NO_SESSION,
+        "admin/other": NO_SESSION}),
+    Route("POST", "/api/interview-sessions/{session_id}/questions/suggest", "practice", {
+        "interviewee/participant": NOT_INTERVIEWER, "interviewee/other": NO_SESSION,
+        "interviewer/other": NO_SESSION, "admin/other": NO_SESSION}),
+    Route("POST", "/api/feedback", "practice", {
+        "interviewee/participant": NO_SESSION, "interviewer/other": NO_SESSION,
+        "admin/other": NO_SESSION}),
     # Analytics (docs/api.md §10): one's own for everyone, the platform's for admins.
     Route("GET", "/api/analytics/me", "-", every(200)),
     Route("GET", "/api/analytics/platform", "-", {
@@ -493,6 +531,14 @@ async def build_world(app: FastAPI, factory: Factory) -> World:
         factory, ivee, scheduled_in=timedelta(days=3), category="open-topic", note=open_note
     )
     existing = await add_question(factory, admin)
+    practised = await add_question(factory, admin, category=PRACTICE_TOPIC)
+    response = await client.post(
+        "/api/practice-sessions",
+        json={"category": PRACTICE_TOPIC, "difficulty": "MEDIUM", "type": "CODING"},
+        headers=ivee.headers,
+    )
+    assert response.status_code == 201, response.text
+    practice_id = response.json()["session"]["id"]
     deleted = await add_question(factory, admin)
     await delete_question(factory, admin, deleted["id"])
     notes = {
@@ -528,6 +574,13 @@ async def build_world(app: FastAPI, factory: Factory) -> World:
             session_target(done, comments, feedback_id, "done-topic"),
             body={"session_id": done.id, "ratings": RATINGS, "comments": "Fine"},
             sealed=(comments,),
+        ),
+        "practice": Target(
+            params={"session_id": practice_id},
+            participants={"interviewee": ivee},
+            body={"session_id": practice_id, "ratings": RATINGS},
+            secrets=(practice_id, *person(ivee), PRACTICE_TOPIC, practised["title"]),
+            sealed=(practised["solution"], *practised["hints"]),
         ),
         "notification": Target(
             params={"notification_id": notes["interviewee"]["id"]},
@@ -682,6 +735,8 @@ def body_for(world: World, row: Row, target: Target, caller: TestUser | None) ->
             return {"count": 1}
         case "PATCH /api/interview-sessions/{session_id}/code":
             return {"language": "python"}
+        case "POST /api/practice-sessions":
+            return {"category": PRACTICE_TOPIC, "difficulty": "MEDIUM", "type": "CODING"}
         case "POST /api/feedback":
             body = dict(target.body)
             if row.relation == "missing":
@@ -830,7 +885,7 @@ CODE_EVENTS = ("code_sync", "code_update", "code_awareness")
 
 
 def socket_rows() -> Iterator[EventRow]:
-    for event in ("connect", "join", "signal", "leave", *CODE_EVENTS):
+    for event in ("connect", "join", "signal", "leave", *CODE_EVENTS, "practice_message"):
         yield EventRow(event, "anonymous", "-", "-", "NOT_AUTHENTICATED")
         yield EventRow(event, "bad_token", "-", "-", "INVALID_TOKEN")
     for role in ROLES:
@@ -862,9 +917,16 @@ def socket_rows() -> Iterator[EventRow]:
         yield EventRow(
             event, "interviewer", "participant", "session.ended", "INVALID_SESSION_STATE"
         )
-    for event in ("join", "signal", "leave", *CODE_EVENTS):
+    for event in ("join", "signal", "leave", *CODE_EVENTS, "practice_message"):
         yield EventRow(event, "revoked", "participant", "session.lobby", ENDED)
         yield EventRow(event, "stale", "participant", "session.lobby", "INVALID_TOKEN")
+    # Practice sessions (docs/api.md §13.3): their interviewee talks to the AI interviewer;
+    # nobody else may, and a peer session has no AI interviewer to talk to.
+    yield EventRow("practice_message", "interviewee", "participant", "practice", OK)
+    for role, relation in strangers + missing:
+        yield EventRow("practice_message", role, relation, "practice", "NOT_JOINED")
+    for role in ("interviewee", "interviewer"):
+        yield EventRow("practice_message", role, "participant", "session.live", "SESSION_NOT_FOUND")
 
 
 SOCKET_ROWS = list(socket_rows())
@@ -988,6 +1050,8 @@ async def test_socket_event(world: World, socket_url: str, row: EventRow) -> Non
         elif row.event in ("code_update", "code_awareness"):
             sent = {"session_id": session_id, "update": code_update()}
             ack = await me.call(row.event, sent)
+        elif row.event == "practice_message":
+            ack = await me.call(row.event, {"session_id": session_id, "text": "Hello"})
         else:
             sid = me.client.get_sid()
             await me.client.disconnect()
@@ -1028,6 +1092,7 @@ async def test_socket_event(world: World, socket_url: str, row: EventRow) -> Non
                 "code_sync": {},
                 "code_update": {"code_update": [{**sent, "from": user.id}]},
                 "code_awareness": {"code_awareness": [{**sent, "from": user.id}]},
+                "practice_message": {},
                 "disconnect": {"presence": [{**presence, "state": "left"}]},
             }
             expected = heard[row.event]

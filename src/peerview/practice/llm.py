@@ -206,14 +206,15 @@ class ChatClient:
             try:
                 async with asyncio.timeout(self._config.total_timeout_seconds):
                     return await attempt()
-            except TimeoutError:
+            except TimeoutError as exc:
                 failure = _AttemptFailed("timeout", "the attempt took too long", retryable=True)
+                failure.__cause__ = exc
             except _AttemptFailed as failed:
                 failure = failed
             if progress.delivered:
-                raise LLMError(failure.reason, failure.detail, partial=True)
+                raise LLMError(failure.reason, failure.detail, partial=True) from failure.__cause__
             if not failure.retryable or retries >= self._config.max_retries:
-                raise LLMError(failure.reason, failure.detail)
+                raise LLMError(failure.reason, failure.detail) from failure.__cause__
             wait = self._wait_before_retry(retries, failure.retry_after)
             retries += 1
             logger.info("model call failed (%s); retry %d in %.2f s", failure.reason, retries, wait)
