@@ -254,6 +254,28 @@ def test_every_operation_answers_a_documented_success(fuzz_target: FuzzTarget) -
         ok("GET", "/api/feedback/session/{session_id}", INTERVIEWEE, path_parameters=session_id)
         ok("GET", "/api/feedback/received", INTERVIEWER, query={"limit": 10})
 
+        # Practice with the AI interviewer (the built-in one: no model is configured).
+        ok("POST", "/api/questions", ADMIN, body={**question_body, "category": "practice"})
+        practice = ok(
+            "POST",
+            "/api/practice-sessions",
+            INTERVIEWEE,
+            body={
+                "category": "practice",
+                "difficulty": question_body["difficulty"],
+                "type": question_body["type"],
+                "duration_minutes": 30,
+            },
+        )
+        practice_id = {"session_id": practice["session"]["id"]}
+        ok("GET", "/api/practice-sessions/{session_id}", INTERVIEWEE, path_parameters=practice_id)
+        ok(
+            "GET",
+            "/api/practice-sessions/{session_id}/transcript",
+            ADMIN,
+            path_parameters=practice_id,
+        )
+
         # Notifications and analytics.
         notifications = ok("GET", "/api/notifications", INTERVIEWEE, query={"unread": True})
         ok(

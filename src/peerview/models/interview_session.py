@@ -32,7 +32,7 @@ class InterviewSession(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     # Unique: the backstop that makes two sessions for one request impossible.
-    kind: Mapped[str] = mapped_column(String(16), default="PEER", server_default="PEER")
+    kind: Mapped[str] = mapped_column(String(16), server_default="PEER")
     request_id: Mapped[str | None] = mapped_column(
         ForeignKey("interview_requests.id", ondelete="CASCADE"), unique=True
     )
