@@ -18,6 +18,7 @@ from tests.browser.support import ROOT, Tab, open_tab, screenshot
 from tests.browser.test_dashboards import DESKTOP, feedback, signed_in
 from tests.factories import Factory, TestUser
 from tests.flow import accepted, completed, live, post_request
+from tests.practice.support import interviewer_of
 
 MAIN_JS = ROOT / "src" / "peerview" / "web" / "static" / "assets" / "js" / "main.js"
 PHONE = {"width": 375, "height": 740}
@@ -90,6 +91,8 @@ class World:
     unrated_id: str
     live_id: str
     upcoming_id: str
+    practice_done_id: str
+    practice_live_id: str
 
 
 async def world(factory: Factory, served: Served) -> World:
@@ -108,7 +111,35 @@ async def world(factory: Factory, served: Served) -> World:
     other = await factory.interviewee()
     await post_request(factory, interviewee, category="strings", note="Tries, please.")
     await post_request(factory, other, category="system design", type="SYSTEM_DESIGN")
-    return World(admin, interviewer, interviewee, past.id, unrated.id, now_live.id, upcoming.id)
+    # Practice with the AI interviewer: one ended (its feedback written), one going on.
+    practice_done = await practice(factory, interviewee)
+    ended = await factory.client.post(
+        f"/api/interview-sessions/{practice_done}/end", headers=interviewee.headers
+    )
+    assert ended.status_code == 200, ended.text
+    await interviewer_of(served.app).idle()
+    practice_live = await practice(factory, interviewee)
+    return World(
+        admin,
+        interviewer,
+        interviewee,
+        past.id,
+        unrated.id,
+        now_live.id,
+        upcoming.id,
+        practice_done,
+        practice_live,
+    )
+
+
+async def practice(factory: Factory, interviewee: TestUser) -> str:
+    """A practice session of the starter bank's easy string questions (it has two)."""
+    body = {"category": "strings", "difficulty": "EASY", "type": "CODING"}
+    answer = await factory.client.post(
+        "/api/practice-sessions", json=body, headers=interviewee.headers
+    )
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["session"]["id"])
 
 
 def routes_of_the_app() -> set[str]:
@@ -132,6 +163,10 @@ def pages_for(w: World) -> dict[str, list[tuple[str, str]]]:
             ("/profile", "/profile"),
             ("/room/:id", f"/room/{w.upcoming_id}"),
             ("/room/:id", f"/room/{w.live_id}"),
+            ("/practice", "/practice"),
+            ("/practice/:id", f"/practice/{w.practice_done_id}"),
+            ("/practice/:id", f"/practice/{w.practice_live_id}"),
+            ("/sessions/:id", f"/sessions/{w.practice_done_id}"),
         ],
         "INTERVIEWER": [
             ("/board", "/board"),
@@ -156,6 +191,8 @@ def pages_for(w: World) -> dict[str, list[tuple[str, str]]]:
             ("/notifications", "/notifications"),
             ("/feedback", "/feedback"),
             ("/profile", "/profile"),
+            ("/practice/:id", f"/practice/{w.practice_done_id}"),
+            ("/practice/:id", f"/practice/{w.practice_live_id}"),
             ("/no/such/page", "/no/such/page"),
         ],
     }

@@ -26,8 +26,12 @@ function dispatch(event, data) {
   }
 }
 
-// The server's pushes handed on (docs/api.md §8.3), the code pad's among them.
-const PUSHES = ["session", "notification", "presence", "signal", "code_update", "code_awareness", "code_language"];
+// The server's pushes handed on (docs/api.md §8.3), the code pad's and the practice
+// interviewer's among them.
+const PUSHES = [
+  "session", "notification", "presence", "signal", "code_update", "code_awareness", "code_language",
+  "practice_message", "practice_delta", "practice_feedback",
+];
 
 /**
  * Listen to a server event (one of PUSHES) or to the

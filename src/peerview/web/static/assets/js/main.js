@@ -21,6 +21,8 @@ const ROUTES = [
   { path: "/sessions", page: () => import("./pages/sessions.js") },
   { path: "/sessions/:id", page: () => import("./pages/session.js") },
   { path: "/room/:id", page: () => import("./pages/room.js"), roles: ["INTERVIEWER", "INTERVIEWEE", "ADMIN"] },
+  { path: "/practice", page: () => import("./pages/practice.js"), roles: ["INTERVIEWEE"] },
+  { path: "/practice/:id", page: () => import("./pages/practice.js"), roles: ["INTERVIEWEE", "ADMIN"] },
   { path: "/feedback", page: () => import("./pages/feedback.js") },
   { path: "/notifications", page: () => import("./pages/notifications.js") },
   { path: "/analytics", page: () => import("./pages/analytics.js") },
@@ -32,6 +34,7 @@ const ROUTES = [
 const NAV = {
   INTERVIEWEE: [
     ["#/requests", "My requests"],
+    ["#/practice", "Practice"],
     ["#/sessions", "Sessions"],
     ["#/feedback", "Feedback"],
     ["#/analytics", "My analytics"],

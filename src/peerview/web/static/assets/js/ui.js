@@ -276,6 +276,7 @@ export const LABELS = {
   INTERVIEWER: "Interviewer",
   INTERVIEWEE: "Interviewee",
   ENDED_BY_INTERVIEWER: "Ended by the interviewer",
+  ENDED_BY_INTERVIEWEE: "Ended by the interviewee",
   AUTO_TIMEOUT: "Ended at the hard end",
   CANCELLED_BY_INTERVIEWER: "Cancelled by the interviewer",
   CANCELLED_BY_INTERVIEWEE: "Cancelled by the interviewee",

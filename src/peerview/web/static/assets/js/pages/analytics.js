@@ -89,6 +89,7 @@ function draw(box, data) {
       { label: "Cancelled", value: s.cancelled, hint: "no-shows included" },
       { label: "As interviewer", value: s.as_interviewer },
       { label: "As interviewee", value: s.as_interviewee },
+      { label: "Of which practice", value: s.practice, hint: "with the AI interviewer" },
       { label: "Minutes practised", value: data.minutes_practised },
       { label: "Completion rate", value: finished ? `${percent(s.completed, finished)} %` : null, hint: "of sessions that ended" },
       { label: "Feedback received", value: ratings.count },

@@ -24,7 +24,7 @@ function defaultStart() {
 }
 
 /** The bank's categories (one page is plenty for a suggestion list). */
-async function bankCategories() {
+export async function bankCategories() {
   try {
     const page = await get("/api/questions", { limit: 100 });
     return [...new Set(page.items.map((q) => q.category))].sort();

@@ -1,7 +1,8 @@
 // The interview room (#/room/:id): the two participants' video call, the session's clock and
 // actions, its questions and the shared code pad. docs/api.md §5 (the session and its
 // lifecycle), §5.6 (session questions), §5.7 (the code pad) and §8 (join, signal, presence,
-// the `session` and `code_*` events).
+// the `session` and `code_*` events). A practice session (§13) has no room: its address
+// leads to its practice page.
 
 import { get, post } from "../api.js";
 import * as live from "../live.js";
@@ -9,6 +10,7 @@ import { Call, MEDIA } from "../room/call.js";
 import { CodePad } from "../room/codepad.js";
 import { questionsPanel } from "../room/questions.js";
 import { badge, countdown, formatTime, h, heading, label, replace } from "../ui.js";
+import { isPractice, placeOf } from "./sessions.js";
 
 const OPEN = new Set(["SCHEDULED", "LIVE"]);
 const MAX_EXTENSION = 60;
@@ -49,6 +51,11 @@ export async function render(main, { params, user }) {
   } catch (error) {
     replace(body, h("p", { class: "notice warn", role: "alert" },
       error.status === 404 ? REFUSED.SESSION_NOT_FOUND : error.message));
+    return undefined;
+  }
+  if (isPractice(session)) {
+    // Replaced, not added to the history: Back does not come here again.
+    window.location.replace(placeOf(session));
     return undefined;
   }
   const role = session.interviewer.id === user.id ? "INTERVIEWER"

@@ -1,14 +1,17 @@
 // One session (docs/api.md §5): its details and countdown, the calendar file, "Join the
 // room", cancel with a confirm step, and once completed the final code of its code pad (§5.7,
 // read-only) and the feedback (§7): the form, the double-blind state, and the feedback once
-// visible. Admins see any session, read-only.
+// visible. Admins see any session, read-only. A practice session (§13) has no human
+// interviewer and no peer feedback: its conversation and feedback are on its practice page.
 
 import { api, get, post } from "../api.js";
 import * as live from "../live.js";
 import {
   badge, empty, failed, field, formAlert, formatTime, h, heading, label, onSubmit, replace, toast, uid,
 } from "../ui.js";
-import { countdownText, isParticipant, tickCountdowns, topic } from "./sessions.js";
+import {
+  countdownText, interviewerName, isParticipant, isPractice, placeOf, tickCountdowns, topic,
+} from "./sessions.js";
 
 const RATINGS = [
   ["communication", "Communication"],
@@ -72,6 +75,7 @@ export async function render(main, { params, user, navigate }) {
   }
 
   const participant = isParticipant(session, user);
+  const practice = isPractice(session);
   const title = heading(topic(session));
   const summary = h("section", { class: "card", "aria-labelledby": "session-facts" });
   const actions = h("div", { class: "actions" });
@@ -90,7 +94,7 @@ export async function render(main, { params, user, navigate }) {
       h("div", { class: "row" }, h("h2", { id: "session-facts" }, "Details"), badge(session.status)),
       h("p", { class: "timer", dataset: { countdown: session.id } }, countdownText(session)),
       h("dl", { class: "facts" },
-        detail("Interviewer", session.interviewer.name),
+        detail("Interviewer", interviewerName(session)),
         detail("Interviewee", session.interviewee.name),
         detail("Scheduled", time(session.scheduled_at)),
         detail("Duration", `${session.duration_minutes} min${session.extended_minutes ? ` + ${session.extended_minutes} min extension` : ""}`),
@@ -103,10 +107,14 @@ export async function render(main, { params, user, navigate }) {
     const open = session.status === "SCHEDULED" || session.status === "LIVE";
     replace(
       actions,
-      participant && open
-        ? h("a", { class: "button primary", href: `#/room/${encodeURIComponent(session.id)}` }, "Join the room")
+      practice && (participant || user.role === "ADMIN")
+        ? h("a", { class: open && participant ? "button primary" : "button", href: placeOf(session) },
+          open && participant ? "Continue the practice" : "The practice: transcript and feedback")
         : null,
-      participant ? h("button", { type: "button", onclick: download }, "Download calendar file (.ics)") : null,
+      !practice && participant && open
+        ? h("a", { class: "button primary", href: placeOf(session) }, "Join the room")
+        : null,
+      participant && !practice ? h("button", { type: "button", onclick: download }, "Download calendar file (.ics)") : null,
       participant && session.status === "SCHEDULED"
         ? h("button", { type: "button", class: "danger", onclick: askCancel }, "Cancel session")
         : null,
@@ -163,6 +171,13 @@ export async function render(main, { params, user, navigate }) {
     feedbackPart.hidden = session.status !== "COMPLETED";
     if (session.status !== "COMPLETED") {
       replace(feedbackPart);
+      return;
+    }
+    if (practice) {
+      // No peer feedback: the AI interviewer's is on the practice page.
+      replace(feedbackPart, h("h2", { id: "feedback-title" }, "Feedback"),
+        h("p", {}, "The AI interviewer's feedback is on the practice page. ",
+          h("a", { href: placeOf(session) }, "Read it with the transcript")));
       return;
     }
     let items;

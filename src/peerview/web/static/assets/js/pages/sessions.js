@@ -13,15 +13,36 @@ export function topic(session) {
   return `${session.category} · ${label(session.difficulty)} · ${label(session.type)}`;
 }
 
+/** Who interviews in a practice session (docs/api.md §13): no person, the AI interviewer. */
+export const AI_INTERVIEWER = "AI interviewer (practice)";
+
+/** A practice session with the AI interviewer: no request, no human interviewer. */
+export function isPractice(session) {
+  return session.kind === "PRACTICE";
+}
+
+/** The interviewer's name as shown: the person, or the AI interviewer of a practice session. */
+export function interviewerName(session) {
+  return session.interviewer ? session.interviewer.name : AI_INTERVIEWER;
+}
+
 /** The other participant and their part, from `user`'s side (an admin sees both). */
 export function withWhom(session, user) {
-  if (session.interviewer.id === user.id) return `with ${session.interviewee.name} (interviewee)`;
-  if (session.interviewee.id === user.id) return `with ${session.interviewer.name} (interviewer)`;
-  return `${session.interviewer.name} interviewing ${session.interviewee.name}`;
+  if (session.interviewer?.id === user.id) return `with ${session.interviewee.name} (interviewee)`;
+  if (session.interviewee.id === user.id) {
+    return session.interviewer ? `with ${session.interviewer.name} (interviewer)` : `with the ${AI_INTERVIEWER}`;
+  }
+  return `${interviewerName(session)} interviewing ${session.interviewee.name}`;
 }
 
 export function isParticipant(session, user) {
-  return session.interviewer.id === user.id || session.interviewee.id === user.id;
+  return session.interviewer?.id === user.id || session.interviewee.id === user.id;
+}
+
+/** Where a session is held: the room, or the practice page of a practice session. */
+export function placeOf(session) {
+  const id = encodeURIComponent(session.id);
+  return isPractice(session) ? `#/practice/${id}` : `#/room/${id}`;
 }
 
 /**
@@ -64,11 +85,12 @@ export function tickCountdowns(root, sessions) {
 function sessionItem(session, user) {
   const titleId = uid("session");
   const href = `#/sessions/${encodeURIComponent(session.id)}`;
+  const practice = isPractice(session);
   return h(
     "li",
-    { dataset: { sessionId: session.id }, "aria-labelledby": titleId },
+    { dataset: { sessionId: session.id, kind: session.kind }, "aria-labelledby": titleId },
     h("div", { class: "row" },
-      h("h3", { id: titleId }, h("a", { href }, topic(session))),
+      h("h3", { id: titleId }, h("a", { href: practice ? placeOf(session) : href }, topic(session))),
       badge(session.status)),
     h("ul", { class: "meta" },
       h("li", {}, withWhom(session, user)),
@@ -76,9 +98,15 @@ function sessionItem(session, user) {
       h("li", {}, `${session.duration_minutes} min`)),
     h("p", { class: "timer", dataset: { countdown: session.id } }, countdownText(session)),
     h("div", { class: "actions" },
-      canJoin(session, user)
-        ? h("a", { class: "button primary", href: `#/room/${encodeURIComponent(session.id)}`, "aria-describedby": titleId },
-            "Join the room")
+      practice && isParticipant(session, user)
+        ? h("a", {
+          class: session.status === "LIVE" ? "button primary" : "button",
+          href: placeOf(session),
+          "aria-describedby": titleId,
+        }, session.status === "LIVE" ? "Continue the practice" : "Transcript and feedback")
+        : null,
+      !practice && canJoin(session, user)
+        ? h("a", { class: "button primary", href: placeOf(session), "aria-describedby": titleId }, "Join the room")
         : null,
       h("a", { href, "aria-describedby": titleId }, "Details")),
   );

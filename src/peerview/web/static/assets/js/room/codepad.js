@@ -43,11 +43,15 @@ export class CodePad {
    * `session` and `role` as the room has them, `self`/`other` the participants ({id, name});
    * `onStale()` is called when the server says the session is not in the state we think
    * (the room asks for it again), `onNotJoined()` when the socket must join again.
+   * `choosesLanguage` (the interviewer by default; the interviewee of a practice session, who
+   * conducts it) gets the language select, and `hint` replaces the line saying who edits.
    */
-  constructor({ session, role, self, other, sessionPath, onStale, onNotJoined }) {
+  constructor({ session, role, self, other, sessionPath, onStale, onNotJoined, choosesLanguage, hint }) {
     this.sessionId = session.id;
     this.status = session.status;
     this.isInterviewer = role === "INTERVIEWER";
+    this.choosesLanguage = choosesLanguage ?? this.isInterviewer;
+    this.hint = hint || `You and ${other.name} edit this together.`;
     this.self = self;
     this.other = other;
     this.sessionPath = sessionPath;
@@ -79,7 +83,7 @@ export class CodePad {
     this.host = h("div", { class: "codepad-editor" });
     this.stateText = h("span", { class: "codepad-state muted" });
     this.alert = h("p", { class: "form-alert", role: "alert", hidden: true });
-    if (this.isInterviewer) {
+    if (this.choosesLanguage) {
       this.select = h("select", {
         id: selectId, name: "language", disabled: true,
         onchange: () => this.chooseLanguage(this.select.value),
@@ -101,7 +105,7 @@ export class CodePad {
       this.alert,
       this.host,
       h("p", { class: "hint", id: this.hintId },
-        `You and ${this.other.name} edit this together. Tab indents; to leave the editor with the keyboard, press Escape, then Tab.`),
+        `${this.hint} Tab indents; to leave the editor with the keyboard, press Escape, then Tab.`),
     );
     this.paintState();
   }
@@ -354,7 +358,10 @@ export class CodePad {
     else if (code === "SERVICE_UNAVAILABLE" || code === "TIMEOUT") text = "Not saved yet: trying again…";
     else if (!this.synced && live.state() !== "connected") text = "Offline: your edits are kept and sent when you are back.";
     else if (!this.synced) text = "Loading the code…";
-    else if (!this.editable) text = this.status === "LIVE" ? "Read-only." : "Read-only until the session starts.";
+    else if (!this.editable) {
+      text = this.status === "LIVE" ? "Read-only."
+        : this.status === "SCHEDULED" ? "Read-only until the session starts." : "Read-only: the session has ended.";
+    }
     else if (this.pending.length || this.inFlight) text = "Saving…";
     else text = "Saved.";
     this.stateText.textContent = text;
