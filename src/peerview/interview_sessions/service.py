@@ -205,6 +205,13 @@ async def list_mine(
     return page_of(items, limit, lambda s: (s.scheduled_at, s.id))
 
 
+async def _insert(db: Connection, row: SessionRow) -> SessionRow:
+    """Store a new session's row (every column but the names joined from users)."""
+    stored = {name: getattr(row, name) for name in row.__struct_fields__[:-2]}
+    await repository.insert_session(db, **stored)
+    return row
+
+
 async def create_for_request(
     *, db: Connection, request: RequestRow, interviewer: Actor, now: datetime
 ) -> SessionRow:
@@ -237,9 +244,7 @@ async def create_for_request(
         interviewer_name=interviewer.name,
         interviewee_name=request.interviewee_name,
     )
-    stored = {name: getattr(row, name) for name in row.__struct_fields__[:-2]}
-    await repository.insert_session(db, **stored)
-    return row
+    return await _insert(db, row)
 
 
 async def create_practice(
@@ -285,9 +290,7 @@ async def create_practice(
         interviewer_name=None,
         interviewee_name=interviewee.name,
     )
-    stored = {name: getattr(row, name) for name in row.__struct_fields__[:-2]}
-    await repository.insert_session(db, **stored)
-    return row
+    return await _insert(db, row)
 
 
 async def interviewer_is_busy(

@@ -246,6 +246,23 @@ export function countdown(iso, now = Date.now()) {
   return hours ? `${hours}:${two(minutes)}:${two(seconds)}` : `${two(minutes)}:${two(seconds)}`;
 }
 
+/**
+ * A LIVE session's planned and hard ends with their countdowns, and a notice once the planned
+ * end has passed (the room's and the practice page's header).
+ */
+export function endCountdowns(session, now = Date.now()) {
+  const line = (name, iso, cls) => h("p", { class: cls },
+    `${name}: `, h("time", { datetime: iso }, formatTime(iso)), " · ",
+    h("span", { class: "timer", role: "timer" }, `${countdown(iso, now)} left`));
+  return [
+    line("Planned end", session.planned_end_at, "planned-end"),
+    line("Hard end", session.hard_end_at, "hard-end"),
+    new Date(session.planned_end_at).getTime() <= now
+      ? h("p", { class: "notice warn" }, "Past the planned end: the session closes by itself at the hard end.")
+      : null,
+  ];
+}
+
 /** The value of a datetime-local input for `date`, in the user's time zone. */
 export function toLocalInput(date) {
   const local = new Date(date.getTime() - date.getTimezoneOffset() * 60000);

@@ -7,7 +7,7 @@
 import { all, get, post } from "../api.js";
 import * as live from "../live.js";
 import {
-  DIFFICULTIES, TYPES, badge, choices, countdown, empty, failed, field, formAlert, formatTime, h,
+  DIFFICULTIES, TYPES, badge, choices, empty, endCountdowns, failed, field, formAlert, formatTime, h,
   heading, label, onSubmit, replace, uid,
 } from "../ui.js";
 import { bankCategories } from "./requests.js";
@@ -400,15 +400,7 @@ class PracticeView {
       return;
     }
     const now = Date.now();
-    const line = (name, iso, cls) => h("p", { class: cls },
-      `${name}: `, h("time", { datetime: iso }, formatTime(iso)), " · ",
-      h("span", { class: "timer", role: "timer" }, `${countdown(iso, now)} left`));
-    replace(this.timers,
-      line("Planned end", session.planned_end_at, "planned-end"),
-      line("Hard end", session.hard_end_at, "hard-end"),
-      new Date(session.planned_end_at).getTime() <= now
-        ? h("p", { class: "notice warn" }, "Past the planned end: the session closes by itself at the hard end.")
-        : null);
+    replace(this.timers, ...endCountdowns(session, now));
     // Past the hard end, ask the server (its push may have been missed), and again every few
     // seconds while its clock has not got there yet.
     if (new Date(session.hard_end_at).getTime() <= now && !this.hardEndCheck) {

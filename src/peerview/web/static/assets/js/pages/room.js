@@ -9,7 +9,7 @@ import * as live from "../live.js";
 import { Call, MEDIA } from "../room/call.js";
 import { CodePad } from "../room/codepad.js";
 import { questionsPanel } from "../room/questions.js";
-import { badge, countdown, formatTime, h, heading, label, replace } from "../ui.js";
+import { badge, endCountdowns, formatTime, h, heading, label, replace } from "../ui.js";
 import { isPractice, placeOf } from "./sessions.js";
 
 const OPEN = new Set(["SCHEDULED", "LIVE"]);
@@ -259,15 +259,7 @@ class Room {
       return;
     }
     const now = Date.now();
-    const line = (name, iso, cls) => h("p", { class: cls },
-      `${name}: `, h("time", { datetime: iso }, formatTime(iso)), " · ",
-      h("span", { class: "timer", role: "timer" }, `${countdown(iso, now)} left`));
-    replace(this.timers,
-      line("Planned end", session.planned_end_at, "planned-end"),
-      line("Hard end", session.hard_end_at, "hard-end"),
-      new Date(session.planned_end_at).getTime() <= now
-        ? h("p", { class: "notice warn" }, "Past the planned end: the session closes by itself at the hard end.")
-        : null);
+    replace(this.timers, ...endCountdowns(session, now));
     // Belt and braces: past the hard end, ask the server (its push may have been missed),
     // and again every few seconds while its clock has not got there yet.
     if (new Date(session.hard_end_at).getTime() <= now && !this.hardEndCheck) {
