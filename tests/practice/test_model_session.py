@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from peerview.config import Settings
 from peerview.practice import builtin
 from peerview.practice.prompts import CONVERSATION_MARK, GRADING_MARK
+from tests.codepad.support import Pad
 from tests.factories import Factory
 from tests.practice.fake_llm import Failure, FakeLLM, Reply
 from tests.practice.support import (
@@ -267,3 +268,74 @@ async def test_a_grading_that_cannot_be_read_gives_the_measured_feedback(
     feedback = (await practice_of(factory, user, session_id))["feedback"]
     assert feedback["source"] == "BUILTIN"
     assert feedback["basis"].startswith("Measured by the built-in interviewer")
+
+
+async def test_a_whole_practice_session_with_the_model(
+    live_url: str, factory: Factory, app: FastAPI, client: httpx.AsyncClient, fake_llm: FakeLLM
+) -> None:
+    fake_llm.script(
+        Reply("Sounds good. How do you handle an empty list?", chunks=3, usage=(300, 20)),
+        Reply("And the complexity of that?", chunks=2, usage=(350, 10)),
+    )
+    user, session_id, peer = await session_with_peer(
+        factory, live_url, hints=["Remember what you have seen.", "A set answers in O(1)."]
+    )
+    try:
+        intro, _question = await transcript(factory, user, session_id)
+        assert intro["kind"] == "intro"
+        assert "built-in" not in intro["text"]
+        first = await reply_to(peer, app, session_id, "One pass, remembering what I've seen.")
+        assert first["text"] == "Sounds good. How do you handle an empty list?"
+        hint = await reply_to(peer, app, session_id, "any hints?")
+        assert hint["text"] == builtin.hint_text(
+            number=1, total=2, hint="Remember what you have seen."
+        )
+        pad = Pad(peer, session_id)
+        await pad.sync()
+        assert await pad.edit(0, "def seen_twice(xs):\n    return len(set(xs)) < len(xs)\n") == {
+            "ok": True
+        }
+        second = await reply_to(peer, app, session_id, "Empty gives False.")
+        assert second["text"] == "And the complexity of that?"
+        # The model read the code pad.
+        assert "return len(set(xs)) < len(xs)" in conversing(fake_llm)[-1]["messages"][0]["content"]
+        factory.clock.advance(minutes=26)
+        await interviewer_of(app).tick()
+        grading_answer = {
+            "ratings": {"communication": 4, "problem_solving": 4, "technical": 5, "overall": 4},
+            "comments": [
+                {"text": "A compact solution.", "code_line": 2, "excerpt": "len(set(xs))"},
+                {"text": "Good first idea.", "message_seq": 3, "excerpt": "One pass"},
+            ],
+        }
+        fake_llm.script(Reply(json.dumps(grading_answer), usage=(1200, 90)))
+        await end(client, user, session_id)
+        await interviewer_of(app).idle()
+        [pushed] = await peer.wait_for("practice_feedback")
+    finally:
+        await peer.close()
+    messages = await transcript(factory, user, session_id)
+    kinds = [m["kind"] for m in messages]
+    assert kinds == [
+        "intro", "question", "message", "reply", "message", "hint", "message", "reply",
+        "warning", "closing",
+    ]  # fmt: skip
+    practice = await practice_of(factory, user, session_id)
+    assert pushed["feedback"] == practice["feedback"]
+    feedback = practice["feedback"]
+    assert feedback["source"] == "MODEL"
+    code_comment, said_comment = feedback["comments"]
+    assert (code_comment["code_line"], code_comment["excerpt"]) == (2, "len(set(xs))")
+    assert (said_comment["message_seq"], said_comment["excerpt"]) == (3, "One pass")
+    assert practice["tokens_used"] == 320 + 360 + 1290
+    [graded] = grading(fake_llm)
+    assert "return len(set(xs)) < len(xs)" in graded["messages"][1]["content"]
+    # The transcript and the feedback: the interviewee's and the admins', nobody else's.
+    admin = await factory.admin()
+    stranger = await factory.interviewee()
+    for who, status in ((admin, 200), (stranger, 404)):
+        for path in ("", "/transcript"):
+            answer = await client.get(
+                f"/api/practice-sessions/{session_id}{path}", headers=who.headers
+            )
+            assert answer.status_code == status, answer.text
