@@ -100,7 +100,9 @@ def expected(data: Rows) -> dict[str, Any]:
         if session["status"] in ("COMPLETED", "CANCELLED"):
             session_days[_day(session["created_at"]), _outcome(session)] += 1
         day, week = _day(session["created_at"]), _monday(session["scheduled_at"])
-        activity |= {(day, week, session["interviewer_id"]), (day, week, session["interviewee_id"])}
+        # A practice session has no interviewer (docs/api.md §13).
+        people = (session["interviewer_id"], session["interviewee_id"])
+        activity |= {(day, week, person) for person in people if person is not None}
     active = {(week, user) for _, week, user in activity}
     rating_days: Counter[tuple[date, str]] = Counter()
     overall: Counter[tuple[date, str]] = Counter()
