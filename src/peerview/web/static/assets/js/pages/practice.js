@@ -629,8 +629,9 @@ class PracticeView {
 
   onMessage(message) {
     this.addMessage(message);
-    // A hint changes the count of hints used.
-    if (message.kind === "hint") this.refresh();
+    // A hint changes the count of hints used; a notice, who answers (the model handed over);
+    // a model reply, the tokens spent.
+    if (message.kind === "hint" || message.role === "notice" || message.source === "MODEL") this.refresh();
   }
 
   /** The live code pad (lazily loaded: only a CODING session's page needs the editor). */
