@@ -10,7 +10,8 @@
   token budget hands the session to the built-in interviewer for good, and the transcript
   says so.
 - When the session ends (by its interviewee, or by time), the interviewer closes and writes
-  the feedback: the model's grading when it can, else the built-in measured feedback.
+  the feedback (`peerview.practice.grading`): the model's grading when it can, else the
+  built-in measured feedback.
 - `tick`, every PRACTICE_TICK_SECONDS, warns the sessions five minutes from their planned end
   and writes the feedback of ended sessions that have none (their process died mid-way, or
   the sweeper wrote down their hard end).
@@ -22,32 +23,28 @@ commit; every write is a conditional update, so two processes never do one thing
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
-
 from peerview.actor import Actor
 from peerview.clock import Clock
-from peerview.codepad import service as codepad_service
 from peerview.config import Settings
 from peerview.db import Connection, Database
 from peerview.events import SessionChanged
 from peerview.interview_sessions import service as sessions_service
 from peerview.interview_sessions.errors import InvalidSessionState, SessionNotFound
 from peerview.interview_sessions.lifecycle import TimeRules, session_at, time_rules
-from peerview.interview_sessions.repository import QuestionRow, SessionRow
 from peerview.models.base import new_id
-from peerview.models.enums import EndReason, PracticeEngine, QuestionType, SessionStatus
-from peerview.practice import builtin, prompts, repository
+from peerview.models.enums import EndReason, PracticeEngine, SessionStatus
+from peerview.practice import builtin, grading, prompts, repository
 from peerview.practice.errors import ReplyInProgress
-from peerview.practice.llm import ChatClient, ChatMessage, LLMConfig, LLMError, estimate_tokens
-from peerview.practice.repository import MessageRow, PracticeRow
+from peerview.practice.facts import Facts
+from peerview.practice.facts import read as facts_of
+from peerview.practice.llm import ChatClient, LLMConfig, LLMError, estimate_prompt_tokens
+from peerview.practice.repository import MessageRow
 from peerview.practice.schemas import PracticeMessageRead
 from peerview.practice.service import feedback_read, message_read
 from peerview.schemas import to_builtins
@@ -63,45 +60,7 @@ REPLY_STALE = timedelta(minutes=2)
 GRADING_STALE = timedelta(minutes=5)
 # The least a model reply may be given; below it the budget counts as spent.
 MIN_REPLY_TOKENS = 32
-GRADING_REPLY_TOKENS = 900
 TICK_BATCH = 50
-
-
-@dataclass(frozen=True, slots=True)
-class Facts:
-    """What a reply is made from, read in one transaction."""
-
-    session: SessionRow
-    practice: PracticeRow
-    question: QuestionRow
-    transcript: list[MessageRow]
-    code: str | None
-
-    @property
-    def said(self) -> list[builtin.Said]:
-        return [
-            builtin.Said(seq=m.seq, role=m.role, kind=m.kind, text=m.text, at=m.created_at)  # type: ignore[arg-type]
-            for m in self.transcript
-        ]
-
-
-class _Rated(BaseModel):
-    communication: int = Field(ge=1, le=5, strict=True)
-    problem_solving: int = Field(ge=1, le=5, strict=True)
-    technical: int = Field(ge=1, le=5, strict=True)
-    overall: int = Field(ge=1, le=5, strict=True)
-
-
-class _Remark(BaseModel):
-    text: str = Field(min_length=1, max_length=2000)
-    message_seq: int | None = None
-    code_line: int | None = None
-    excerpt: str | None = None
-
-
-class _Graded(BaseModel):
-    ratings: _Rated
-    comments: list[_Remark] = Field(min_length=1, max_length=8)
 
 
 class Interviewer:
@@ -246,7 +205,7 @@ class Interviewer:
 
     async def _facts(self, session_id: str) -> Facts | None:
         async with self.database.transaction(write=False) as db:
-            return await _read_facts(db, session_id)
+            return await facts_of(db, session_id)
 
     async def _store(
         self,
@@ -391,7 +350,7 @@ class Interviewer:
             transcript=facts.said,
             code=facts.code,
         )
-        prompt_tokens = _prompt_tokens(messages)
+        prompt_tokens = estimate_prompt_tokens(messages)
         remaining = facts.practice.token_budget - facts.practice.tokens_used
         if remaining - prompt_tokens < MIN_REPLY_TOKENS:
             await self._fall_back(facts, "budget_spent")
@@ -457,9 +416,12 @@ class Interviewer:
                 )
             facts = await self._facts(session_id) or facts
             ended_at = state.ended_at or now
-            source, feedback, tokens = await self._grade(facts)
+            feedback, tokens = await grading.by_model(
+                self.client, model=self.settings.llm_model, facts=facts
+            )
+            source = PracticeEngine.MODEL
             if feedback is None:
-                source, feedback = PracticeEngine.BUILTIN, self._measured(facts, ended_at)
+                source, feedback = PracticeEngine.BUILTIN, grading.measured(facts, ended_at)
             async with self.database.transaction() as db:
                 if tokens:
                     await repository.spend(db, session_id=session_id, tokens=tokens)
@@ -477,63 +439,6 @@ class Interviewer:
                 await self.push("practice_feedback", payload, row.interviewee_id)
         except Exception:
             logger.exception("practice feedback failed (session %s)", session_id)
-
-    def _measured(self, facts: Facts, ended_at: datetime) -> dict[str, Any]:
-        draft = builtin.measured_feedback(
-            question_type=facts.session.type,
-            messages=facts.said,
-            question_revealed_at=facts.practice.question_revealed_at,
-            ended_at=ended_at,
-            hints_used=facts.practice.hints_given,
-            hints_total=facts.practice.hints_total,
-            code_text=facts.code,
-        )
-        return {
-            "ratings": dict(draft.ratings),
-            "comments": [
-                {
-                    "text": c.text,
-                    "message_seq": c.message_seq,
-                    "code_line": c.code_line,
-                    "excerpt": c.excerpt,
-                }
-                for c in draft.comments
-            ],
-            "basis": draft.basis,
-        }
-
-    async def _grade(self, facts: Facts) -> tuple[PracticeEngine, dict[str, Any] | None, int]:
-        """The model's feedback (source, feedback, tokens spent), or None for the measured one:
-        no model, a session that fell back to the built-in interviewer, a spent budget, or a
-        grading that failed or could not be read."""
-        if self.client is None or facts.practice.engine is not PracticeEngine.MODEL:
-            return PracticeEngine.BUILTIN, None, 0
-        messages = prompts.grading(
-            title=facts.question.title,
-            prompt=facts.question.prompt,
-            question_type=facts.session.type.value,
-            solution=facts.question.solution,
-            transcript=facts.said,
-            code=facts.code,
-            hints_used=facts.practice.hints_given,
-            hints_total=facts.practice.hints_total,
-        )
-        remaining = facts.practice.token_budget - facts.practice.tokens_used
-        if remaining - _prompt_tokens(messages) < GRADING_REPLY_TOKENS:
-            return PracticeEngine.BUILTIN, None, 0
-        try:
-            completion = await self.client.complete(
-                messages, max_tokens=GRADING_REPLY_TOKENS, json_object=True
-            )
-        except LLMError as exc:
-            logger.warning("practice %s: grading failed (%s)", facts.session.id, exc.reason)
-            return PracticeEngine.BUILTIN, None, 0
-        spent = min(completion.total_tokens, remaining)
-        graded = _parse_grading(completion.text)
-        if graded is None:
-            logger.warning("practice %s: the grading could not be read", facts.session.id)
-            return PracticeEngine.BUILTIN, None, spent
-        return PracticeEngine.MODEL, _pointed(graded, facts, self.settings.llm_model), spent
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -553,75 +458,3 @@ class Interviewer:
                 await self._warn(facts, now)
         for session_id in ended:
             await self.finish(session_id)
-
-
-async def _read_facts(db: Connection, session_id: str) -> Facts | None:
-    found = await sessions_service.load_with_questions(db, session_id)
-    practice = await repository.get(db, session_id)
-    if found is None or practice is None or not found[1]:
-        return None
-    session, questions = found
-    code = await codepad_service.text_of(db, session_id)
-    if code is None and session.type is QuestionType.CODING:
-        code = ""
-    return Facts(
-        session=session,
-        practice=practice,
-        question=questions[0],
-        transcript=await repository.transcript(db, session_id),
-        code=code,
-    )
-
-
-def _prompt_tokens(messages: list[ChatMessage]) -> int:
-    return sum(estimate_tokens(m.content) + 4 for m in messages)
-
-
-def _parse_grading(text: str) -> _Graded | None:
-    body = text.strip()
-    if body.startswith("```"):
-        body = body.strip("`")
-        body = body[body.find("{") :] if "{" in body else body
-    start, end = body.find("{"), body.rfind("}")
-    if start < 0 or end < start:
-        return None
-    try:
-        return _Graded.model_validate(json.loads(body[start : end + 1]))
-    except (ValueError, ValidationError):
-        return None
-
-
-def _pointed(graded: _Graded, facts: Facts, model: str) -> dict[str, Any]:
-    """The model's feedback with every pointer checked: a message number must be one of the
-    interviewee's messages, a code line one of the code pad's, an excerpt an exact quote of
-    what it points at (else it is dropped)."""
-    said = {m.seq: m.text for m in facts.transcript if m.role == "candidate"}
-    lines = (facts.code or "").split("\n")
-    comments = []
-    for remark in graded.comments:
-        seq = remark.message_seq if remark.message_seq in said else None
-        line = (
-            remark.code_line
-            if remark.code_line is not None and 1 <= remark.code_line <= len(lines)
-            else None
-        )
-        excerpt = remark.excerpt.strip() if remark.excerpt else None
-        quoted = (seq is not None and excerpt and excerpt in said[seq]) or (
-            line is not None and excerpt and excerpt in lines[line - 1]
-        )
-        comments.append(
-            {
-                "text": remark.text,
-                "message_seq": seq,
-                "code_line": line,
-                "excerpt": excerpt[:200] if quoted and excerpt else None,
-            }
-        )
-    return {
-        "ratings": graded.ratings.model_dump(),
-        "comments": comments,
-        "basis": (
-            f"Written by the language model {model} from the transcript, the "
-            "code pad and the question's reference solution."
-        ),
-    }
