@@ -17,6 +17,7 @@ from peerview.events import PracticeStarted
 from peerview.interview_sessions import service as sessions_service
 from peerview.interview_sessions import session_questions
 from peerview.interview_sessions.errors import SessionNotFound
+from peerview.interview_sessions.schemas import SessionRead
 from peerview.models.base import new_id
 from peerview.models.enums import PracticeEngine
 from peerview.practice import builtin, repository
@@ -59,7 +60,7 @@ def feedback_read(row: PracticeRow) -> PracticeFeedbackRead | None:
     )
 
 
-def _read(session: Any, row: PracticeRow) -> PracticeRead:
+def _read(session: SessionRead, row: PracticeRow) -> PracticeRead:
     return PracticeRead(
         session=session,
         engine=row.engine,
@@ -185,7 +186,7 @@ async def create(ctx: Ctx, *, body: PracticeCreate) -> PracticeRead:
     return _read(session, stored)
 
 
-async def _visible(ctx: Ctx, session_id: str) -> tuple[Any, PracticeRow]:
+async def _visible(ctx: Ctx, session_id: str) -> tuple[SessionRead, PracticeRow]:
     """The practice session as the caller sees it: its interviewee and admins; anyone else,
     and any id that is not a practice session's, 404."""
     session = await sessions_service.view(
