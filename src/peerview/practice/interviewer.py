@@ -26,8 +26,11 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
+
+import msgspec
 
 from peerview.actor import Actor
 from peerview.clock import Clock
@@ -35,7 +38,7 @@ from peerview.config import Settings
 from peerview.db import Connection, Database
 from peerview.events import SessionChanged
 from peerview.interview_sessions import service as sessions_service
-from peerview.interview_sessions.errors import InvalidSessionState, SessionNotFound
+from peerview.interview_sessions.errors import SessionNotFound
 from peerview.interview_sessions.lifecycle import TimeRules, session_at, time_rules
 from peerview.models.base import new_id
 from peerview.models.enums import EndReason, PracticeEngine, SessionStatus
@@ -139,36 +142,43 @@ class Interviewer:
     async def take_message(
         self, *, actor: Actor, session_id: str, text: str, hint: bool
     ) -> PracticeMessageRead:
-        """Store the interviewee's message and start the reply; the message as stored."""
+        """Store the interviewee's message and start the reply; the message as stored.
+
+        The caller (the Socket.IO server) has judged the socket's token, its join and the
+        session LIVE at this instant; what is left is whether the session is a practice
+        session of the actor's, and free to answer: one statement claims the reply and numbers
+        the message, and only a refusal reads why.
+        """
         now = self.clock.now()
         wants_hint = hint or builtin.is_hint_request(text)
         async with self.database.transaction() as db:
-            row = await sessions_service.load_visible(
-                db=db, actor=actor, session_id=session_id, admin_may_see=False
-            )
-            if not row.practice:
-                raise SessionNotFound()
-            state = session_at(sessions_service.times_of(row), now, self.rules)
-            if state.status is not SessionStatus.LIVE:
-                raise InvalidSessionState(f"The session is {state.status.value}")
-            claimed = await repository.claim_reply(
-                db, session_id=session_id, now=now, stale=now - REPLY_STALE
-            )
-            if not claimed:
-                raise ReplyInProgress()
-            stored = await repository.append_message(
+            seq = await repository.claim_reply(
                 db,
-                id=new_id(),
                 session_id=session_id,
-                role="candidate",
-                kind="message",
-                text=text,
-                source=None,
-                tokens=0,
-                created_at=now,
+                user_id=actor.id,
+                now=now,
+                stale=now - REPLY_STALE,
+                answer=not wants_hint,
             )
-            if not wants_hint:
-                await repository.answered(db, session_id=session_id, now=now)
+            if seq is None:
+                practice = await repository.get(db, session_id)
+                if practice is None or practice.interviewee_id != actor.id:
+                    raise SessionNotFound()
+                raise ReplyInProgress()
+            stored = await repository.insert_message(
+                db,
+                MessageRow(
+                    id=new_id(),
+                    session_id=session_id,
+                    seq=seq,
+                    role="candidate",
+                    kind="message",
+                    text=text,
+                    source=None,
+                    tokens=0,
+                    created_at=now,
+                ),
+            )
         await self._push_message(actor.id, stored)
         self._spawn(
             self._reply(session_id, actor.id, wants_hint=wants_hint), name="peerview-practice"
@@ -225,8 +235,6 @@ class Interviewer:
         async with self.database.transaction() as db:
             if also is not None and not await also(db):
                 return None
-            if tokens:
-                await repository.spend(db, session_id=facts.session.id, tokens=tokens)
             stored = await repository.append_message(
                 db,
                 id=message_id or new_id(),
@@ -406,7 +414,7 @@ class Interviewer:
                 async def close(db: Connection) -> bool:
                     return await repository.close(db, session_id=session_id, now=now)
 
-                await self._store(
+                closing = await self._store(
                     facts,
                     role="interviewer",
                     kind="closing",
@@ -414,7 +422,8 @@ class Interviewer:
                     source=PracticeEngine.BUILTIN,
                     also=close,
                 )
-            facts = await self._facts(session_id) or facts
+                if closing is not None:  # the grading reads the transcript with its closing
+                    facts = replace(facts, transcript=[*facts.transcript, closing])
             ended_at = state.ended_at or now
             feedback, tokens = await grading.by_model(
                 self.client, model=self.settings.llm_model, facts=facts
@@ -422,20 +431,24 @@ class Interviewer:
             source = PracticeEngine.MODEL
             if feedback is None:
                 source, feedback = PracticeEngine.BUILTIN, grading.measured(facts, ended_at)
+            written_at = self.clock.now()
             async with self.database.transaction() as db:
-                if tokens:
-                    await repository.spend(db, session_id=session_id, tokens=tokens)
                 stored = await repository.store_feedback(
                     db,
                     session_id=session_id,
-                    now=self.clock.now(),
+                    now=written_at,
                     source=source,
                     feedback=feedback,
+                    tokens=tokens,
                 )
-                row = await repository.get(db, session_id) if stored else None
-            if row is not None:
-                read = feedback_read(row)
-                payload = {"session_id": session_id, "feedback": to_builtins(read)}
+            if stored:
+                row = msgspec.structs.replace(
+                    facts.practice,
+                    feedback=feedback,
+                    feedback_source=source,
+                    feedback_at=written_at,
+                )
+                payload = {"session_id": session_id, "feedback": to_builtins(feedback_read(row))}
                 await self.push("practice_feedback", payload, row.interviewee_id)
         except Exception:
             logger.exception("practice feedback failed (session %s)", session_id)

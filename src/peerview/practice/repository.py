@@ -63,11 +63,12 @@ _GET = Query(select(*practice.c).where(practice.c.session_id == _ID), PracticeRo
 _TRANSCRIPT = Query(
     select(*messages.c).where(messages.c.session_id == _ID).order_by(messages.c.seq), MessageRow
 )
-# The next message number: also what serialises one session's writers on PostgreSQL.
+# The next message number, with the tokens its writing cost: also what serialises one
+# session's writers on PostgreSQL.
 _NEXT_SEQ = Query(
     update(practice)
     .where(practice.c.session_id == _ID)
-    .values(last_seq=practice.c.last_seq + 1)
+    .values(last_seq=practice.c.last_seq + 1, tokens_used=practice.c.tokens_used + bind("tokens"))
     .returning(practice.c.last_seq)
 )
 _STARTED_SINCE = Query(
@@ -86,23 +87,33 @@ _LIVE_OF = Query(
     )
     .limit(1)
 )
-# One reply at a time per session, whichever process: a claim older than `stale` is void (its
-# process died mid-reply).
-_CLAIM_REPLY = Query(
-    update(practice)
-    .where(
-        practice.c.session_id == _ID,
-        or_(practice.c.replying_since.is_(None), practice.c.replying_since <= bind("stale", _TIME)),
+
+
+def _claim_reply(answer: bool) -> Query[tuple[Any, ...]]:
+    """One reply at a time per session, whichever process (a claim older than `stale` is void:
+    its process died mid-reply), claimed by the session's interviewee with the number of the
+    message that asks for it; an answer (not a hint request) may be the first."""
+    values: dict[str, Any] = {"replying_since": _NOW, "last_seq": practice.c.last_seq + 1}
+    if answer:
+        values["first_answer_at"] = func.coalesce(practice.c.first_answer_at, _NOW)
+    return Query(
+        update(practice)
+        .where(
+            practice.c.session_id == _ID,
+            practice.c.interviewee_id == bind("user_id"),
+            or_(
+                practice.c.replying_since.is_(None),
+                practice.c.replying_since <= bind("stale", _TIME),
+            ),
+        )
+        .values(values)
+        .returning(practice.c.last_seq)
     )
-    .values(replying_since=_NOW)
-)
+
+
+_CLAIM_REPLY = {answer: _claim_reply(answer) for answer in (False, True)}
 _RELEASE_REPLY = Query(
     update(practice).where(practice.c.session_id == _ID).values(replying_since=None)
-)
-_SPEND = Query(
-    update(practice)
-    .where(practice.c.session_id == _ID)
-    .values(tokens_used=practice.c.tokens_used + bind("tokens"))
 )
 _NEXT_HINT = Query(
     update(practice)
@@ -117,11 +128,6 @@ _FOLLOWED_UP = Query(
     update(practice)
     .where(practice.c.session_id == _ID)
     .values(follow_ups_given=practice.c.follow_ups_given + 1)
-)
-_ANSWERED = Query(
-    update(practice)
-    .where(practice.c.session_id == _ID, practice.c.first_answer_at.is_(None))
-    .values(first_answer_at=_NOW)
 )
 _FALL_BACK = Query(
     update(practice)
@@ -157,6 +163,7 @@ _STORE_FEEDBACK = Query(
         feedback_at=_NOW,
         feedback_source=bind("source", practice.c.feedback_source.type),
         feedback=bind("feedback", practice.c.feedback.type),
+        tokens_used=practice.c.tokens_used + bind("tokens"),
     )
 )
 _LIVE = and_(_sessions.c.status == SessionStatus.LIVE, _sessions.c.hard_end_at > _NOW)
@@ -203,10 +210,15 @@ async def transcript(db: Connection, session_id: str) -> list[MessageRow]:
 
 
 async def append_message(db: Connection, **values: Any) -> MessageRow:
-    """Store a message under the session's next number; the row as stored."""
-    seq = await db.scalar(_NEXT_SEQ, session_id=values["session_id"])
+    """Store a message under the session's next number, adding the tokens it cost to the
+    session's; the row as stored."""
+    seq = await db.scalar(_NEXT_SEQ, session_id=values["session_id"], tokens=values["tokens"])
     assert seq is not None, "no practice row"
-    row = MessageRow(seq=int(seq), **values)
+    return await insert_message(db, MessageRow(seq=int(seq), **values))
+
+
+async def insert_message(db: Connection, row: MessageRow) -> MessageRow:
+    """Store a message whose number was already taken (`claim_reply`)."""
     await db.run(_INSERT_MESSAGE, **msgspec.structs.asdict(row))
     return row
 
@@ -220,16 +232,19 @@ async def live_session_of(db: Connection, *, user_id: str, now: datetime) -> str
     return None if found is None else str(found)
 
 
-async def claim_reply(db: Connection, *, session_id: str, now: datetime, stale: datetime) -> bool:
-    return await db.run(_CLAIM_REPLY, session_id=session_id, now=now, stale=stale) == 1
+async def claim_reply(
+    db: Connection, *, session_id: str, user_id: str, now: datetime, stale: datetime, answer: bool
+) -> int | None:
+    """The number of the interviewee's message that claims the session's next reply; None
+    when the session is not theirs or a reply is being written."""
+    seq = await db.scalar(
+        _CLAIM_REPLY[answer], session_id=session_id, user_id=user_id, now=now, stale=stale
+    )
+    return None if seq is None else int(seq)
 
 
 async def release_reply(db: Connection, *, session_id: str) -> None:
     await db.run(_RELEASE_REPLY, session_id=session_id)
-
-
-async def spend(db: Connection, *, session_id: str, tokens: int) -> None:
-    await db.run(_SPEND, session_id=session_id, tokens=tokens)
 
 
 async def next_hint(db: Connection, *, session_id: str, given: int) -> bool:
@@ -239,10 +254,6 @@ async def next_hint(db: Connection, *, session_id: str, given: int) -> bool:
 
 async def followed_up(db: Connection, *, session_id: str) -> None:
     await db.run(_FOLLOWED_UP, session_id=session_id)
-
-
-async def answered(db: Connection, *, session_id: str, now: datetime) -> None:
-    await db.run(_ANSWERED, session_id=session_id, now=now)
 
 
 async def fall_back(db: Connection, *, session_id: str, reason: str) -> bool:
@@ -263,10 +274,22 @@ async def claim_grading(db: Connection, *, session_id: str, now: datetime, stale
 
 
 async def store_feedback(
-    db: Connection, *, session_id: str, now: datetime, source: str, feedback: dict[str, Any]
+    db: Connection,
+    *,
+    session_id: str,
+    now: datetime,
+    source: str,
+    feedback: dict[str, Any],
+    tokens: int,
 ) -> bool:
+    """Store the feedback, once, with the tokens its grading cost."""
     changed = await db.run(
-        _STORE_FEEDBACK, session_id=session_id, now=now, source=source, feedback=feedback
+        _STORE_FEEDBACK,
+        session_id=session_id,
+        now=now,
+        source=source,
+        feedback=feedback,
+        tokens=tokens,
     )
     return changed == 1
 
