@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from peerview.context import Ctx
 from peerview.events import PracticeStarted
 from peerview.interview_sessions import service as sessions_service
@@ -64,7 +66,7 @@ def _read(session: SessionRead, row: PracticeRow) -> PracticeRead:
     return PracticeRead(
         session=session,
         engine=row.engine,
-        model=row.model if row.engine is PracticeEngine.MODEL or row.fallback_reason else None,
+        model=row.model,  # stored only for a session a model began
         fallback_reason=row.fallback_reason,  # type: ignore[arg-type]
         token_budget=row.token_budget,
         tokens_used=row.tokens_used,
@@ -121,8 +123,23 @@ async def create(ctx: Ctx, *, body: PracticeCreate) -> PracticeRead:
         now=now,
         rules=ctx.rules,
     )
-    await session_questions.snapshot_first(db, session_id=row.id, question=question, now=now)
+    snapshot = await session_questions.snapshot_first(
+        db, session_id=row.id, question=question, now=now
+    )
     model_backed = settings.llm_base_url is not None
+    opening = (
+        builtin.introduction(
+            candidate_name=actor.name,
+            duration_minutes=body.duration_minutes,
+            model_backed=model_backed,
+        ),
+        builtin.reveal(
+            title=question.title,
+            prompt=question.prompt,
+            question_type=question.type,
+            has_code_pad=True,
+        ),
+    )
     practice = PracticeRow(
         session_id=row.id,
         interviewee_id=actor.id,
@@ -134,7 +151,7 @@ async def create(ctx: Ctx, *, body: PracticeCreate) -> PracticeRead:
         hints_total=len(question.hints),
         hints_given=0,
         follow_ups_given=0,
-        last_seq=0,
+        last_seq=len(opening),
         question_revealed_at=now,
         first_answer_at=None,
         warned_at=None,
@@ -146,44 +163,34 @@ async def create(ctx: Ctx, *, body: PracticeCreate) -> PracticeRead:
         feedback=None,
         created_at=now,
     )
-    await repository.create(db, **{f: getattr(practice, f) for f in practice.__struct_fields__})
-    for kind, text in (
-        (
-            "intro",
-            builtin.introduction(
-                candidate_name=actor.name,
-                duration_minutes=body.duration_minutes,
-                model_backed=model_backed,
-            ),
-        ),
-        (
-            "question",
-            builtin.reveal(
-                title=question.title,
-                prompt=question.prompt,
-                question_type=question.type,
-                has_code_pad=True,
-            ),
-        ),
-    ):
-        await repository.append_message(
+    await repository.create(db, **msgspec.structs.asdict(practice))
+    # The introduction and the question, messages 1 and 2.
+    for seq, (kind, text) in enumerate(zip(("intro", "question"), opening, strict=True), 1):
+        await repository.insert_message(
             db,
-            id=new_id(),
-            session_id=row.id,
-            role="interviewer",
-            kind=kind,
-            text=text,
-            source=PracticeEngine.BUILTIN,
-            tokens=0,
-            created_at=now,
+            MessageRow(
+                id=new_id(),
+                session_id=row.id,
+                seq=seq,
+                role="interviewer",
+                kind=kind,
+                text=text,
+                source=PracticeEngine.BUILTIN,
+                tokens=0,
+                created_at=now,
+            ),
         )
     await ctx.events.publish(
         db, PracticeStarted(session_id=row.id, interviewee_id=actor.id, at=now)
     )
-    session = await sessions_service.read(db=db, actor=actor, row=row, now=now, rules=ctx.rules)
-    stored = await repository.get(db, row.id)
-    assert stored is not None
-    return _read(session, stored)
+    session = sessions_service.to_read(
+        row,
+        now=now,
+        rules=ctx.rules,
+        questions=[snapshot],
+        full_questions=sessions_service.sees_everything(actor, row),
+    )
+    return _read(session, practice)
 
 
 async def _visible(ctx: Ctx, session_id: str) -> tuple[SessionRead, PracticeRow]:
