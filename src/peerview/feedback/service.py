@@ -88,22 +88,21 @@ async def submit(ctx: Ctx, *, body: FeedbackCreate) -> FeedbackRead:
     )
     # Admins may read a session's feedback but never write any: only the two people in it.
     # A practice session has one person; its feedback is the AI interviewer's (§13).
-    if not sessions_service.is_participant(actor, row) or row.interviewer_id is None:
+    interviewer_id = row.interviewer_id
+    if not sessions_service.is_participant(actor, row) or interviewer_id is None:
         raise SessionNotFound()
     if state.status is not SessionStatus.COMPLETED:
         raise SessionNotCompleted(f"The session is {state.status.value}")
     if await repository.has_authored(db, session_id=row.id, author_id=actor.id):
         raise FeedbackExists()
-    by_interviewer = actor.id == row.interviewer_id
-    names = {
-        row.interviewer_id: row.interviewer_name or "",
-        row.interviewee_id: row.interviewee_name,
-    }
+    by_interviewer = actor.id == interviewer_id
+    subject_id = row.interviewee_id if by_interviewer else interviewer_id
+    names = {interviewer_id: row.interviewer_name or "", row.interviewee_id: row.interviewee_name}
     created = FeedbackRow(
         id=new_id(),
         session_id=row.id,
         author_id=actor.id,
-        subject_id=row.interviewee_id if by_interviewer else row.conductor_id,
+        subject_id=subject_id,
         author_role=AuthorRole.INTERVIEWER if by_interviewer else AuthorRole.INTERVIEWEE,
         communication=body.ratings.communication,
         problem_solving=body.ratings.problem_solving,
@@ -112,7 +111,7 @@ async def submit(ctx: Ctx, *, body: FeedbackCreate) -> FeedbackRead:
         comments=body.comments,
         created_at=now,
         author_name=names[actor.id],
-        subject_name=names[row.interviewee_id if by_interviewer else row.conductor_id],
+        subject_name=names[subject_id],
     )
     values: dict[str, Any] = {
         name: getattr(created, name) for name in created.__struct_fields__[:-2]

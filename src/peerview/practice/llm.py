@@ -7,7 +7,8 @@ import json
 import logging
 import math
 import random as _random
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeGuard
 
@@ -98,6 +99,20 @@ class _AttemptFailed(Exception):
         self.detail = detail
         self.retryable = retryable
         self.retry_after = retry_after
+
+
+@contextmanager
+def _transport_failures() -> Iterator[None]:
+    """httpx's failures of one attempt as `_AttemptFailed`: timeouts and broken connections
+    are retried, an undecodable body is not."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise _AttemptFailed("timeout", type(exc).__name__, retryable=True) from exc
+    except httpx.TransportError as exc:
+        raise _AttemptFailed("connection", type(exc).__name__, retryable=True) from exc
+    except httpx.DecodingError as exc:
+        raise _AttemptFailed("malformed", "undecodable body", retryable=False) from exc
 
 
 class _StreamOptionsRejected(Exception):
@@ -253,7 +268,7 @@ class ChatClient:
             body["stream_options"] = {"include_usage": True}
         headers = {"Accept": "text/event-stream"}
         answer = _Answer()
-        try:
+        with _transport_failures():
             async with self._http.stream("POST", self._url, json=body, headers=headers) as response:
                 await _check_status(response, stream_options=stream_options)
                 content_type = response.headers.get("content-type", "")
@@ -270,12 +285,6 @@ class ChatClient:
                     for delta in _read_chunk(data, answer):
                         progress.delivered = True
                         await on_delta(delta)
-        except httpx.TimeoutException as exc:
-            raise _AttemptFailed("timeout", type(exc).__name__, retryable=True) from exc
-        except httpx.TransportError as exc:
-            raise _AttemptFailed("connection", type(exc).__name__, retryable=True) from exc
-        except httpx.DecodingError as exc:
-            raise _AttemptFailed("malformed", "undecodable body", retryable=False) from exc
         if not answer.finished:
             raise _AttemptFailed(
                 "connection", "the stream ended before the answer did", retryable=True
@@ -288,16 +297,10 @@ class ChatClient:
     async def _attempt_complete(
         self, body: dict[str, Any], messages: Sequence[ChatMessage]
     ) -> Completion:
-        try:
+        with _transport_failures():
             async with self._http.stream("POST", self._url, json=body) as response:
                 await _check_status(response, stream_options=False)
                 content = await response.aread()
-        except httpx.TimeoutException as exc:
-            raise _AttemptFailed("timeout", type(exc).__name__, retryable=True) from exc
-        except httpx.TransportError as exc:
-            raise _AttemptFailed("connection", type(exc).__name__, retryable=True) from exc
-        except httpx.DecodingError as exc:
-            raise _AttemptFailed("malformed", "undecodable body", retryable=False) from exc
         return _parse_completion(content, messages)
 
 
