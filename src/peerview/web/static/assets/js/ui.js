@@ -246,11 +246,25 @@ export function countdown(iso, now = Date.now()) {
   return hours ? `${hours}:${two(minutes)}:${two(seconds)}` : `${two(minutes)}:${two(seconds)}`;
 }
 
+const HARD_END_RECHECK_MS = 5000;
+
 /**
- * A LIVE session's planned and hard ends with their countdowns, and a notice once the planned
- * end has passed (the room's and the practice page's header).
+ * Paint a LIVE session's planned and hard ends with their countdowns into `view.timers` (the
+ * room's and the practice page's header). Past the hard end, ask the server again
+ * (`view.refresh()`: its push may have been missed), and again every few seconds while its
+ * clock has not got there yet; `view.hardEndCheck` holds the pending ask, for the view to
+ * clear when it closes.
  */
-export function endCountdowns(session, now = Date.now()) {
+export function paintLiveTimers(view, session, now = Date.now()) {
+  replace(view.timers, ...endCountdowns(session, now));
+  if (new Date(session.hard_end_at).getTime() <= now && !view.hardEndCheck) {
+    view.hardEndCheck = setTimeout(() => view.refresh(), 500);
+    setTimeout(() => { view.hardEndCheck = null; }, HARD_END_RECHECK_MS);
+  }
+}
+
+/** The planned and hard ends with their countdowns, and a notice once the planned end passed. */
+function endCountdowns(session, now) {
   const line = (name, iso, cls) => h("p", { class: cls },
     `${name}: `, h("time", { datetime: iso }, formatTime(iso)), " · ",
     h("span", { class: "timer", role: "timer" }, `${countdown(iso, now)} left`));

@@ -6,7 +6,7 @@
 import { get, post } from "../api.js";
 import * as live from "../live.js";
 import {
-  badge, empty, endCountdowns, failed, field, formatTime, h, heading, label, replace,
+  badge, empty, failed, field, formatTime, h, heading, label, paintLiveTimers, replace,
 } from "../ui.js";
 import { topic } from "./sessions.js";
 
@@ -17,7 +17,6 @@ export async function render(main, context) {
 const MAX_EXTENSION = 60;
 const EXTEND_MINUTES = 10;
 const HINT_TEXT = "Could I have a hint, please?";
-const HARD_END_RECHECK_MS = 5000;
 // While the session has ended and its feedback has not come: the push may have been missed.
 const FEEDBACK_POLL_MS = 4000;
 
@@ -267,14 +266,7 @@ class PracticeView {
         session.end_reason ? ` · ${label(session.end_reason)}` : ""));
       return;
     }
-    const now = Date.now();
-    replace(this.timers, ...endCountdowns(session, now));
-    // Past the hard end, ask the server (its push may have been missed), and again every few
-    // seconds while its clock has not got there yet.
-    if (new Date(session.hard_end_at).getTime() <= now && !this.hardEndCheck) {
-      this.hardEndCheck = setTimeout(() => this.refresh(), 500);
-      setTimeout(() => { this.hardEndCheck = null; }, HARD_END_RECHECK_MS);
-    }
+    paintLiveTimers(this, session);
   }
 
   paintComposer() {

@@ -9,7 +9,7 @@ import * as live from "../live.js";
 import { Call, MEDIA } from "../room/call.js";
 import { CodePad } from "../room/codepad.js";
 import { questionsPanel } from "../room/questions.js";
-import { badge, endCountdowns, formatTime, h, heading, label, replace } from "../ui.js";
+import { badge, formatTime, h, heading, label, paintLiveTimers, replace } from "../ui.js";
 import { isPractice, placeOf } from "./sessions.js";
 
 const OPEN = new Set(["SCHEDULED", "LIVE"]);
@@ -19,7 +19,6 @@ const MAX_EXTENSION = 60;
 // covers: with several server processes and Redis away, a change made through another process
 // never reaches this socket, which stays connected to its own (docs/api.md §8.6).
 const POLL_MS = 30000;
-const HARD_END_RECHECK_MS = 5000;
 
 const REFUSED = {
   SESSION_NOT_FOUND: "This session does not exist, or you are not one of its participants.",
@@ -258,14 +257,7 @@ class Room {
         ` · ${session.duration_minutes} minutes`));
       return;
     }
-    const now = Date.now();
-    replace(this.timers, ...endCountdowns(session, now));
-    // Belt and braces: past the hard end, ask the server (its push may have been missed),
-    // and again every few seconds while its clock has not got there yet.
-    if (new Date(session.hard_end_at).getTime() <= now && !this.hardEndCheck) {
-      this.hardEndCheck = setTimeout(() => this.refresh(), 500);
-      setTimeout(() => { this.hardEndCheck = null; }, HARD_END_RECHECK_MS);
-    }
+    paintLiveTimers(this, session);
   }
 
   paintCall() {
