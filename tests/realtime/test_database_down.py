@@ -22,6 +22,7 @@ from tests.codepad.support import Pad
 from tests.factories import Factory
 from tests.flow import accepted, live
 from tests.platform.apps import extra_app
+from tests.practice.support import interviewer_of, practice_question, started, transcript
 from tests.realtime.support import peers, serve
 from tests.support.outage import Outage, database_outage
 
@@ -135,3 +136,34 @@ async def test_an_unexpected_failure_is_answered_internal_error(
     async with peers(live_url, flow.interviewee.token) as (peer,):
         assert await peer.join(flow.id) == {"ok": False, "code": "INTERNAL_ERROR"}
         await peer.barrier()  # the socket carries on
+
+
+async def test_a_practice_message_answers_service_unavailable_while_the_database_is_down(
+    exposed: FastAPI, outage: Outage, factory: Factory, app: FastAPI
+) -> None:
+    await practice_question(factory)
+    user = await factory.interviewee()
+    session_id = (await started(factory, user))["session"]["id"]
+    said = {"session_id": session_id, "text": "Depth first."}
+    async with serve(exposed) as url, peers(url, user.token) as (me,):
+        assert (await me.join(session_id))["ok"] is True
+        await outage.cut(exposed.services.database, app.services.database)
+        started_at = time.monotonic()
+        assert await me.call("practice_message", said) == UNAVAILABLE
+        assert time.monotonic() - started_at < 2 * ANSWER_BOUND
+
+        await outage.restore()
+        # Nothing of the refused message was stored or pushed, nor any reply claimed: the next
+        # one is taken and answered.
+        await me.barrier()
+        assert me.client.connected
+        assert me.received["practice_message"] == []
+        assert [m["kind"] for m in await transcript(factory, user, session_id)] == [
+            "intro",
+            "question",
+        ]
+        ack = await me.call("practice_message", said)
+        assert ack["ok"] is True, ack
+        await interviewer_of(exposed).idle()
+    kinds = [m["kind"] for m in await transcript(factory, user, session_id)]
+    assert kinds == ["intro", "question", "message", "reply"]
