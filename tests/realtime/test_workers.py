@@ -42,7 +42,22 @@ async def two_workers(redis_url: str, database_url: str, tmp_path: Path) -> Asyn
     log = tmp_path / "workers.log"
     with peerview_process(env, log, migrate=False, workers=2) as (url, process):
         await until_healthy(url, process, log)
+        await until_both_workers_answer(url)
         yield url
+
+
+async def until_both_workers_answer(url: str) -> None:
+    """The health check is answered by the first worker up; on a loaded machine the second
+    may still be starting. Handshakes on fresh connections until both have answered one."""
+    routes: set[str] = set()
+    deadline = asyncio.get_running_loop().time() + 20
+    while len(routes) < 2:
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"only one worker answers handshakes: {routes}")
+        async with httpx.AsyncClient(base_url=url) as http:
+            routes.add((await handshake(http)).split(".")[0])
+        if len(routes) < 2:
+            await asyncio.sleep(0.05)
 
 
 async def handshake(http: httpx.AsyncClient) -> str:
